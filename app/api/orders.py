@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import EngineDep, SessionDep
+from app.api.schemas import EventRead, LinkPage, LinkRead, OrderSyncRead
+from app.models import Direction, LinkState
+from app.sync import repository as repo
+
+router = APIRouter(tags=["orders"])
+
+
+async def _order_view(session: SessionDep, store: str, order_id: int, run_id: int | None) -> OrderSyncRead:
+    source = await repo.get_store(session, store)
+    assert source.id is not None
+    names = {sid: s.name for sid, s in (await repo.stores_by_id(session)).items()}
+    links = await repo.links_for_origins(session, source.id, [order_id])
+    if not links:
+        # The order may be a replica: show the link that made it.
+        links = await repo.links_for_target(session, source.id, order_id)
+    events = await repo.events_for_links(session, [ln.id for ln in links if ln.id is not None])
+    return OrderSyncRead(
+        store=store,
+        order_id=order_id,
+        run_id=run_id,
+        links=[LinkRead.of(ln, names) for ln in links],
+        events=[EventRead.of(e) for e in events],
+    )
+
+
+@router.post("/orders/{store}/{order_id}/sync")
+async def sync_order(store: str, order_id: int, engine: EngineDep, session: SessionDep) -> OrderSyncRead:
+    run_id, _ = await engine.sync_order(store, order_id)
+    return await _order_view(session, store, order_id, run_id)
+
+
+@router.get("/orders/{store}/{order_id}")
+async def order_links(store: str, order_id: int, session: SessionDep) -> OrderSyncRead:
+    return await _order_view(session, store, order_id, None)
+
+
+@router.get("/links")
+async def list_links(
+    session: SessionDep,
+    state: LinkState | None = None,
+    direction: Direction | None = None,
+    store: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> LinkPage:
+    store_id = (await repo.get_store(session, store)).id if store else None
+    links, total = await repo.list_links(
+        session, state=state, direction=direction, store_id=store_id, limit=limit, offset=offset
+    )
+    names = {sid: s.name for sid, s in (await repo.stores_by_id(session)).items()}
+    return LinkPage(items=[LinkRead.of(ln, names) for ln in links], total=total, limit=limit, offset=offset)

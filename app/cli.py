@@ -1,0 +1,324 @@
+"""`wcsync` commands. Everything but `serve`, `demo` and `fake-store` talks to a running
+service over its HTTP API (WCSYNC_URL, WCSYNC_ADMIN_TOKEN)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+class CliError(Exception):
+    pass
+
+
+def _api(args: argparse.Namespace) -> httpx.Client:
+    token = args.token or os.environ.get("WCSYNC_ADMIN_TOKEN", "")
+    if not token:
+        raise CliError("No admin token: pass --token or set WCSYNC_ADMIN_TOKEN.")
+    return httpx.Client(
+        base_url=args.url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=60.0
+    )
+
+
+def _call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
+    try:
+        response = client.request(method, path, **kwargs)
+    except httpx.HTTPError as exc:
+        raise CliError(f"Cannot reach wcsync at {client.base_url}: {type(exc).__name__}") from exc
+    if response.status_code >= 400:
+        try:
+            message = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:200]
+        raise CliError(f"{response.status_code}: {message}")
+    return response.json() if response.content else None
+
+
+def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    cells = [[str(h) for h in headers]] + [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def progress_bar(done: int, total: int, width: int = 30) -> str:
+    fraction = 1.0 if total <= 0 else min(done / total, 1.0)
+    filled = int(round(fraction * width))
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+
+
+def _follow(client: httpx.Client, run_id: int) -> dict[str, Any]:
+    """Poll a run until it ends, drawing a progress bar on stderr."""
+    tty = sys.stderr.isatty()
+    last = ""
+    while True:
+        run: dict[str, Any] = _call(client, "GET", f"/api/runs/{run_id}")
+        line = f"run {run_id} {run['status']:<9} " + progress_bar(
+            run["progress"]["done"], run["progress"]["total"]
+        )
+        if line != last:
+            sys.stderr.write(("\r" + line) if tty else (line + "\n"))
+            sys.stderr.flush()
+            last = line
+        if run["status"] not in ("queued", "running"):
+            if tty:
+                sys.stderr.write("\n")
+            return run
+        time.sleep(0.5)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    body: dict[str, Any] = {"direction": args.direction}
+    if args.store:
+        body["store"] = args.store
+    if args.full:
+        body["mode"] = "full"
+    if args.since:
+        body["since"] = args.since
+    with _api(args) as client:
+        accepted = _call(client, "POST", "/api/sync", json=body)
+        print(f"run {accepted['run_id']} {'started' if accepted['new'] else 'already running'}")
+        if not args.wait:
+            return 0
+        run = _follow(client, accepted["run_id"])
+    counts = run["counts"]
+    print(
+        f"{run['status']}: created {counts['created']}, updated {counts['updated']}, "
+        f"skipped {counts['skipped']}, failed {counts['failed']}"
+    )
+    for kind, count in sorted((run.get("drift") or {}).items()):
+        print(f"  drift: {kind}: {count}")
+    for error in run["errors"]:
+        print(f"  error: {error['message']}")
+    return 0 if run["status"] == "succeeded" else 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with _api(args) as client:
+        pending = _call(client, "GET", "/api/pending")
+        runs = _call(client, "GET", "/api/runs", params={"limit": 5})
+    rows = [("main_to_sub", store, n) for store, n in sorted(pending["main_to_sub"].items())]
+    rows += [("sub_to_main", store, n) for store, n in sorted(pending["sub_to_main"].items())]
+    print(f"pending: {pending['total']}   failed: {pending['failed']}")
+    if rows:
+        print(_table(rows, ["direction", "sub-store", "pending"]))
+    print()
+    print(
+        _table(
+            [
+                (
+                    r["id"],
+                    r["kind"],
+                    r["direction"],
+                    r["status"],
+                    f"{r['progress']['done']}/{r['progress']['total']}",
+                    r["counts"]["created"],
+                    r["counts"]["failed"],
+                    r["started_at"],
+                )
+                for r in runs
+            ],
+            ["run", "kind", "direction", "status", "progress", "created", "failed", "started"],
+        )
+    )
+    return 0
+
+
+def cmd_store(args: argparse.Namespace) -> int:
+    with _api(args) as client:
+        if args.store_command == "add":
+            secret = args.consumer_secret or os.environ.get("WCSYNC_STORE_SECRET", "")
+            if not secret:
+                raise CliError("Pass --consumer-secret or set WCSYNC_STORE_SECRET.")
+            body: dict[str, Any] = {
+                "name": args.name,
+                "role": args.role,
+                "base_url": args.base_url,
+                "consumer_key": args.consumer_key,
+                "consumer_secret": secret,
+                "routing": args.routing,
+                "auth_mode": args.auth_mode,
+            }
+            if args.backfill_since:
+                body["backfill_since"] = args.backfill_since
+            if args.full_sync:
+                body["full_sync"] = True
+            store = _call(client, "POST", "/api/stores", json=body)
+            print(f"added {store['role']} store {store['name']} at {store['base_url']}")
+            if store.get("full_sync_run_id"):
+                print(
+                    f"full sync started: run {store['full_sync_run_id']} (wcsync status shows its progress)"
+                )
+        elif args.store_command == "list":
+            stores = _call(client, "GET", "/api/stores")
+            print(
+                _table(
+                    [
+                        (
+                            s["name"],
+                            s["role"],
+                            s["base_url"],
+                            s["routing"],
+                            s["enabled"],
+                            s["last_error"] or "",
+                        )
+                        for s in stores
+                    ],
+                    ["name", "role", "base_url", "routing", "enabled", "last error"],
+                )
+            )
+        elif args.store_command == "check":
+            check = _call(client, "POST", f"/api/stores/{args.name}/check")
+            for item in check["checks"]:
+                print(f"{'ok  ' if item['ok'] else 'FAIL'} {item['name']:<10} {item['detail']}")
+            return 0 if check["ok"] else 1
+        elif args.store_command == "remove":
+            _call(client, "DELETE", f"/api/stores/{args.name}")
+            print(f"removed store {args.name}")
+        elif args.store_command == "webhooks":
+            return _store_webhooks(client, args)
+    return 0
+
+
+def _store_webhooks(client: httpx.Client, args: argparse.Namespace) -> int:
+    path = f"/api/stores/{args.name}/webhooks"
+    if args.webhooks_command == "install":
+        result = _call(client, "POST", path)
+        print(f"delivery URL: {result['delivery_url']}")
+    else:
+        result = _call(client, "GET", path)
+        print(f"delivery URL: {result['delivery_url'] or '(WCSYNC_PUBLIC_URL not set)'}")
+        print(f"secret held by wcsync: {'yes' if result['secret_set'] else 'no'}")
+    rows = [
+        (w["id"], w["topic"], w["status"], w.get("action") or "", w["delivery_url"])
+        for w in result["webhooks"]
+    ]
+    print(_table(rows, ["id", "topic", "status", "action", "delivery url"]))
+    for warning in result.get("warnings", []):
+        print(f"warning: {warning}")
+    for error in result.get("errors", []):
+        print(f"error: {error}")
+    if args.webhooks_command == "install":
+        return 0 if result["ok"] else 1
+    return 1 if any(w["status"] == "disabled" for w in result["webhooks"]) else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.config import get_settings
+    from app.main import configure_logging, create_app
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    if not settings.admin_token:
+        print(f"WCSYNC_ADMIN_TOKEN is not set; this run's token: {settings.resolved_admin_token()}")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level.lower())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo import run_demo
+
+    return run_demo(host=args.host, port=args.port)
+
+
+def cmd_fake_store(args: argparse.Namespace, extra: list[str]) -> int:
+    from app.testing.server import main as fake_main
+
+    return int(fake_main(extra) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wcsync", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def remote(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--url", default=os.environ.get("WCSYNC_URL", DEFAULT_URL), help="wcsync's URL")
+        p.add_argument("--token", default=None, help="admin token (default: $WCSYNC_ADMIN_TOKEN)")
+
+    serve = sub.add_parser("serve", help="run the service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+
+    demo = sub.add_parser("demo", help="fake main + two fake sub-stores, SQLite, seeded orders")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+
+    sub.add_parser("fake-store", help="serve a fake WooCommerce store (see --help)", add_help=False)
+
+    sync = sub.add_parser("sync", help="Sync Now: run a pass")
+    sync.add_argument("--direction", choices=["both", "main_to_sub", "sub_to_main"], default="both")
+    sync.add_argument("--store", default=None, help="only this store")
+    sync.add_argument("--wait", action="store_true", help="follow the run to its end")
+    sync.add_argument("--full", action="store_true", help="Full sync: walk every order and repair drift")
+    sync.add_argument("--since", default=None, help="with --full: only orders created since this ISO date")
+    remote(sync)
+
+    status = sub.add_parser("status", help="pending counts and the last runs")
+    remote(status)
+
+    store = sub.add_parser("store", help="manage stores")
+    store_sub = store.add_subparsers(dest="store_command", required=True)
+    add = store_sub.add_parser("add")
+    add.add_argument("name")
+    add.add_argument("--role", choices=["main", "sub"], required=True)
+    add.add_argument("--base-url", required=True)
+    add.add_argument("--consumer-key", required=True)
+    add.add_argument(
+        "--consumer-secret", default=None, help="or $WCSYNC_STORE_SECRET (keeps it out of history)"
+    )
+    add.add_argument("--routing", choices=["all", "skus"], default="all")
+    add.add_argument("--auth-mode", choices=["auto", "basic", "query", "oauth1"], default="auto")
+    add.add_argument("--backfill-since", default=None, help="ISO date: also replicate orders since then")
+    add.add_argument("--full-sync", action="store_true", help="run a Full sync of the store once it is added")
+    remote(add)
+    for name in ("check", "remove"):
+        p = store_sub.add_parser(name)
+        p.add_argument("name")
+        remote(p)
+    remote(store_sub.add_parser("list"))
+    hooks = store_sub.add_parser("webhooks", help="WooCommerce webhooks that make sync near-instant")
+    hooks_sub = hooks.add_subparsers(dest="webhooks_command", required=True)
+    for name, text in (
+        ("install", "create or update the four order webhooks on the store (rotates the secret)"),
+        ("list", "our webhooks on the store and their status"),
+    ):
+        p = hooks_sub.add_parser(name, help=text)
+        p.add_argument("name", help="store name")
+        remote(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["fake-store"]:
+        return cmd_fake_store(argparse.Namespace(), argv[1:])
+    args = build_parser().parse_args(argv)
+    handlers = {
+        "serve": cmd_serve,
+        "demo": cmd_demo,
+        "sync": cmd_sync,
+        "status": cmd_status,
+        "store": cmd_store,
+    }
+    try:
+        return handlers[args.command](args)
+    except CliError as exc:
+        print(f"wcsync: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

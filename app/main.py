@@ -1,0 +1,116 @@
+"""The application: create_app() and its lifespan (database, store clients, engine, scheduler)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+from sqlalchemy import text
+
+from app.api import orders as orders_api
+from app.api import stores as stores_api
+from app.api import sync as sync_api
+from app.api import webhooks as webhooks_api
+from app.api.deps import require_token
+from app.api.errors import install_error_handlers
+from app.config import Settings, get_settings
+from app.db import create_engine, make_session_factory
+from app.migrate import upgrade_to_head
+from app.scheduler import Scheduler
+from app.sync.clients import ClientRegistry, TransportFactory
+from app.sync.engine import SyncEngine
+from app.sync.webhooks import WebhookReceiver
+
+log = logging.getLogger("wcsync")
+
+
+# Loggers of libraries that print what they carry: httpx logs every request URL at INFO (with
+# query-string auth, the key and the secret), aiosqlite and SQLAlchemy log SQL parameters at
+# DEBUG (the stores' secrets). They stay at WARNING whatever WCSYNC_LOG_LEVEL says.
+CHATTY_LOGGERS = ("httpx", "httpcore", "aiosqlite", "sqlalchemy.engine", "asyncpg", "hpack")
+
+
+def quiet_chatty_loggers() -> None:
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    transport_factory: TransportFactory | None = None,
+    run_migrations: bool = True,
+) -> FastAPI:
+    """Build the app. `transport_factory` lets tests and the demo route store traffic to
+    in-process fake stores."""
+    settings = settings or get_settings()
+    quiet_chatty_loggers()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db_engine = create_engine(settings.database_url)
+        if run_migrations:
+            await upgrade_to_head(db_engine)
+        session_factory = make_session_factory(db_engine)
+        clients = ClientRegistry(
+            timeout=settings.store_timeout_seconds,
+            max_concurrency=settings.store_max_concurrency,
+            transport_factory=transport_factory,
+        )
+        engine = SyncEngine(session_factory, clients, settings)
+        await engine.startup()
+        app.state.db_engine = db_engine
+        app.state.session_factory = session_factory
+        app.state.clients = clients
+        app.state.engine = engine
+        app.state.webhooks = WebhookReceiver(engine.sync_order)
+        app.state.admin_token = settings.resolved_admin_token()
+        scheduler = Scheduler(engine, db_engine, settings)
+        if settings.scheduler_enabled:
+            scheduler.start()
+        try:
+            yield
+        finally:
+            await scheduler.stop()
+            await app.state.webhooks.shutdown()
+            await engine.shutdown()
+            await clients.aclose()
+            await db_engine.dispose()
+
+    app = FastAPI(
+        title="wcsync",
+        summary="Replicates WooCommerce orders between a main store and its sub-stores.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    api = APIRouter(prefix="/api", dependencies=[Depends(require_token)])
+    api.include_router(stores_api.router)
+    api.include_router(sync_api.router)
+    api.include_router(orders_api.router)
+    app.include_router(api)
+    # Outside the Bearer-protected router: WooCommerce cannot send our token, the signature is
+    # the auth. The install/list routes in it carry require_token themselves.
+    app.include_router(webhooks_api.router)
+    app.include_router(webhooks_api.admin_router)
+
+    from app.web.routes import install as install_web
+
+    install_web(app)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        async with app.state.db_engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app

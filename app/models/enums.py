@@ -1,0 +1,51 @@
+from enum import StrEnum
+
+
+class StoreRole(StrEnum):
+    main = "main"
+    sub = "sub"
+
+
+class Routing(StrEnum):
+    all = "all"
+    skus = "skus"
+
+
+class AuthMode(StrEnum):
+    auto = "auto"
+    basic = "basic"
+    query = "query"
+    oauth1 = "oauth1"
+
+
+class Direction(StrEnum):
+    main_to_sub = "main_to_sub"
+    sub_to_main = "sub_to_main"
+
+
+class LinkState(StrEnum):
+    pending = "pending"
+    in_flight = "in_flight"
+    synced = "synced"
+    failed = "failed"
+
+
+class RunStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    partial = "partial"
+    failed = "failed"
+
+
+class RunKind(StrEnum):
+    scheduled = "scheduled"
+    sync_now = "sync_now"
+    order = "order"
+    webhook = "webhook"
+    discovery = "discovery"
+
+
+class SyncMode(StrEnum):
+    smart = "smart"
+    full = "full"

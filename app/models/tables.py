@@ -1,0 +1,170 @@
+"""The ledger: stores, cursors, source snapshots, links, runs and events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+from app.models.enums import AuthMode, Direction, LinkState, Routing, RunStatus, StoreRole
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_type=sa.String(64), unique=True, index=True)
+    role: StoreRole = Field(sa_type=sa.String(8))
+    base_url: str = Field(sa_type=sa.String(500))
+    consumer_key: str = Field(sa_type=sa.String(200))
+    consumer_secret: str = Field(sa_type=sa.String(200))
+    auth_mode: AuthMode = Field(default=AuthMode.auto, sa_type=sa.String(8))
+    routing: Routing = Field(default=Routing.all, sa_type=sa.String(8))
+    enabled: bool = True
+    backfill_since: datetime | None = None
+    max_concurrency: int | None = None
+    clock_skew_seconds: float | None = None
+    catalog_refreshed_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    last_error_at: datetime | None = None
+    webhook_secret: str | None = Field(default=None, sa_type=sa.String(100))
+    # The store runs the wcsync-admin plugin with its `wcsync_origin` order filter on (found by
+    # the store check): a replica is then found in one request.
+    origin_filter: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Cursor(SQLModel, table=True):
+    """How far a store's orders have been discovered, per direction (store clock, UTC)."""
+
+    __table_args__ = (sa.UniqueConstraint("store_id", "direction", name="uq_cursor_store_dir"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id", ondelete="CASCADE")
+    direction: Direction = Field(sa_type=sa.String(16))
+    position: datetime
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SourceOrder(SQLModel, table=True):
+    """The last version of an origin order that discovery read; replication maps from it."""
+
+    __tablename__ = "source_order"
+    __table_args__ = (sa.UniqueConstraint("store_id", "order_id", name="uq_source_order"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id", ondelete="CASCADE")
+    order_id: int = Field(sa_type=sa.BigInteger)
+    modified_gmt: datetime
+    status: str = Field(sa_type=sa.String(32))
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    seen_at: datetime = Field(default_factory=utcnow)
+
+
+class Link(SQLModel, table=True):
+    """One origin order on one target store."""
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "origin_store_id", "origin_order_id", "target_store_id", name="uq_link_origin_target"
+        ),
+        sa.Index("ix_link_claim", "target_store_id", "state", "next_attempt_at"),
+        sa.Index("ix_link_state_direction", "state", "direction"),
+        sa.Index("ix_link_origin", "origin_store_id", "origin_order_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin_store_id: int = Field(foreign_key="store.id", ondelete="CASCADE")
+    origin_order_id: int = Field(sa_type=sa.BigInteger)
+    target_store_id: int = Field(foreign_key="store.id", ondelete="CASCADE")
+    direction: Direction = Field(sa_type=sa.String(16))
+    target_order_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    state: LinkState = Field(default=LinkState.pending, sa_type=sa.String(16))
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    lease_until: datetime | None = None
+    lease_owner: str | None = Field(default=None, sa_type=sa.String(64))
+    attempt_started_at: datetime | None = None
+    # How the last create attempt ended when it is not known to have worked: "unknown" (no
+    # reply: timeout, dropped connection, 5xx) or "rejected" (the store answered with an error,
+    # which on WooCommerce can still leave a half-made order behind).
+    attempt_outcome: str | None = Field(default=None, sa_type=sa.String(16))
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    last_error_code: str | None = Field(default=None, sa_type=sa.String(80))
+    source_modified_gmt: datetime | None = None
+    pushed_modified_gmt: datetime | None = None
+    # What the replica holds as far as wcsync knows: what it last wrote there or saw there.
+    # A replica newer than `replica_modified_gmt` changed on its store; comparing before acting
+    # is what keeps wcsync's own writes from coming back as changes (no echo).
+    replica_status: str | None = Field(default=None, sa_type=sa.String(32))
+    replica_modified_gmt: datetime | None = None
+    pushed_content_hash: str | None = Field(default=None, sa_type=sa.String(64))
+    # {"items": {origin item id: replica item id}, "shipping": [...], "fees": [...]}
+    target_lines: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # {origin refund id: replica refund id}; {"to_target": [...], "to_origin": [...]} note ids
+    refunds_done: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    notes_done: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # A status set on the replica's store that must be written back to the origin.
+    status_to_origin: str | None = Field(default=None, sa_type=sa.String(32))
+    last_seen_run: int | None = None
+    synced_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Run(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=sa.String(16))
+    direction: str = Field(sa_type=sa.String(16))
+    mode: str = Field(default="smart", sa_type=sa.String(8))
+    store_name: str | None = Field(default=None, sa_type=sa.String(64))
+    order_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    status: RunStatus = Field(default=RunStatus.queued, sa_type=sa.String(16), index=True)
+    progress_done: int = 0
+    progress_total: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    failed: int = 0
+    errors: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Full sync: the drift found by kind, and where the walk is (to resume after a crash).
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    since: datetime | None = None
+    requested_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class Event(SQLModel, table=True):
+    """A line of an order's history: discovered, claimed, created, adopted, failed, retried."""
+
+    __table_args__ = (sa.Index("ix_event_order", "store_id", "order_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    link_id: int | None = Field(default=None, foreign_key="link.id", ondelete="CASCADE", index=True)
+    store_id: int = Field(foreign_key="store.id", ondelete="CASCADE")
+    order_id: int = Field(sa_type=sa.BigInteger)
+    run_id: int | None = Field(default=None, foreign_key="run.id", ondelete="SET NULL")
+    kind: str = Field(sa_type=sa.String(32))
+    message: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Product(SQLModel, table=True):
+    """A target store's catalogue, by SKU: product ids sent to a store come only from here."""
+
+    __table_args__ = (sa.UniqueConstraint("store_id", "sku", name="uq_product_store_sku"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id", ondelete="CASCADE")
+    sku: str = Field(sa_type=sa.String(200))
+    product_id: int = Field(sa_type=sa.BigInteger)
+    variation_id: int = Field(default=0, sa_type=sa.BigInteger)
+    name: str = Field(default="", sa_type=sa.String(300))
+    fetched_at: datetime = Field(default_factory=utcnow)

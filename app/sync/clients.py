@@ -1,0 +1,74 @@
+"""One configured WooCommerce client per store, created on first use and closed at shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+
+import httpx
+
+from app.models import Store
+from app.woocommerce.client import WooCommerceClient
+
+TransportFactory = Callable[[Store], httpx.AsyncBaseTransport | None]
+
+
+class ClientRegistry:
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        max_concurrency: int,
+        user_agent: str = "wcsync/0.1",
+        transport_factory: TransportFactory | None = None,
+    ) -> None:
+        self._timeout = timeout
+        self._max_concurrency = max_concurrency
+        self._user_agent = user_agent
+        self._transport_factory = transport_factory
+        self._clients: dict[str, tuple[str, WooCommerceClient]] = {}
+        self._stale: list[WooCommerceClient] = []
+        self._lock = asyncio.Lock()
+
+    @staticmethod
+    def _fingerprint(store: Store) -> str:
+        raw = "\x00".join(
+            [
+                store.base_url,
+                store.consumer_key,
+                store.consumer_secret,
+                store.auth_mode,
+                str(store.max_concurrency),
+            ]
+        )
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def get(self, store: Store) -> WooCommerceClient:
+        """The client for this store's current settings; a changed store gets a new client."""
+        fingerprint = self._fingerprint(store)
+        entry = self._clients.get(store.name)
+        if entry is not None and entry[0] == fingerprint:
+            return entry[1]
+        if entry is not None:
+            self._stale.append(entry[1])
+        transport = self._transport_factory(store) if self._transport_factory else None
+        client = WooCommerceClient(
+            store.base_url,
+            store.consumer_key,
+            store.consumer_secret,
+            auth_mode=store.auth_mode.value if hasattr(store.auth_mode, "value") else store.auth_mode,  # type: ignore[arg-type]
+            timeout=self._timeout,
+            max_concurrency=store.max_concurrency or self._max_concurrency,
+            user_agent=self._user_agent,
+            transport=transport,
+            store_name=store.name,
+        )
+        self._clients[store.name] = (fingerprint, client)
+        return client
+
+    async def aclose(self) -> None:
+        clients = [c for _, c in self._clients.values()] + self._stale
+        self._clients.clear()
+        self._stale.clear()
+        await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)

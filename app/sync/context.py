@@ -1,0 +1,62 @@
+"""What every sync function needs: the session factory, the store clients, the settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from app.config import Settings
+from app.db import SessionFactory
+from app.models import Store
+from app.sync.clients import ClientRegistry
+from app.sync.mapping import ProductRef
+from app.sync.retry import RetryPolicy
+from app.woocommerce.client import WooCommerceClient
+
+log = logging.getLogger("wcsync.sync")
+
+
+@dataclass
+class SyncContext:
+    session_factory: SessionFactory
+    clients: ClientRegistry
+    settings: Settings
+    policy: RetryPolicy
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # store id -> (loaded at, sku -> product); the database holds the same across restarts.
+    catalogs: dict[int, tuple[datetime, dict[str, ProductRef]]] = field(default_factory=dict)
+    # One catalogue refresh per store at a time: the workers of a pass all need it at once.
+    catalog_locks: dict[int, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+
+    @property
+    def replicate_statuses(self) -> frozenset[str]:
+        return frozenset(s.strip() for s in self.settings.replicate_statuses.split(",") if s.strip())
+
+
+def parse_gmt(value: Any) -> datetime | None:
+    """A WooCommerce `*_gmt` date (naive `YYYY-MM-DDTHH:MM:SS`) as an aware UTC datetime."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def kv(**fields: Any) -> str:
+    """`key=value` pairs for structured log lines."""
+    return " ".join(f"{key}={value}" for key, value in fields.items() if value is not None)
+
+
+def clock_skew(client: WooCommerceClient, store: Store) -> float:
+    """The store's clock minus ours, in seconds: as the client last measured it (the `Date`
+    header), else as recorded on the store, else none."""
+    if client.clock_skew is not None:
+        return client.clock_skew
+    return store.clock_skew_seconds or 0.0

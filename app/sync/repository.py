@@ -1,0 +1,556 @@
+"""Every query the sync layer and the API use. Functions flush when they need ids; they never
+commit: the caller's unit of work does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, func, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.errors import RunNotFound, StoreNotFound
+from app.models import (
+    Cursor,
+    Direction,
+    Event,
+    Link,
+    LinkState,
+    Product,
+    Run,
+    RunStatus,
+    SourceOrder,
+    Store,
+    StoreRole,
+    utcnow,
+)
+
+
+def _is_sqlite(session: AsyncSession) -> bool:
+    bind = session.get_bind()
+    return bind.dialect.name == "sqlite"
+
+
+# --- stores -------------------------------------------------------------------------------
+
+
+async def get_store(session: AsyncSession, name: str) -> Store:
+    store = (await session.exec(select(Store).where(Store.name == name))).first()
+    if store is None:
+        raise StoreNotFound(name)
+    return store
+
+
+async def find_store(session: AsyncSession, name: str) -> Store | None:
+    return (await session.exec(select(Store).where(Store.name == name))).first()
+
+
+async def list_stores(session: AsyncSession, *, enabled_only: bool = False) -> list[Store]:
+    query = select(Store).order_by(col(Store.role), col(Store.name))
+    if enabled_only:
+        query = query.where(col(Store.enabled).is_(True))
+    return list((await session.exec(query)).all())
+
+
+async def main_store(session: AsyncSession) -> Store | None:
+    return (await session.exec(select(Store).where(Store.role == StoreRole.main))).first()
+
+
+async def stores_by_id(session: AsyncSession) -> dict[int, Store]:
+    return {s.id: s for s in await list_stores(session) if s.id is not None}
+
+
+# --- cursors ------------------------------------------------------------------------------
+
+
+async def get_cursor(session: AsyncSession, store: Store, direction: Direction) -> Cursor:
+    """The store's cursor for a direction; a new store starts at the time it was added
+    (or its backfill date), so only new orders are replicated unless asked otherwise."""
+    cursor = (
+        await session.exec(select(Cursor).where(Cursor.store_id == store.id, Cursor.direction == direction))
+    ).first()
+    if cursor is None:
+        assert store.id is not None
+        cursor = Cursor(
+            store_id=store.id,
+            direction=direction,
+            position=store.backfill_since or store.created_at,
+        )
+        session.add(cursor)
+        await session.flush()
+    return cursor
+
+
+async def advance_cursor(
+    session: AsyncSession, store_id: int, direction: Direction, position: datetime
+) -> None:
+    """Move a cursor forward only; never backward."""
+    await session.exec(
+        update(Cursor)
+        .where(
+            col(Cursor.store_id) == store_id,
+            col(Cursor.direction) == direction,
+            col(Cursor.position) < position,
+        )
+        .values(position=position, updated_at=utcnow())
+    )
+
+
+# --- source orders ------------------------------------------------------------------------
+
+
+async def source_orders(
+    session: AsyncSession, store_id: int, order_ids: Sequence[int]
+) -> dict[int, SourceOrder]:
+    if not order_ids:
+        return {}
+    rows = await session.exec(
+        select(SourceOrder).where(
+            SourceOrder.store_id == store_id, col(SourceOrder.order_id).in_(list(order_ids))
+        )
+    )
+    return {row.order_id: row for row in rows.all()}
+
+
+async def source_orders_for_links(
+    session: AsyncSession, links: Sequence[Link]
+) -> dict[tuple[int, int], SourceOrder]:
+    """The origin snapshots of these links, keyed (origin store id, order id): a query per
+    origin store, not per link."""
+    snapshots: dict[tuple[int, int], SourceOrder] = {}
+    for origin_id in {ln.origin_store_id for ln in links}:
+        wanted = [ln.origin_order_id for ln in links if ln.origin_store_id == origin_id]
+        rows = await source_orders(session, origin_id, wanted)
+        snapshots.update({(origin_id, oid): row for oid, row in rows.items()})
+    return snapshots
+
+
+# --- links --------------------------------------------------------------------------------
+
+
+async def links_for_origins(session: AsyncSession, store_id: int, order_ids: Sequence[int]) -> list[Link]:
+    if not order_ids:
+        return []
+    rows = await session.exec(
+        select(Link).where(Link.origin_store_id == store_id, col(Link.origin_order_id).in_(list(order_ids)))
+    )
+    return list(rows.all())
+
+
+async def links_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Link]:
+    if not ids:
+        return []
+    rows = await session.exec(select(Link).where(col(Link.id).in_(list(ids))).order_by(col(Link.id)))
+    return list(rows.all())
+
+
+def _materialized(rows: Any) -> Any:
+    """The rows to claim as a CTE computed once. Written as `id IN (SELECT … LIMIT n FOR UPDATE
+    SKIP LOCKED)`, PostgreSQL may run the subquery again for every row it updates (a semi-join),
+    each run skipping the rows the last one locked, and so claim far more than `n`."""
+    return rows.cte("chosen").prefix_with("MATERIALIZED", dialect="postgresql")
+
+
+async def claim_due_links(
+    session: AsyncSession,
+    *,
+    target_store_id: int,
+    direction: Direction,
+    limit: int,
+    owner: str,
+    lease_seconds: int,
+    now: datetime,
+    ignore_schedule: bool = False,
+    only_ids: Sequence[int] | None = None,
+) -> list[int]:
+    """Lease up to `limit` due pending links in one statement, correct on both databases:
+    `WITH chosen AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE … FROM chosen`.
+    PostgreSQL's SKIP LOCKED keeps concurrent claimers apart, and the outer `state='pending'`
+    re-check does it on SQLite, whose writers are serialised anyway."""
+    due = (
+        select(Link.id)
+        .where(
+            Link.target_store_id == target_store_id,
+            Link.direction == direction,
+            Link.state == LinkState.pending,
+        )
+        .order_by(col(Link.id))
+        .limit(limit)
+    )
+    if not ignore_schedule:
+        due = due.where(sa.or_(col(Link.next_attempt_at).is_(None), col(Link.next_attempt_at) <= now))
+    if only_ids is not None:
+        due = due.where(col(Link.id).in_(list(only_ids)))
+    if not _is_sqlite(session):
+        due = due.with_for_update(skip_locked=True)
+    chosen = _materialized(due)
+    statement = (
+        update(Link)
+        .where(col(Link.id) == chosen.c.id, col(Link.state) == LinkState.pending)
+        .values(
+            state=LinkState.in_flight,
+            lease_owner=owner,
+            lease_until=now + timedelta(seconds=lease_seconds),
+            attempt_started_at=now,
+            attempts=col(Link.attempts) + 1,
+            updated_at=now,
+        )
+        .returning(col(Link.id))
+    )
+    result = await session.exec(statement)
+    return sorted(result.scalars().all())
+
+
+async def claim_expired_in_flight(
+    session: AsyncSession,
+    *,
+    target_store_id: int,
+    owner: str,
+    lease_seconds: int,
+    now: datetime,
+    settled_before: datetime,
+    only_ids: Sequence[int] | None = None,
+) -> list[int]:
+    """Take over in-flight links whose lease ran out (a crash, a timeout, an error reply):
+    they must be reconciled against the target before anything is sent again. A link whose
+    create got no answer is taken only once that request can no longer be running on the
+    store (`settled_before`: its start plus the request timeout), or a create still executing
+    there after we gave up on it would be missed and sent twice."""
+    stale = select(Link.id).where(
+        Link.target_store_id == target_store_id,
+        Link.state == LinkState.in_flight,
+        col(Link.lease_until) < now,
+        sa.or_(
+            col(Link.attempt_outcome) == "rejected",
+            col(Link.attempt_started_at).is_(None),
+            col(Link.attempt_started_at) <= settled_before,
+        ),
+    )
+    if only_ids is not None:
+        stale = stale.where(col(Link.id).in_(list(only_ids)))
+    if not _is_sqlite(session):
+        stale = stale.with_for_update(skip_locked=True)
+    chosen = _materialized(stale)
+    statement = (
+        update(Link)
+        .where(
+            col(Link.id) == chosen.c.id,
+            col(Link.state) == LinkState.in_flight,
+            col(Link.lease_until) < now,
+        )
+        .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds), updated_at=now)
+        .returning(col(Link.id))
+    )
+    result = await session.exec(statement)
+    return sorted(result.scalars().all())
+
+
+async def release_leases(session: AsyncSession, *, now: datetime) -> int:
+    """Expire every lease at once; only safe when this is the only process (SQLite)."""
+    result = await session.exec(
+        update(Link)
+        .where(col(Link.state) == LinkState.in_flight, col(Link.lease_until) > now)
+        .values(lease_until=now)
+    )
+    return int(result.rowcount or 0)
+
+
+async def requeue_failed(
+    session: AsyncSession,
+    *,
+    direction: Direction | None = None,
+    target_store_id: int | None = None,
+    origin_store_id: int | None = None,
+    now: datetime,
+) -> int:
+    """Sync Now and Sync Order give parked links a fresh set of attempts."""
+    statement = update(Link).where(col(Link.state) == LinkState.failed)
+    if direction is not None:
+        statement = statement.where(col(Link.direction) == direction)
+    if target_store_id is not None:
+        statement = statement.where(col(Link.target_store_id) == target_store_id)
+    if origin_store_id is not None:
+        statement = statement.where(col(Link.origin_store_id) == origin_store_id)
+    result = await session.exec(
+        statement.values(state=LinkState.pending, attempts=0, next_attempt_at=None, updated_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+async def count_due(
+    session: AsyncSession,
+    *,
+    target_store_id: int,
+    direction: Direction,
+    now: datetime,
+    ignore_schedule: bool,
+) -> int:
+    query = select(func.count()).where(
+        Link.target_store_id == target_store_id,
+        Link.direction == direction,
+        col(Link.state).in_([LinkState.pending, LinkState.in_flight]),
+    )
+    if not ignore_schedule:
+        query = query.where(sa.or_(col(Link.next_attempt_at).is_(None), col(Link.next_attempt_at) <= now))
+    return int((await session.exec(query)).one())
+
+
+async def pending_counts(session: AsyncSession) -> dict[str, Any]:
+    """Pending and failed counts per direction and sub-store, from the ledger alone."""
+    stores = await stores_by_id(session)
+    rows = (
+        await session.exec(  # type: ignore[call-overload]
+            sa.select(
+                col(Link.direction),
+                col(Link.origin_store_id),
+                col(Link.target_store_id),
+                col(Link.state),
+                func.count(),
+            )
+            .where(col(Link.state).in_([LinkState.pending, LinkState.in_flight, LinkState.failed]))
+            .group_by(
+                col(Link.direction), col(Link.origin_store_id), col(Link.target_store_id), col(Link.state)
+            )
+        )
+    ).all()
+    result: dict[str, Any] = {
+        "total": 0,
+        Direction.main_to_sub.value: {},
+        Direction.sub_to_main.value: {},
+        "failed": 0,
+    }
+    for direction, origin_id, target_id, state, count in rows:
+        if state == LinkState.failed:
+            result["failed"] += count
+            continue
+        # Counted under the sub-store: the target going down, the origin coming up.
+        sub_id = target_id if direction == Direction.main_to_sub else origin_id
+        sub = stores.get(sub_id)
+        name = sub.name if sub else str(sub_id)
+        bucket = result[direction]
+        bucket[name] = bucket.get(name, 0) + count
+        result["total"] += count
+    # Statuses set on a replica and not yet written back flow the other way.
+    back = (
+        await session.exec(  # type: ignore[call-overload]
+            sa.select(col(Link.direction), col(Link.origin_store_id), col(Link.target_store_id), func.count())
+            .where(col(Link.status_to_origin).is_not(None))
+            .group_by(col(Link.direction), col(Link.origin_store_id), col(Link.target_store_id))
+        )
+    ).all()
+    for direction, origin_id, target_id, count in back:
+        reverse = Direction.sub_to_main if direction == Direction.main_to_sub else Direction.main_to_sub
+        sub_id = target_id if direction == Direction.main_to_sub else origin_id
+        sub = stores.get(sub_id)
+        name = sub.name if sub else str(sub_id)
+        result[reverse][name] = result[reverse].get(name, 0) + count
+        result["total"] += count
+    return result
+
+
+async def list_links(
+    session: AsyncSession,
+    *,
+    state: LinkState | None,
+    direction: Direction | None,
+    store_id: int | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Link], int]:
+    query = select(Link)
+    count = select(func.count()).select_from(Link)
+    conditions: list[Any] = []
+    if state is not None:
+        conditions.append(Link.state == state)
+    if direction is not None:
+        conditions.append(Link.direction == direction)
+    if store_id is not None:
+        conditions.append(
+            sa.or_(col(Link.origin_store_id) == store_id, col(Link.target_store_id) == store_id)
+        )
+    for condition in conditions:
+        query = query.where(condition)
+        count = count.where(condition)
+    rows = await session.exec(query.order_by(col(Link.id).desc()).limit(limit).offset(offset))
+    return list(rows.all()), int((await session.exec(count)).one())
+
+
+async def events_for_links(session: AsyncSession, link_ids: Sequence[int]) -> list[Event]:
+    if not link_ids:
+        return []
+    rows = await session.exec(
+        select(Event).where(col(Event.link_id).in_(list(link_ids))).order_by(col(Event.id))
+    )
+    return list(rows.all())
+
+
+# --- products -----------------------------------------------------------------------------
+
+
+async def products_for_store(session: AsyncSession, store_id: int) -> list[Product]:
+    rows = await session.exec(select(Product).where(Product.store_id == store_id))
+    return list(rows.all())
+
+
+async def replace_products(
+    session: AsyncSession, store_id: int, products: Sequence[tuple[str, int, int, str]]
+) -> None:
+    await session.exec(sa.delete(Product).where(col(Product.store_id) == store_id))  # type: ignore[call-overload]
+    now = utcnow()
+    seen: set[str] = set()
+    for sku, product_id, variation_id, name in products:
+        if sku in seen:
+            continue
+        seen.add(sku)
+        session.add(
+            Product(
+                store_id=store_id,
+                sku=sku,
+                product_id=product_id,
+                variation_id=variation_id,
+                name=name[:300],
+                fetched_at=now,
+            )
+        )
+    await session.flush()
+
+
+async def upsert_product(
+    session: AsyncSession, store_id: int, sku: str, product_id: int, variation_id: int, name: str
+) -> None:
+    existing = (
+        await session.exec(select(Product).where(Product.store_id == store_id, Product.sku == sku))
+    ).first()
+    if existing is None:
+        session.add(
+            Product(
+                store_id=store_id,
+                sku=sku,
+                product_id=product_id,
+                variation_id=variation_id,
+                name=name[:300],
+            )
+        )
+    else:
+        existing.product_id = product_id
+        existing.variation_id = variation_id
+        existing.fetched_at = utcnow()
+    await session.flush()
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+async def get_run(session: AsyncSession, run_id: int) -> Run:
+    run = await session.get(Run, run_id)
+    if run is None:
+        raise RunNotFound(run_id)
+    return run
+
+
+async def active_run(
+    session: AsyncSession, *, direction: str, store_name: str | None, mode: str
+) -> Run | None:
+    rows = await session.exec(
+        select(Run)
+        .where(
+            col(Run.status).in_([RunStatus.queued, RunStatus.running]),
+            Run.direction == direction,
+            Run.store_name == store_name,
+            Run.mode == mode,
+            col(Run.order_id).is_(None),
+        )
+        .order_by(col(Run.id))
+    )
+    return rows.first()
+
+
+async def list_runs(session: AsyncSession, *, limit: int, offset: int) -> list[Run]:
+    rows = await session.exec(select(Run).order_by(col(Run.id).desc()).limit(limit).offset(offset))
+    return list(rows.all())
+
+
+async def add_run_counts(session: AsyncSession, run_id: int, **increments: int) -> None:
+    """Atomic increments, so that concurrent workers of one run never lose each other's counts."""
+    values = {name: getattr(Run, name) + amount for name, amount in increments.items() if amount}
+    if values:
+        await session.exec(update(Run).where(col(Run.id) == run_id).values(**values))
+
+
+async def fail_interrupted_runs(session: AsyncSession, now: datetime) -> int:
+    """Runs left queued or running by a process that died will never finish: say so."""
+    result = await session.exec(
+        update(Run)
+        .where(col(Run.status).in_([RunStatus.queued, RunStatus.running]))
+        .values(status=RunStatus.failed, finished_at=now)
+    )
+    return int(result.rowcount or 0)
+
+
+async def links_for_target(session: AsyncSession, store_id: int, order_id: int) -> list[Link]:
+    rows = await session.exec(
+        select(Link).where(Link.target_store_id == store_id, Link.target_order_id == order_id)
+    )
+    return list(rows.all())
+
+
+async def links_for_target_orders(
+    session: AsyncSession, store_id: int, order_ids: Sequence[int]
+) -> list[Link]:
+    """Links whose replica is one of these orders on this store."""
+    if not order_ids:
+        return []
+    rows = await session.exec(
+        select(Link).where(Link.target_store_id == store_id, col(Link.target_order_id).in_(list(order_ids)))
+    )
+    return list(rows.all())
+
+
+async def unfinished_full_run(
+    session: AsyncSession,
+    *,
+    direction: str,
+    store_name: str | None,
+    since: datetime | None,
+    exclude_ids: Sequence[int] = (),
+) -> Run | None:
+    """The latest Full sync of this scope whose walk did not finish: failed, or left running or
+    queued by a process that died (runs of this process are excluded by the caller)."""
+    rows = await session.exec(
+        select(Run)
+        .where(
+            Run.mode == "full",
+            Run.direction == direction,
+            Run.store_name == store_name,
+            col(Run.status).in_([RunStatus.failed, RunStatus.running, RunStatus.queued]),
+            col(Run.id).not_in(list(exclude_ids) or [-1]),
+        )
+        .order_by(col(Run.id).desc())
+        .limit(1)
+    )
+    run = rows.first()
+    if run is None or (run.details or {}).get("complete") or run.since != since:
+        return None
+    return run
+
+
+async def active_full_runs(session: AsyncSession) -> list[Run]:
+    rows = await session.exec(
+        select(Run).where(Run.mode == "full", col(Run.status).in_([RunStatus.queued, RunStatus.running]))
+    )
+    return list(rows.all())
+
+
+async def synced_link_ids(
+    session: AsyncSession, *, after: int, limit: int, store_name: str | None
+) -> list[int]:
+    query = select(Link.id).where(Link.state == LinkState.synced, col(Link.id) > after)
+    if store_name is not None:
+        store = await get_store(session, store_name)
+        query = query.where(
+            sa.or_(col(Link.origin_store_id) == store.id, col(Link.target_store_id) == store.id)
+        )
+    rows = await session.exec(query.order_by(col(Link.id)).limit(limit))
+    return [i for i in rows.all() if i is not None]

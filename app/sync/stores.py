@@ -1,0 +1,138 @@
+"""Store registration and the store check."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.api.schemas import CheckItem, StoreCheck, StoreCreate, StoreUpdate
+from app.db import session_scope
+from app.errors import MainStoreAlreadyExists, StoreAlreadyExists
+from app.models import RunKind, Store, StoreRole, SyncMode, utcnow
+from app.sync import repository as repo
+from app.sync.clients import ClientRegistry
+from app.sync.engine import SyncEngine
+from app.sync.webhooks import webhook_check
+from app.woocommerce.errors import AuthenticationError, RouteNotFoundError, WooCommerceError
+
+
+async def create_store(session: AsyncSession, data: StoreCreate) -> Store:
+    if await repo.find_store(session, data.name) is not None:
+        raise StoreAlreadyExists(data.name)
+    if data.role == StoreRole.main:
+        existing = await repo.main_store(session)
+        if existing is not None:
+            raise MainStoreAlreadyExists(existing.name)
+    store = Store(**data.model_dump(exclude={"full_sync"}))
+    session.add(store)
+    await session.flush()
+    return store
+
+
+async def connect_store(engine: SyncEngine, data: StoreCreate) -> tuple[Store, int | None]:
+    """Add a store in a unit of work of its own, then, when asked, start its first Full sync
+    (which must see the store committed)."""
+    async with session_scope(engine.ctx.session_factory) as session:
+        store = await create_store(session, data)
+    if not data.full_sync:
+        return store, None
+    run, _ = await engine.request_run(
+        kind=RunKind.sync_now,
+        direction="both",
+        store=store.name,
+        mode=SyncMode.full,
+        since=data.backfill_since,
+    )
+    return store, run.id
+
+
+async def update_store(session: AsyncSession, name: str, data: StoreUpdate) -> Store:
+    store = await repo.get_store(session, name)
+    for key, value in data.model_dump(exclude_unset=True).items():
+        setattr(store, key, value)
+    store.updated_at = utcnow()
+    await session.flush()
+    return store
+
+
+async def delete_store(session: AsyncSession, name: str) -> None:
+    store = await repo.get_store(session, name)
+    await session.delete(store)
+    await session.flush()
+
+
+async def check_store(clients: ClientRegistry, store: Store) -> StoreCheck:
+    """Reachability, pretty permalinks, credentials, read and write permission, our webhooks, clock skew,
+    each with a verdict in plain words. Nothing on the store is changed."""
+    client = clients.get(store)
+    checks: list[CheckItem] = []
+
+    def add(name: str, ok: bool, detail: str) -> None:
+        checks.append(CheckItem(name=name, ok=ok, detail=detail))
+
+    try:
+        index = await client.site_index()
+        namespaces = index.get("namespaces") or []
+        plugin = index.get("wcsync_admin")
+        store.origin_filter = isinstance(plugin, dict) and plugin.get("origin_filter") is True
+        if "wc/v3" in namespaces:
+            add("reachable", True, f"{store.base_url} answers and serves the WooCommerce REST API.")
+        else:
+            add(
+                "reachable",
+                False,
+                "The site answers but WooCommerce's REST API (wc/v3) is not active.",
+            )
+    except RouteNotFoundError:
+        add(
+            "reachable",
+            False,
+            "The site answers but /wp-json/ is missing: turn on pretty permalinks "
+            "(Settings > Permalinks, anything but Plain); WooCommerce authenticates only /wp-json/ URLs.",
+        )
+    except WooCommerceError as exc:
+        add("reachable", False, f"Cannot reach the store: {exc}")
+    if checks[-1].ok:
+        try:
+            await client.list_orders(per_page=1, fields=("id",))
+            add("read", True, "The key can read orders.")
+        except AuthenticationError as exc:
+            hint = ""
+            if store.base_url.startswith("http://") and store.auth_mode in ("basic", "query"):
+                hint = " Over plain HTTP WooCommerce accepts only OAuth 1.0a: use https or auth_mode oauth1."
+            add("read", False, f"The store refused the credentials: {exc}.{hint}")
+        except WooCommerceError as exc:
+            add("read", False, f"Listing orders failed: {exc}")
+    if checks[-1].ok and checks[-1].name == "read":
+        try:
+            await client.batch_orders()  # an empty batch: checks write permission, changes nothing
+            add("write", True, "The key can create and update orders.")
+        except AuthenticationError as exc:
+            add(
+                "write",
+                False,
+                f"The key cannot write orders ({exc}); give it Read/Write permission.",
+            )
+        except WooCommerceError as exc:
+            add("write", False, f"Could not check write permission: {exc}")
+    if any(c.name == "read" and c.ok for c in checks):
+        add("webhooks", *await webhook_check(client, store))
+    skew = client.clock_skew
+    if skew is not None:
+        ok = abs(skew) < 300
+        detail = f"The store's clock is {skew:+.0f} s from ours."
+        if not ok:
+            detail += " More than 5 minutes: OAuth 1.0a signatures will be refused; fix the server time."
+        add("clock", ok, detail)
+        store.clock_skew_seconds = skew
+    if checks[0].ok:
+        add(
+            "replica lookup",
+            True,
+            "The wcsync-admin plugin's wcsync_origin filter is on: a replica is found in one request."
+            if store.origin_filter
+            else "Replicas are found by listing recent orders (the wcsync-admin plugin's "
+            "wcsync_origin filter would make it one request).",
+        )
+    if all(c.ok for c in checks):
+        store.last_success_at = utcnow()
+    return StoreCheck(store=store.name, ok=all(c.ok for c in checks), checks=checks, clock_skew_seconds=skew)

@@ -1,0 +1,5 @@
+import sys
+
+from app.testing.server import main
+
+sys.exit(main())

@@ -1,0 +1,121 @@
+"""Runtime knobs, one-shot faults and counters of a fake store."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal, get_args
+
+FaultKind = Literal["5xx", "429", "timeout", "timeout_after_create", "html", "drop_after_create"]
+FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+# These apply to the next order-creating requests only, after the orders were written.
+AFTER_CREATE_KINDS = frozenset({"timeout_after_create", "drop_after_create"})
+
+
+@dataclass
+class Knobs:
+    """Behaviour of one fake store; every field may be changed while it serves.
+
+    All toggles default to off. ``hang_seconds`` and ``retry_after_seconds`` are only
+    parameters of the faults that use them.
+    """
+
+    latency_base_ms: float = 0.0
+    latency_per_order_ms: float = 0.0
+    max_concurrency: int = 0  # 0: unlimited
+    fail_5xx_rate: float = 0.0
+    fail_429_rate: float = 0.0
+    retry_after_seconds: int = 1
+    timeout_rate: float = 0.0
+    timeout_after_create_rate: float = 0.0
+    hang_seconds: float = 30.0
+    down: bool = False
+    html_200_rate: float = 0.0
+    clock_skew_seconds: float = 0.0
+    webhook_delay_seconds: float = 0.0
+    seed: int | None = None
+
+    @classmethod
+    def realistic(cls, **overrides: Any) -> Knobs:
+        """PERFORMANCE.md's model of a small real store: 90 ms + 130 ms per order, 2 at once."""
+        base: dict[str, Any] = {
+            "latency_base_ms": 90.0,
+            "latency_per_order_ms": 130.0,
+            "max_concurrency": 2,
+        }
+        base.update(overrides)
+        return cls(**base)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Set several knobs at once; unknown names raise ``KeyError``, bad types ``TypeError``."""
+        known = {f.name: f for f in fields(self)}
+        for name in changes:
+            if name not in known:
+                raise KeyError(name)
+        for name, value in changes.items():
+            # Check against the field's default type: the current value may have been set to
+            # an int where a float is meant.
+            reference = known[name].default
+            if name == "seed":
+                if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                    raise TypeError(f"{name} must be an integer or null")
+            elif isinstance(reference, bool):
+                if not isinstance(value, bool):
+                    raise TypeError(f"{name} must be a boolean")
+            elif isinstance(reference, int):
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise TypeError(f"{name} must be an integer")
+            elif isinstance(reference, float):
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise TypeError(f"{name} must be a number")
+                value = float(value)
+            setattr(self, name, value)
+
+
+@dataclass
+class ServedRequest:
+    """When one request held a service slot, on the monotonic clock."""
+
+    label: str
+    started: float
+    finished: float
+
+
+@dataclass
+class Stats:
+    """Counters a test or benchmark can read; ``requests`` is keyed ``"GET /orders/{id}"``."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+    orders_created: int = 0
+    orders_written: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+    waiting: int = 0
+    max_waiting: int = 0
+    served: deque[ServedRequest] = field(default_factory=lambda: deque(maxlen=10_000))
+
+    def total_requests(self) -> int:
+        return sum(self.requests.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": dict(self.requests),
+            "total_requests": self.total_requests(),
+            "faults": dict(self.faults),
+            "orders_created": self.orders_created,
+            "orders_written": self.orders_written,
+            "in_flight": self.in_flight,
+            "max_in_flight": self.max_in_flight,
+            "waiting": self.waiting,
+            "max_waiting": self.max_waiting,
+            "served": [{"label": s.label, "started": s.started, "finished": s.finished} for s in self.served],
+        }
+
+
+def monotonic() -> float:
+    return time.monotonic()

@@ -1,0 +1,138 @@
+"""Serving ASGI apps on loopback inside the test's event loop, and a wcsync under test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import uvicorn
+
+from app.config import Settings
+from app.main import create_app
+from app.testing import DEMO_CATALOG, FakeStore, Knobs
+
+TOKEN = "test-admin-token-0123456789"
+
+
+@asynccontextmanager
+async def loopback(app: Any) -> AsyncIterator[str]:
+    """Serve `app` on 127.0.0.1 at a free port; yields its base URL."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", date_header=False)
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        # Don't wait for requests a fault left hanging (a fake store's "timeout after create").
+        server.should_exit = server.force_exit = True
+        try:
+            await asyncio.wait_for(task, 10)
+        except TimeoutError:
+            task.cancel()
+
+
+def make_fake(name: str, skus: set[str] | None = None, **knobs: Any) -> FakeStore:
+    store = FakeStore(
+        name,
+        consumer_key=f"ck_{name}_0123456789abcdef",
+        consumer_secret=f"cs_{name}_secret_0123456789",
+        knobs=Knobs(**knobs),
+    )
+    for product in DEMO_CATALOG:
+        if skus is None or product["sku"] in skus:
+            store.add_product(product["sku"], product["name"], product["price"])
+    return store
+
+
+@dataclass
+class Stack:
+    """wcsync and its fake stores, each served on loopback."""
+
+    api: httpx.AsyncClient
+    fakes: dict[str, FakeStore]
+    urls: dict[str, str]
+    app: Any
+    settings: Settings
+    registered: list[str] = field(default_factory=list)
+
+    async def add_store(
+        self,
+        name: str,
+        *,
+        role: str = "sub",
+        routing: str = "all",
+        auth_mode: str = "basic",
+        backfill: bool = True,
+    ) -> dict[str, Any]:
+        fake = self.fakes[name]
+        body: dict[str, Any] = {
+            "name": name,
+            "role": role,
+            "base_url": self.urls[name],
+            "consumer_key": fake.consumer_key,
+            "consumer_secret": fake.consumer_secret,
+            "routing": routing,
+            "auth_mode": auth_mode,
+        }
+        if backfill:
+            body["backfill_since"] = "2020-01-01T00:00:00Z"
+        response = await self.api.post("/api/stores", json=body)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    async def sync(self, **body: Any) -> dict[str, Any]:
+        response = await self.api.post("/api/sync?wait=true", json=body or None)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def replicas(self, target: str, origin: str) -> list[dict[str, Any]]:
+        return self.fakes[target].find_by_meta("_wcsync_origin", origin)
+
+
+def service_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "admin_token": TOKEN,
+        "scheduler_enabled": False,
+        "store_timeout_seconds": 5.0,
+        "backoff_base_seconds": 1.0,
+        "reconcile_margin_seconds": 60,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@asynccontextmanager
+async def stack(database_url: str, fakes: dict[str, FakeStore], **overrides: Any) -> AsyncIterator[Stack]:
+    settings = service_settings(database_url, **overrides)
+    app = create_app(settings)
+    async with _serve_all(fakes) as urls, loopback(app) as base:
+        async with httpx.AsyncClient(
+            base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+        ) as api:
+            yield Stack(api=api, fakes=fakes, urls=urls, app=app, settings=settings)
+
+
+@asynccontextmanager
+async def _serve_all(fakes: dict[str, FakeStore]) -> AsyncIterator[dict[str, str]]:
+    urls: dict[str, str] = {}
+    managers = []
+    try:
+        for name, fake in fakes.items():
+            manager = loopback(fake.app)
+            urls[name] = await manager.__aenter__()
+            managers.append(manager)
+        yield urls
+    finally:
+        for manager in reversed(managers):
+            await manager.__aexit__(None, None, None)

@@ -1,0 +1,136 @@
+"""Full sync end to end: it repairs what Smart sync cannot see, reports each kind of drift,
+and continues an interrupted walk instead of restarting it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.db import session_scope
+from app.models import Run, RunStatus
+from tests.e2e.support import make_fake, stack
+
+
+async def test_full_sync_repairs_a_deleted_replica_and_a_drifted_status(database_url: str) -> None:
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    orders = [fakes["main"].place_order([("SKU-MUG-001", 1)]) for _ in range(3)]
+    async with stack(database_url, fakes) as s:
+        await s.add_store("main", role="main")
+        await s.add_store("sub1")
+        await s.sync()
+        deleted = s.replicas("sub1", f"main:{orders[0]['id']}")[0]
+        drifted = s.replicas("sub1", f"main:{orders[1]['id']}")[0]
+        async with fakes["sub1"].client() as sub1:
+            response = await sub1.delete(f"/wp-json/wc/v3/orders/{deleted['id']}", params={"force": "true"})
+            assert response.status_code == 200
+        # A status changed under an old modified date (a restored backup, say): nothing a Smart
+        # pass can see.
+        fakes["sub1"].update_order_direct(
+            drifted["id"], status="cancelled", date_modified_gmt="2026-01-01T00:00:00"
+        )
+        smart = await s.sync()
+        assert smart["counts"]["created"] == 0 and smart["counts"]["updated"] == 0
+
+        full = await s.sync(mode="full")
+        assert full["status"] == "succeeded", full
+        assert full["drift"]["replica_missing"] == 1
+        assert full["drift"]["status_drift"] == 1
+        assert full["counts"]["created"] == 1 and full["counts"]["updated"] == 1
+        assert len(s.replicas("sub1", f"main:{orders[0]['id']}")) == 1
+        assert s.replicas("sub1", f"main:{orders[1]['id']}")[0]["status"] == "processing"
+        assert full["progress"]["done"] >= full["progress"]["total"] > 0
+
+        again = await s.sync(mode="full")
+        assert {k: v for k, v in again["drift"].items() if v} == {}
+        assert again["counts"]["created"] == 0 and again["counts"]["updated"] == 0
+
+
+async def test_full_sync_adopts_a_replica_the_ledger_does_not_know(database_url: str) -> None:
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    order = fakes["main"].place_order([("SKU-MUG-001", 1)])
+    # A replica made by an earlier installation, or by a create whose answer was lost.
+    fakes["sub1"].place_order([("SKU-MUG-001", 1)], meta={"_wcsync_origin": f"main:{order['id']}"})
+    async with stack(database_url, fakes) as s:
+        await s.add_store("main", role="main")
+        await s.add_store("sub1")
+        full = await s.sync(mode="full")
+        assert full["drift"]["unlinked_replica_adopted"] == 1, full
+        assert len(s.replicas("sub1", f"main:{order['id']}")) == 1
+
+
+async def test_an_interrupted_full_sync_continues_where_it_stopped(database_url: str) -> None:
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    orders = [fakes["main"].place_order([("SKU-MUG-001", 1)]) for _ in range(150)]
+    async with stack(database_url, fakes, origin_note=False) as s:
+        await s.add_store("main", role="main")
+        await s.add_store("sub1")
+        # A walk that a crash stopped after the main store's first page of 100.
+        async with session_scope(s.app.state.session_factory) as session:
+            interrupted = Run(
+                kind="sync_now",
+                direction="main_to_sub",
+                mode="full",
+                status=RunStatus.failed,
+                details={"walk": {"origin:main_to_sub:main": 1}},
+            )
+            session.add(interrupted)
+            await session.flush()
+            interrupted_id = interrupted.id
+        listed_before = fakes["main"].stats.requests["GET /orders"]
+        run = await s.sync(mode="full", direction="main_to_sub")
+        assert fakes["main"].stats.requests["GET /orders"] - listed_before == 1  # page 2 only
+        runs = (await s.api.get("/api/runs")).json()
+        assert run["status"] == "succeeded"
+        assert [r["id"] for r in runs if r["id"] == run["id"]]
+        async with session_scope(s.app.state.session_factory) as session:
+            resumed = await session.get(Run, run["id"])
+            assert resumed is not None and resumed.details["resumed_from"] == interrupted_id
+            old = await session.get(Run, interrupted_id)
+            assert old is not None and old.status == RunStatus.failed
+        # Only the second page's 50 orders were walked, so only they were replicated.
+        assert run["counts"]["created"] == 50
+        assert all(len(s.replicas("sub1", f"main:{o['id']}")) == 1 for o in orders[100:])
+
+
+async def test_full_sync_since_a_date_copies_orders_from_before_the_connection(database_url: str) -> None:
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    old = fakes["main"].place_order([("SKU-MUG-001", 1)])
+    fakes["main"].update_order_direct(old["id"], date_created_gmt="2026-03-01T10:00:00")
+    older = fakes["main"].place_order([("SKU-MUG-001", 1)])
+    fakes["main"].update_order_direct(older["id"], date_created_gmt="2025-03-01T10:00:00")
+    async with stack(database_url, fakes) as s:
+        await s.add_store("main", role="main", backfill=False)
+        await s.add_store("sub1", backfill=False)
+        assert (await s.sync(mode="full"))["counts"]["created"] == 0  # the store's window only
+        run = await s.sync(mode="full", since="2026-01-01T00:00:00Z")
+        assert run["counts"]["created"] == 1
+        assert len(s.replicas("sub1", f"main:{old['id']}")) == 1
+        assert s.replicas("sub1", f"main:{older['id']}") == []
+
+
+async def test_full_sync_on_first_connection_when_asked(database_url: str) -> None:
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    async with stack(database_url, fakes) as s:
+        await s.add_store("main", role="main", backfill=False)
+        order = fakes["main"].place_order([("SKU-MUG-001", 1)])
+        fake = fakes["sub1"]
+        response = await s.api.post(
+            "/api/stores",
+            json={
+                "name": "sub1",
+                "role": "sub",
+                "base_url": s.urls["sub1"],
+                "consumer_key": fake.consumer_key,
+                "consumer_secret": fake.consumer_secret,
+                "auth_mode": "basic",
+                "full_sync": True,
+            },
+        )
+        assert response.status_code == 201, response.text
+        run_id = response.json()["full_sync_run_id"]
+        for _ in range(100):
+            run = (await s.api.get(f"/api/runs/{run_id}")).json()
+            if run["status"] not in ("queued", "running"):
+                break
+            await asyncio.sleep(0.05)
+        assert run["mode"] == "full" and run["status"] == "succeeded" and run["store"] == "sub1", run
+        assert len(s.replicas("sub1", f"main:{order['id']}")) == 1

@@ -1,0 +1,229 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from app.db import SessionFactory, session_scope
+from app.models import Cursor, Direction, Link, LinkState, Store, StoreRole
+from app.sync import repository as repo
+from tests.factories import make_store
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+async def _stores(factory: SessionFactory) -> tuple[Store, Store, Store]:
+    async with session_scope(factory) as session:
+        main = make_store("main", role=StoreRole.main)
+        sub1, sub2 = make_store("sub1"), make_store("sub2")
+        session.add_all([main, sub1, sub2])
+        await session.flush()
+    return main, sub1, sub2
+
+
+async def _links(factory: SessionFactory, main: Store, target: Store, n: int, **kw: object) -> None:
+    async with session_scope(factory) as session:
+        for i in range(n):
+            session.add(
+                Link(
+                    origin_store_id=main.id,
+                    origin_order_id=1000 + i,
+                    target_store_id=target.id,
+                    direction=Direction.main_to_sub,
+                    **kw,
+                )
+            )  # type: ignore[arg-type]
+
+
+class TestClaimDueLinks:
+    async def test_one_claim_takes_at_most_its_limit(self, session_factory: SessionFactory) -> None:
+        main, sub1, _ = await _stores(session_factory)
+        await _links(session_factory, main, sub1, 200)
+        async with session_scope(session_factory) as session:
+            ids = await repo.claim_due_links(
+                session,
+                target_store_id=sub1.id or 0,
+                direction=Direction.main_to_sub,
+                limit=25,
+                owner="a",
+                lease_seconds=60,
+                now=NOW,
+            )
+        assert len(ids) == 25
+        async with session_scope(session_factory) as session:
+            leased = [
+                ln
+                for ln in await repo.links_by_ids(session, list(range(1, 201)))
+                if ln.state == LinkState.in_flight
+            ]
+        assert len(leased) == 25
+
+    async def test_concurrent_claimers_get_disjoint_links(self, session_factory: SessionFactory) -> None:
+        main, sub1, _ = await _stores(session_factory)
+        await _links(session_factory, main, sub1, 40)
+
+        async def claim(owner: str) -> list[int]:
+            got: list[int] = []
+            while True:
+                async with session_scope(session_factory) as session:
+                    ids = await repo.claim_due_links(
+                        session,
+                        target_store_id=sub1.id or 0,
+                        direction=Direction.main_to_sub,
+                        limit=3,
+                        owner=owner,
+                        lease_seconds=60,
+                        now=NOW,
+                    )
+                if not ids:
+                    return got
+                got += ids
+
+        results = await asyncio.gather(*(claim(f"w{i}") for i in range(4)))
+        claimed = [i for r in results for i in r]
+        assert len(claimed) == 40 and len(set(claimed)) == 40
+        async with session_scope(session_factory) as session:
+            links = await repo.links_by_ids(session, claimed)
+        assert {ln.state for ln in links} == {LinkState.in_flight}
+        assert all(ln.attempts == 1 and ln.lease_until == NOW + timedelta(seconds=60) for ln in links)
+
+    async def test_respects_schedule_unless_told_not_to(self, session_factory: SessionFactory) -> None:
+        main, sub1, _ = await _stores(session_factory)
+        await _links(session_factory, main, sub1, 2, next_attempt_at=NOW + timedelta(minutes=5))
+        async with session_scope(session_factory) as session:
+            assert (
+                await repo.claim_due_links(
+                    session,
+                    target_store_id=sub1.id or 0,
+                    direction=Direction.main_to_sub,
+                    limit=10,
+                    owner="a",
+                    lease_seconds=60,
+                    now=NOW,
+                )
+                == []
+            )
+            forced = await repo.claim_due_links(
+                session,
+                target_store_id=sub1.id or 0,
+                direction=Direction.main_to_sub,
+                limit=10,
+                owner="a",
+                lease_seconds=60,
+                now=NOW,
+                ignore_schedule=True,
+            )
+        assert len(forced) == 2
+
+    async def test_expired_in_flight_is_taken_over_once(self, session_factory: SessionFactory) -> None:
+        main, sub1, _ = await _stores(session_factory)
+        await _links(
+            session_factory,
+            main,
+            sub1,
+            1,
+            state=LinkState.in_flight,
+            lease_until=NOW - timedelta(seconds=1),
+            attempt_started_at=NOW - timedelta(seconds=90),
+        )
+
+        async def take(owner: str) -> list[int]:
+            async with session_scope(session_factory) as session:
+                return await repo.claim_expired_in_flight(
+                    session,
+                    target_store_id=sub1.id or 0,
+                    owner=owner,
+                    lease_seconds=60,
+                    now=NOW,
+                    settled_before=NOW - timedelta(seconds=60),
+                )
+
+        first, second = await take("a"), await take("b")
+        assert len(first) == 1 and second == []
+
+    async def test_unanswered_create_waits_until_its_request_cannot_be_running(
+        self, session_factory: SessionFactory
+    ) -> None:
+        main, sub1, _ = await _stores(session_factory)
+        started = NOW - timedelta(seconds=10)
+        await _links(
+            session_factory,
+            main,
+            sub1,
+            1,
+            state=LinkState.in_flight,
+            lease_until=NOW - timedelta(seconds=1),
+            attempt_started_at=started,
+        )
+
+        async def take(now: datetime) -> list[int]:
+            async with session_scope(session_factory) as session:
+                return await repo.claim_expired_in_flight(
+                    session,
+                    target_store_id=sub1.id or 0,
+                    owner="a",
+                    lease_seconds=60,
+                    now=now,
+                    settled_before=now - timedelta(seconds=60),
+                )
+
+        assert await take(NOW) == []  # the create may still be running on the store
+        assert len(await take(started + timedelta(seconds=61))) == 1
+
+
+async def test_cursor_only_moves_forward(session_factory: SessionFactory) -> None:
+    main, _, _ = await _stores(session_factory)
+    async with session_scope(session_factory) as session:
+        cursor = await repo.get_cursor(session, main, Direction.main_to_sub)
+        start = cursor.position
+        await repo.advance_cursor(session, main.id or 0, Direction.main_to_sub, start + timedelta(hours=1))
+        await repo.advance_cursor(session, main.id or 0, Direction.main_to_sub, start - timedelta(hours=1))
+    async with session_scope(session_factory) as session:
+        cursor = await session.get(Cursor, cursor.id)
+        assert cursor is not None and cursor.position == start + timedelta(hours=1)
+
+
+async def test_pending_counts_by_direction_and_sub_store(session_factory: SessionFactory) -> None:
+    main, sub1, sub2 = await _stores(session_factory)
+    await _links(session_factory, main, sub1, 3)
+    await _links(session_factory, main, sub2, 1, state=LinkState.failed)
+    async with session_scope(session_factory) as session:
+        session.add(
+            Link(
+                origin_store_id=sub2.id,
+                origin_order_id=7,
+                target_store_id=main.id,  # type: ignore[arg-type]
+                direction=Direction.sub_to_main,
+            )
+        )
+        session.add(
+            Link(
+                origin_store_id=main.id,
+                origin_order_id=8,
+                target_store_id=sub2.id,  # type: ignore[arg-type]
+                direction=Direction.main_to_sub,
+                state=LinkState.synced,
+            )
+        )
+    async with session_scope(session_factory) as session:
+        counts = await repo.pending_counts(session)
+    assert counts == {"total": 4, "main_to_sub": {"sub1": 3}, "sub_to_main": {"sub2": 1}, "failed": 1}
+
+
+async def test_pending_counts_include_statuses_waiting_to_flow_back(session_factory: SessionFactory) -> None:
+    main, sub1, _ = await _stores(session_factory)
+    async with session_scope(session_factory) as session:
+        # A main order's copy on sub1 was completed there: it waits to go back up to main.
+        session.add(
+            Link(
+                origin_store_id=main.id,
+                origin_order_id=9,
+                target_store_id=sub1.id,  # type: ignore[arg-type]
+                direction=Direction.main_to_sub,
+                state=LinkState.synced,
+                target_order_id=90,
+                status_to_origin="completed",
+            )
+        )
+    async with session_scope(session_factory) as session:
+        counts = await repo.pending_counts(session)
+    assert counts == {"total": 1, "main_to_sub": {}, "sub_to_main": {"sub1": 1}, "failed": 0}

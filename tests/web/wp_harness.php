@@ -1,0 +1,337 @@
+<?php
+/**
+ * Runs the wcsync-admin plugin against minimal stand-ins of the WordPress and WooCommerce
+ * functions it calls, and prints what it did as JSON for tests/web/test_wordpress_plugin.py
+ * to check. Usage: php wp_harness.php <plugin dir>
+ */
+
+declare(strict_types=1);
+
+define( 'ABSPATH', '/tmp/wp/' );
+define( 'HOUR_IN_SECONDS', 3600 );
+
+$GLOBALS['h'] = array(
+	'actions'   => array(),
+	'filters'   => array(),
+	'options'   => array(),
+	'transients' => array(),
+	'routes'    => array(),
+	'requests'  => array(),
+	'responses' => array(),
+	'localized' => array(),
+	'can'       => true,
+	'screen'    => null,
+	'meta_boxes' => array(),
+	'settings_errors' => array(),
+);
+
+/* --- WordPress classes -------------------------------------------------------------------- */
+
+class WP_Error {
+	public function __construct( public string $code = '', public string $message = '', public mixed $data = null ) {}
+	public function get_error_message(): string { return $this->message; }
+	public function get_error_code(): string { return $this->code; }
+	public function get_error_data(): mixed { return $this->data; }
+}
+
+class WP_REST_Server {
+	const READABLE  = 'GET';
+	const CREATABLE = 'POST';
+}
+
+class WP_REST_Request implements ArrayAccess {
+	public array $headers = array();
+	public array $params  = array();
+	public function get_header( string $name ): ?string { return $this->headers[ strtolower( $name ) ] ?? null; }
+	public function get_param( string $name ): mixed { return $this->params[ $name ] ?? null; }
+	public function offsetExists( mixed $offset ): bool { return isset( $this->params[ $offset ] ); }
+	public function offsetGet( mixed $offset ): mixed { return $this->params[ $offset ] ?? null; }
+	public function offsetSet( mixed $offset, mixed $value ): void { $this->params[ $offset ] = $value; }
+	public function offsetUnset( mixed $offset ): void { unset( $this->params[ $offset ] ); }
+}
+
+class WP_REST_Response {
+	public function __construct( public mixed $data = null ) {}
+	public function get_data(): mixed { return $this->data; }
+	public function set_data( mixed $data ): void { $this->data = $data; }
+}
+
+class WP_Post {
+	public function __construct( public int $ID ) {}
+}
+
+class WC_Order {
+	public function __construct( public int $id, public array $meta = array() ) {}
+	public function get_id(): int { return $this->id; }
+	public function get_meta( string $key ): mixed { return $this->meta[ $key ] ?? ''; }
+}
+
+/* --- WordPress functions -------------------------------------------------------------------- */
+
+function add_action( string $hook, callable $callback, int $priority = 10, int $args = 1 ): void {
+	$GLOBALS['h']['actions'][ $hook ][] = $callback;
+}
+function add_filter( string $hook, callable $callback, int $priority = 10, int $args = 1 ): void {
+	$GLOBALS['h']['filters'][ $hook ][] = $callback;
+}
+function do_action( string $hook, mixed ...$args ): void {
+	foreach ( $GLOBALS['h']['actions'][ $hook ] ?? array() as $callback ) {
+		$callback( ...$args );
+	}
+}
+function apply_filters( string $hook, mixed $value, mixed ...$args ): mixed {
+	foreach ( $GLOBALS['h']['filters'][ $hook ] ?? array() as $callback ) {
+		$value = $callback( $value, ...$args );
+	}
+	return $value;
+}
+function __( string $text, string $domain = '' ): string { return $text; }
+function esc_html__( string $text, string $domain = '' ): string { return esc_html( $text ); }
+function esc_attr__( string $text, string $domain = '' ): string { return esc_attr( $text ); }
+function esc_html_e( string $text, string $domain = '' ): void { echo esc_html( $text ); }
+function esc_html( string $text ): string { return htmlspecialchars( $text, ENT_QUOTES ); }
+function esc_attr( string $text ): string { return htmlspecialchars( $text, ENT_QUOTES ); }
+function esc_url( string $url ): string { return htmlspecialchars( $url, ENT_QUOTES ); }
+function esc_url_raw( string $url, ?array $protocols = null ): string {
+	$scheme = strtolower( (string) parse_url( $url, PHP_URL_SCHEME ) );
+	return in_array( $scheme, $protocols ?? array( 'http', 'https' ), true ) ? $url : '';
+}
+function plugin_dir_path( string $file ): string { return dirname( $file ) . '/'; }
+function plugin_dir_url( string $file ): string { return 'https://shop.test/wp-content/plugins/wcsync-admin/'; }
+function plugin_basename( string $file ): string { return 'wcsync-admin/wcsync-admin.php'; }
+function get_option( string $name, mixed $default = false ): mixed { return $GLOBALS['h']['options'][ $name ] ?? $default; }
+function get_transient( string $name ): mixed { return $GLOBALS['h']['transients'][ $name ] ?? false; }
+function set_transient( string $name, mixed $value, int $ttl = 0 ): bool { $GLOBALS['h']['transients'][ $name ] = $value; return true; }
+function delete_transient( string $name ): bool { unset( $GLOBALS['h']['transients'][ $name ] ); return true; }
+function is_admin(): bool { return true; }
+function register_setting( string $group, string $name, array $args = array() ): void {}
+function add_settings_section( mixed ...$args ): void {}
+function add_settings_field( mixed ...$args ): void {}
+function add_settings_error( string $setting, string $code, string $message ): void { $GLOBALS['h']['settings_errors'][] = $code; }
+function add_submenu_page( mixed ...$args ): string { return ''; }
+function register_rest_route( string $namespace, string $route, array $args ): void {
+	$GLOBALS['h']['routes'][ $namespace . $route ] = $args;
+}
+function current_user_can( string $capability ): bool { return $GLOBALS['h']['can'] && 'manage_woocommerce' === $capability; }
+function wp_verify_nonce( string $nonce, string $action ): int|false { return 'good-nonce' === $nonce && 'wp_rest' === $action ? 1 : false; }
+function wp_create_nonce( string $action ): string { return 'good-nonce'; }
+function rest_authorization_required_code(): int { return 401; }
+function wp_remote_request( string $url, array $args ): mixed {
+	$GLOBALS['h']['requests'][] = array( 'url' => $url, 'args' => $args );
+	$path = (string) parse_url( $url, PHP_URL_PATH );
+	foreach ( $GLOBALS['h']['responses'] as $prefix => $response ) {
+		if ( str_starts_with( $path, $prefix ) ) {
+			return $response;
+		}
+	}
+	return new WP_Error( 'http_request_failed', 'cURL error 7: Failed to connect' );
+}
+function wp_remote_retrieve_response_code( mixed $response ): int { return (int) $response['code']; }
+function wp_remote_retrieve_body( mixed $response ): string { return (string) $response['body']; }
+function is_wp_error( mixed $thing ): bool { return $thing instanceof WP_Error; }
+function wp_json_encode( mixed $data ): string { return (string) json_encode( $data ); }
+function home_url( string $path = '' ): string { return 'https://shop.test' . $path; }
+function untrailingslashit( string $value ): string { return rtrim( $value, '/\\' ); }
+function sanitize_key( string $key ): string { return preg_replace( '/[^a-z0-9_\-]/', '', strtolower( $key ) ); }
+function sanitize_text_field( string $text ): string { return trim( strip_tags( $text ) ); }
+function wp_unslash( mixed $value ): mixed { return $value; }
+function rest_ensure_response( mixed $data ): WP_REST_Response { return new WP_REST_Response( $data ); }
+function absint( mixed $value ): int { return abs( (int) $value ); }
+function rest_url( string $path = '' ): string { return 'https://shop.test/wp-json/' . $path; }
+function admin_url( string $path = '' ): string { return 'https://shop.test/wp-admin/' . $path; }
+function wp_enqueue_script( mixed ...$args ): void {}
+function wp_enqueue_style( mixed ...$args ): void {}
+function wp_localize_script( string $handle, string $name, array $data ): bool {
+	$GLOBALS['h']['localized'][ $name ] = $data;
+	return true;
+}
+function get_current_screen(): ?object { return $GLOBALS['h']['screen']; }
+function wc_get_page_screen_id( string $for ): string { return $GLOBALS['h']['hpos'] ? 'woocommerce_page_wc-orders' : 'shop_order'; }
+function wc_get_order( int $id ): WC_Order { return new WC_Order( $id ); }
+function add_meta_box( string $id, string $title, callable $callback, string $screen, string $context = '', string $priority = '' ): void {
+	$GLOBALS['h']['meta_boxes'][] = array( 'id' => $id, 'screen' => $screen, 'context' => $context );
+}
+function number_format_i18n( int|float $number ): string { return number_format( (float) $number ); }
+function checked( mixed $a, mixed $b = true, bool $echo = true ): string { return $a === $b ? ' checked="checked"' : ''; }
+function http_response( int $code, mixed $body ): array { return array( 'code' => $code, 'body' => json_encode( $body ) ); }
+
+/* --- helpers ---------------------------------------------------------------------------------- */
+
+function boot( string $plugin, array $settings, string $token ): void {
+	$GLOBALS['h']['actions']    = array();
+	$GLOBALS['h']['filters']    = array();
+	$GLOBALS['h']['routes']     = array();
+	$GLOBALS['h']['transients'] = array();
+	$GLOBALS['h']['options']    = array( 'wcsync_admin_settings' => $settings, 'wcsync_admin_token' => $token );
+	require_once $plugin . '/wcsync-admin.php';
+	do_action( 'plugins_loaded' );
+	do_action( 'rest_api_init' );
+}
+
+function request_with( array $headers, array $params = array() ): WP_REST_Request {
+	$request          = new WP_REST_Request();
+	$request->headers = array_change_key_case( $headers );
+	$request->params  = $params;
+	return $request;
+}
+
+function error_fact( mixed $result ): mixed {
+	if ( $result instanceof WP_Error ) {
+		return array( 'error' => $result->code, 'status' => $result->data['status'] ?? null, 'message' => $result->message );
+	}
+	if ( $result instanceof WP_REST_Response ) {
+		return array( 'data' => $result->get_data() );
+	}
+	return $result;
+}
+
+function capture( callable $callback ): string {
+	ob_start();
+	$callback();
+	return (string) ob_get_clean();
+}
+
+/* --- scenarios ---------------------------------------------------------------------------------- */
+
+$plugin = $argv[1];
+$facts  = array();
+$token  = 'tok-SECRET-0123456789';
+
+$GLOBALS['h']['hpos'] = true;
+boot(
+	$plugin,
+	array( 'url' => 'http://wcsync.test:8000/', 'store' => 'sub1', 'suppress_emails' => true, 'origin_filter' => true ),
+	$token
+);
+
+// Routes and their permission checks.
+$facts['routes'] = array();
+foreach ( $GLOBALS['h']['routes'] as $route => $args ) {
+	$permission = $args['permission_callback'] ?? null;
+	$GLOBALS['h']['can'] = false;
+	$no_cap = error_fact( $permission ? $permission( request_with( array( 'X-WP-Nonce' => 'good-nonce' ) ) ) : null );
+	$GLOBALS['h']['can'] = true;
+	$no_nonce  = error_fact( $permission ? $permission( request_with( array() ) ) : null );
+	$bad_nonce = error_fact( $permission ? $permission( request_with( array( 'X-WP-Nonce' => 'forged' ) ) ) : null );
+	$allowed   = $permission ? $permission( request_with( array( 'X-WP-Nonce' => 'good-nonce' ) ) ) : null;
+	$facts['routes'][ $route ] = array(
+		'methods'   => $args['methods'],
+		'no_cap'    => $no_cap,
+		'no_nonce'  => $no_nonce,
+		'bad_nonce' => $bad_nonce,
+		'allowed'   => $allowed,
+	);
+}
+$routes = $GLOBALS['h']['routes'];
+
+// Pending count for a sub-store: its own orders both ways, not the other stores'.
+$GLOBALS['h']['responses'] = array(
+	'/api/stores/sub1' => http_response( 200, array( 'name' => 'sub1', 'role' => 'sub' ) ),
+	'/api/pending'     => http_response( 200, array( 'total' => 7, 'main_to_sub' => array( 'sub1' => 2, 'sub2' => 4 ), 'sub_to_main' => array( 'sub1' => 1 ), 'failed' => 5 ) ),
+	'/api/links'       => http_response( 200, array( 'items' => array(), 'total' => 3 ) ),
+	'/api/sync'        => http_response( 202, array( 'run_id' => 9, 'status' => 'queued', 'new' => true ) ),
+	'/api/runs/9'      => http_response( 200, array( 'id' => 9, 'status' => 'running' ) ),
+	'/api/orders/sub1/42' => http_response( 200, array( 'store' => 'sub1', 'order_id' => 42, 'links' => array(), 'events' => array() ) ),
+);
+$GLOBALS['h']['requests'] = array();
+$facts['pending_sub'] = error_fact( $routes['wcsync-admin/v1/pending']['callback']( request_with( array() ) ) );
+$facts['pending_requests'] = array_map(
+	static fn( $r ) => array( 'url' => $r['url'], 'method' => $r['args']['method'], 'authorization' => $r['args']['headers']['Authorization'] ?? null ),
+	$GLOBALS['h']['requests']
+);
+
+$GLOBALS['h']['requests'] = array();
+$facts['sync_sub'] = error_fact( $routes['wcsync-admin/v1/sync']['callback']( request_with( array() ) ) );
+$facts['sync_sub_body'] = json_decode( (string) ( end( $GLOBALS['h']['requests'] )['args']['body'] ?? 'null' ), true );
+
+$GLOBALS['h']['requests'] = array();
+$facts['order'] = error_fact( $routes['wcsync-admin/v1/orders/(?P<id>\d+)']['callback']( request_with( array(), array( 'id' => '42' ) ) ) );
+$routes['wcsync-admin/v1/orders/(?P<id>\d+)/sync']['callback']( request_with( array(), array( 'id' => '42' ) ) );
+$facts['order_requests'] = array_map( static fn( $r ) => $r['args']['method'] . ' ' . $r['url'], $GLOBALS['h']['requests'] );
+
+// The main store syncs everything and counts every pending order.
+$GLOBALS['h']['transients'] = array();
+$GLOBALS['h']['options']['wcsync_admin_settings']['store'] = 'main';
+$GLOBALS['h']['responses'] = array( '/api/stores/main' => http_response( 200, array( 'name' => 'main', 'role' => 'main' ) ) ) + $GLOBALS['h']['responses'];
+$facts['pending_main'] = error_fact( $routes['wcsync-admin/v1/pending']['callback']( request_with( array() ) ) );
+$GLOBALS['h']['requests'] = array();
+$routes['wcsync-admin/v1/sync']['callback']( request_with( array() ) );
+$facts['sync_main_body'] = json_decode( (string) ( end( $GLOBALS['h']['requests'] )['args']['body'] ?? 'null' ), true );
+
+// wcsync refusing the token, and wcsync down.
+$GLOBALS['h']['transients'] = array();
+$GLOBALS['h']['responses'] = array( '/api/' => http_response( 401, array( 'error' => array( 'code' => 'not_authenticated', 'message' => 'Missing or wrong admin token' ) ) ) );
+$facts['token_refused'] = error_fact( $routes['wcsync-admin/v1/pending']['callback']( request_with( array() ) ) );
+$GLOBALS['h']['responses'] = array();
+$facts['unreachable'] = error_fact( $routes['wcsync-admin/v1/pending']['callback']( request_with( array() ) ) );
+$GLOBALS['h']['requests'] = array();
+$client = new Wcsync_Admin_Client( new Wcsync_Admin_Settings() );
+$facts['bubble_count_down'] = $client->cached_pending_count();
+$client->cached_pending_count(); // remembered as unavailable: no second call
+$facts['bubble_calls_when_down'] = count( $GLOBALS['h']['requests'] );
+$GLOBALS['h']['options']['wcsync_admin_settings']['store'] = 'sub1';
+
+// Scripts: on the HPOS orders list, with a nonce and without the token.
+$orders = new Wcsync_Admin_Orders( new Wcsync_Admin_Settings(), $client );
+$_GET   = array();
+$GLOBALS['h']['screen'] = (object) array( 'id' => 'woocommerce_page_wc-orders' );
+$orders->enqueue( 'woocommerce_page_wc-orders' );
+$facts['localized'] = $GLOBALS['h']['localized']['wcsyncAdmin'] ?? null;
+$facts['localized_json'] = json_encode( $GLOBALS['h']['localized'] );
+$facts['notice_hpos_list'] = capture( array( $orders, 'orders_notice' ) );
+$_GET = array( 'action' => 'edit', 'id' => '42' );
+$facts['notice_hpos_edit'] = capture( array( $orders, 'orders_notice' ) );
+$GLOBALS['h']['screen'] = (object) array( 'id' => 'edit-shop_order' );
+$_GET = array();
+$facts['notice_classic_list'] = capture( array( $orders, 'orders_notice' ) );
+$GLOBALS['h']['can'] = false;
+$facts['notice_without_cap'] = capture( array( $orders, 'orders_notice' ) );
+$GLOBALS['h']['localized'] = array();
+$orders->enqueue( 'edit.php' );
+$facts['localized_without_cap'] = $GLOBALS['h']['localized'];
+$GLOBALS['h']['can'] = true;
+
+// Meta box on both storages; the origin meta is escaped.
+$GLOBALS['h']['hpos'] = true;
+$orders->add_meta_box();
+$GLOBALS['h']['hpos'] = false;
+$orders->add_meta_box();
+$facts['meta_boxes'] = $GLOBALS['h']['meta_boxes'];
+$facts['meta_box_hpos'] = capture( static fn() => $orders->render_meta_box( new WC_Order( 42, array( '_wcsync_origin' => 'main:7"><script>alert(1)</script>' ) ) ) );
+$facts['meta_box_posts'] = capture( static fn() => $orders->render_meta_box( new WP_Post( 43 ) ) );
+
+// Menu bubble on the HPOS Orders item.
+$GLOBALS['submenu'] = array( 'woocommerce' => array( array( 'Home', 'manage_woocommerce', 'wc-admin' ), array( 'Orders', 'edit_shop_orders', 'wc-orders' ) ) );
+$GLOBALS['h']['transients'] = array( 'wcsync_admin_pending' => array( 'pending' => 12, 'failed' => 0 ) );
+$orders->menu_bubble();
+$facts['menu'] = array_map( static fn( $item ) => $item[0], $GLOBALS['submenu']['woocommerce'] );
+
+// Optional WooCommerce behaviours.
+$facts['email_filters'] = array_keys( array_filter( $GLOBALS['h']['filters'], static fn( $k ) => str_starts_with( (string) $k, 'woocommerce_email_' ), ARRAY_FILTER_USE_KEY ) );
+$replica = new WC_Order( 5, array( '_wcsync_origin' => 'main:7' ) );
+$own     = new WC_Order( 6 );
+$facts['email_enabled_replica']   = apply_filters( 'woocommerce_email_enabled_customer_processing_order', true, $replica );
+$facts['email_enabled_own']       = apply_filters( 'woocommerce_email_enabled_customer_processing_order', true, $own );
+$facts['email_recipient_replica'] = apply_filters( 'woocommerce_email_recipient_customer_completed_order', 'a@example.com', $replica );
+$facts['email_recipient_own']     = apply_filters( 'woocommerce_email_recipient_customer_completed_order', 'a@example.com', $own );
+$facts['admin_email_untouched']   = apply_filters( 'woocommerce_email_enabled_new_order', true, $replica );
+$query = array( 'post_type' => 'shop_order', 'meta_query' => array( array( 'key' => 'x', 'value' => 'y' ) ) );
+$facts['origin_query']       = apply_filters( 'woocommerce_rest_orders_prepare_object_query', $query, request_with( array(), array( 'wcsync_origin' => 'main:42' ) ) );
+$facts['origin_query_bad']   = apply_filters( 'woocommerce_rest_orders_prepare_object_query', array(), request_with( array(), array( 'wcsync_origin' => "main:42' OR 1=1" ) ) );
+$facts['origin_query_none']  = apply_filters( 'woocommerce_rest_orders_prepare_object_query', array( 'a' => 1 ), request_with( array() ) );
+$facts['rest_index']         = apply_filters( 'rest_index', new WP_REST_Response( array( 'name' => 'shop' ) ) )->get_data();
+
+// Settings sanitizing: a blank token keeps the saved one.
+$settings = new Wcsync_Admin_Settings();
+$facts['token_blank_keeps'] = $settings->sanitize_token( '' );
+$facts['token_new']         = $settings->sanitize_token( ' new-token ' );
+$facts['sanitized']         = $settings->sanitize( array( 'url' => 'javascript:alert(1)', 'store' => 'Sub-1', 'suppress_emails' => '1' ) );
+$facts['settings_errors']   = $GLOBALS['h']['settings_errors'];
+
+// The optional behaviours stay off unless turned on.
+$GLOBALS['h']['filters'] = array();
+$GLOBALS['h']['options']['wcsync_admin_settings'] = array( 'url' => 'http://wcsync.test', 'store' => 'sub1' );
+( new Wcsync_Admin_WooCommerce( new Wcsync_Admin_Settings() ) )->register();
+$facts['filters_by_default'] = array_keys( $GLOBALS['h']['filters'] );
+
+echo json_encode( $facts, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES );
