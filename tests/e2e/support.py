@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,12 +34,37 @@ async def loopback(app: Any) -> AsyncIterator[str]:
         port = server.servers[0].sockets[0].getsockname()[1]
         yield f"http://127.0.0.1:{port}"
     finally:
-        # Don't wait for requests a fault left hanging (a fake store's "timeout after create").
-        server.should_exit = server.force_exit = True
-        try:
-            await asyncio.wait_for(task, 10)
-        except TimeoutError:
-            task.cancel()
+        await _stop(server, task)
+
+
+async def _stop(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    """Stop a loopback server at once, yet run the app's shutdown inside this event loop.
+
+    `force_exit` keeps uvicorn from waiting on requests a fault left hanging (a fake store's
+    "timeout after create"), but it also skips the lifespan shutdown and leaves request tasks
+    pending: the garbage collector would then close those coroutines later, during some other
+    test, as an "exception ignored" warning. So cancel the request tasks and finish the lifespan
+    here ourselves.
+    """
+    server.should_exit = server.force_exit = True
+    try:
+        await asyncio.wait_for(task, 10)
+    except TimeoutError:
+        task.cancel()
+    pending = list(server.server_state.tasks)
+    for request in pending:
+        request.cancel()
+    # uvicorn logs each cancelled request as "Exception in ASGI application"; these are ours.
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    level = uvicorn_error.level
+    uvicorn_error.setLevel(logging.CRITICAL)
+    try:
+        await asyncio.gather(*pending, return_exceptions=True)
+    finally:
+        uvicorn_error.setLevel(level)
+    lifespan = getattr(server, "lifespan", None)
+    if lifespan is not None and lifespan.startup_event.is_set() and not lifespan.shutdown_event.is_set():
+        await asyncio.wait_for(lifespan.shutdown(), 30)
 
 
 def make_fake(name: str, skus: set[str] | None = None, **knobs: Any) -> FakeStore:
