@@ -31,6 +31,7 @@ from app.woocommerce.classify import (
     error_from_transport,
     truncated_body,
 )
+from app.woocommerce.clock import SkewEstimate
 from app.woocommerce.errors import MalformedResponse, WooCommerceError
 from app.woocommerce.redact import redact_data
 
@@ -201,7 +202,7 @@ class WooCommerceClient:
         self.store_name = store_name
         self.auth_mode: AuthMode = resolve_auth_mode(auth_mode, base_url)
         self.timeout = timeout
-        self.clock_skew: float | None = None
+        self._skew = SkewEstimate()
         self._secrets: tuple[str, ...] = (consumer_key, consumer_secret)
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._http = httpx.AsyncClient(
@@ -261,6 +262,7 @@ class WooCommerceClient:
                 # The deadline starts once a slot is free, so a request that timed out while
                 # queued was never sent. httpx.ASGITransport ignores httpx timeouts; this does not.
                 async with asyncio.timeout(self.timeout):
+                    sent_at = datetime.now(UTC)
                     response = await self._http.request(
                         method,
                         url,
@@ -274,7 +276,7 @@ class WooCommerceClient:
             self._log_failure(ctx, error, started)
             raise error from None
 
-        self._record_clock_skew(response)
+        self._record_clock_skew(response, sent_at)
         try:
             text = response.text
         except (UnicodeDecodeError, LookupError):
@@ -331,7 +333,13 @@ class WooCommerceClient:
             _elapsed_ms(started),
         )
 
-    def _record_clock_skew(self, response: httpx.Response) -> None:
+    @property
+    def clock_skew(self) -> float | None:
+        """The store's clock minus ours in seconds (see app.woocommerce.clock), or None."""
+        return self._skew.seconds
+
+    def _record_clock_skew(self, response: httpx.Response, sent_at: datetime) -> None:
+        received_at = datetime.now(UTC)
         date_header = response.headers.get("date")
         if not date_header:
             return
@@ -341,7 +349,7 @@ class WooCommerceClient:
             return
         if server_now.tzinfo is None:
             server_now = server_now.replace(tzinfo=UTC)
-        self.clock_skew = (server_now - datetime.now(UTC)).total_seconds()
+        self._skew.add(server_now, sent=sent_at, received=received_at)
 
     def _malformed(self, reply: _Reply, what: str, method: str, path: str) -> MalformedResponse:
         return MalformedResponse(
