@@ -21,6 +21,7 @@ from app.migrate import upgrade_to_head
 from app.scheduler import Scheduler
 from app.sync.clients import ClientRegistry, TransportFactory
 from app.sync.engine import SyncEngine
+from app.sync.liveness import ProcessMark
 from app.sync.webhooks import WebhookReceiver
 
 log = logging.getLogger("wcsync")
@@ -66,7 +67,9 @@ def create_app(
             max_concurrency=settings.store_max_concurrency,
             transport_factory=transport_factory,
         )
-        engine = SyncEngine(session_factory, clients, settings)
+        engine = SyncEngine(
+            session_factory, clients, settings, mark=ProcessMark(db_engine, settings.database_url)
+        )
         await engine.startup()
         app.state.db_engine = db_engine
         app.state.session_factory = session_factory

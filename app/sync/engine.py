@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from app.config import Settings
 from app.db import SessionFactory, is_sqlite, session_scope
 from app.errors import InvalidRequest, OrderNotFound, StoreUnavailable
@@ -28,6 +30,7 @@ from app.sync.context import SyncContext, kv, log
 from app.sync.discovery import direction_of, discover_one, discover_source
 from app.sync.flowback import flow_back
 from app.sync.full import full_walk
+from app.sync.liveness import ProcessMark
 from app.sync.notes import sync_notes
 from app.sync.replication import ReplicationStats, replicate_target
 from app.sync.retry import RetryPolicy
@@ -55,6 +58,7 @@ class SyncEngine:
         clients: ClientRegistry,
         settings: Settings,
         *,
+        mark: ProcessMark,
         policy: RetryPolicy | None = None,
     ) -> None:
         self.ctx = SyncContext(
@@ -68,7 +72,12 @@ class SyncEngine:
                 max_seconds=settings.backoff_max_seconds,
             ),
         )
+        self._mark = mark
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._inline: set[int] = set()  # Sync Order runs, which run in their request
+        # Run requests one at a time in this process: a run committed but not yet started must
+        # not be taken for an orphan by a request running beside it.
+        self._request_lock = asyncio.Lock()
         # One pass per direction at a time in this process; leases keep processes apart.
         self._direction_locks = {d: asyncio.Lock() for d in Direction}
 
@@ -77,17 +86,17 @@ class SyncEngine:
         return any(not t.done() for t in self._tasks.values())
 
     async def startup(self) -> None:
-        """Settle what a previous process left behind. With SQLite there is only ever one
-        process, so its leases and runs died with it."""
-        if not is_sqlite(self.ctx.settings.database_url):
-            return
+        """Settle what processes that died left behind: their runs are marked failed, and the
+        Full syncs among them are continued. With SQLite there is only ever one process, so
+        its leases died with it too."""
+        await self._mark.hold()
         async with session_scope(self.ctx.session_factory) as session:
             now = utcnow()
-            released = await repo.release_leases(session, now=now)
-            full = await repo.active_full_runs(session)
-            interrupted = await repo.fail_interrupted_runs(session, now)
-        if released or interrupted:
-            log.info("sync.startup.recovered %s", kv(leases=released, runs=interrupted))
+            released = await repo.release_leases(session, now=now) if self._sqlite else 0
+            settled = await self._settle(session, now)
+            full = [r for r in await repo.runs_by_ids(session, settled) if r.mode == SyncMode.full]
+        if released or settled:
+            log.info("sync.startup.recovered %s", kv(leases=released, runs=len(settled)))
         for run in full:
             resumed, _ = await self.request_run(
                 kind=RunKind(run.kind),
@@ -97,6 +106,23 @@ class SyncEngine:
                 since=run.since,
             )
             log.info("sync.full.resumed %s", kv(run=run.id, continued_by=resumed.id))
+
+    @property
+    def _sqlite(self) -> bool:
+        return is_sqlite(self.ctx.settings.database_url)
+
+    def _live_run_ids(self) -> set[int]:
+        return {rid for rid, task in self._tasks.items() if not task.done()} | self._inline
+
+    async def _settle(self, session: AsyncSession, now: datetime) -> list[int]:
+        """Mark failed the runs no live process is running (see app.sync.liveness)."""
+        others = await self._mark.live_owners(session) - {self._mark.owner}
+        settled = await repo.settle_orphaned_runs(
+            session, now=now, live_owners=others, live_run_ids=sorted(self._live_run_ids())
+        )
+        if settled:
+            log.warning("sync.runs.orphaned %s", kv(runs=",".join(map(str, settled))))
+        return settled
 
     # --- requesting runs ----------------------------------------------------------------
 
@@ -113,41 +139,60 @@ class SyncEngine:
         (two Sync Now clicks never run two passes over the same links). Returns (run, new)."""
         if direction not in ("both", "main_to_sub", "sub_to_main"):
             raise InvalidRequest(f"Unknown direction {direction!r}.")
-        async with session_scope(self.ctx.session_factory) as session:
-            if store is not None:
-                await repo.get_store(session, store)
-            existing = await repo.active_run(session, direction=direction, store_name=store, mode=mode)
-            if existing is not None and existing.id in self._tasks:
-                return existing, False
-            run = Run(kind=kind, direction=direction, store_name=store, mode=mode, since=since)
-            if mode == SyncMode.full:
-                # A Full sync that a crash or a restart interrupted is continued, not restarted.
-                unfinished = await repo.unfinished_full_run(
-                    session, direction=direction, store_name=store, since=since, exclude_ids=list(self._tasks)
+        async with self._request_lock:
+            async with session_scope(self.ctx.session_factory) as session:
+                if store is not None:
+                    await repo.get_store(session, store)
+                await self._settle(session, utcnow())
+                existing = await repo.active_run(session, direction=direction, store_name=store, mode=mode)
+                if existing is not None:  # alive: ours, or another live process's
+                    return existing, False
+                run = Run(
+                    kind=kind,
+                    direction=direction,
+                    store_name=store,
+                    mode=mode,
+                    since=since,
+                    owner=self._mark.owner,
                 )
-                if unfinished is not None and unfinished.status != RunStatus.failed:
-                    # Its process died: say so, so that it is not taken for a live run.
-                    unfinished.status, unfinished.finished_at = RunStatus.failed, utcnow()
-                if unfinished is not None:
-                    run.details = {
-                        "walk": (unfinished.details or {}).get("walk", {}),
-                        "drift": (unfinished.details or {}).get("drift", {}),
-                        "resumed_from": unfinished.id,
-                    }
-            session.add(run)
-            await session.flush()
-            assert run.id is not None
-            run_id = run.id
-        self._tasks = {rid: task for rid, task in self._tasks.items() if not task.done()}
-        self._tasks[run_id] = asyncio.create_task(self.execute(run_id), name=f"wcsync-run-{run_id}")
+                if mode == SyncMode.full:
+                    # A Full sync that a crash or a restart interrupted is continued, not restarted.
+                    unfinished = await repo.unfinished_full_run(
+                        session, direction=direction, store_name=store, since=since
+                    )
+                    if unfinished is not None:
+                        run.details = {
+                            "walk": (unfinished.details or {}).get("walk", {}),
+                            "drift": (unfinished.details or {}).get("drift", {}),
+                            "resumed_from": unfinished.id,
+                        }
+                session.add(run)
+                await session.flush()
+                assert run.id is not None
+                run_id = run.id
+            # Registered before the lock is let go, so that no request takes it for an orphan.
+            self._tasks = {rid: task for rid, task in self._tasks.items() if not task.done()}
+            self._tasks[run_id] = asyncio.create_task(self.execute(run_id), name=f"wcsync-run-{run_id}")
         return run, True
 
-    async def wait(self, run_id: int, timeout: float | None = None) -> Run:
+    async def wait(self, run_id: int, timeout: float | None = None, *, poll: float = 0.5) -> Run:
+        """Wait for a run to finish: our own task, or, for a run another process is running,
+        by reading it until it ends (it ends as failed if that process dies)."""
         task = self._tasks.get(run_id)
         if task is not None:
             await asyncio.wait_for(asyncio.shield(task), timeout)
-        async with session_scope(self.ctx.session_factory) as session:
-            return await repo.get_run(session, run_id)
+            async with session_scope(self.ctx.session_factory) as session:
+                return await repo.get_run(session, run_id)
+        return await asyncio.wait_for(self._poll(run_id, poll), timeout)
+
+    async def _poll(self, run_id: int, every: float) -> Run:
+        while True:
+            async with session_scope(self.ctx.session_factory) as session:
+                run = await repo.get_run(session, run_id)
+                if run.status not in (RunStatus.queued, RunStatus.running):
+                    return run
+                await self._settle(session, utcnow())
+            await asyncio.sleep(every)
 
     async def shutdown(self, timeout: float = 30.0) -> None:
         """Let running passes finish (bounded), then cancel what remains."""
@@ -157,6 +202,7 @@ class SyncEngine:
             for task in still:
                 task.cancel()
             await asyncio.gather(*still, return_exceptions=True)
+        await self._mark.release()
 
     # --- executing ----------------------------------------------------------------------
 
@@ -354,11 +400,20 @@ class SyncEngine:
                 status=RunStatus.running,
                 started_at=utcnow(),
                 mode="order",
+                owner=self._mark.owner,
             )
             session.add(run)
             await session.flush()
             assert run.id is not None
             run_id = run.id
+            self._inline.add(run_id)
+        try:
+            return run_id, await self._run_order(run_id, source, order_id)
+        finally:
+            self._inline.discard(run_id)
+
+    async def _run_order(self, run_id: int, source: Store, order_id: int) -> list[Link]:
+        store_name = source.name
         errors: list[str] = []
         link_ids: list[int] = []
         try:
@@ -407,4 +462,4 @@ class SyncEngine:
             run.status = RunStatus.partial if (errors or run.failed) else RunStatus.succeeded
             run.finished_at = utcnow()
             links = await repo.links_by_ids(session, link_ids)
-        return run_id, links
+        return links

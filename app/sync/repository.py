@@ -479,14 +479,28 @@ async def add_run_counts(session: AsyncSession, run_id: int, **increments: int) 
         await session.exec(update(Run).where(col(Run.id) == run_id).values(**values))
 
 
-async def fail_interrupted_runs(session: AsyncSession, now: datetime) -> int:
-    """Runs left queued or running by a process that died will never finish: say so."""
-    result = await session.exec(
-        update(Run)
-        .where(col(Run.status).in_([RunStatus.queued, RunStatus.running]))
-        .values(status=RunStatus.failed, finished_at=now)
-    )
-    return int(result.rowcount or 0)
+RUN_ORPHANED = (
+    "interrupted: the wcsync process running this pass stopped before it finished. Nothing is"
+    " lost: the next pass carries on from the ledger."
+)
+
+
+async def settle_orphaned_runs(
+    session: AsyncSession, *, now: datetime, live_owners: set[int], live_run_ids: Sequence[int]
+) -> list[int]:
+    """Runs left queued or running by a process that died will never finish: say so. A run is
+    alive while it is one of this process's running tasks (`live_run_ids`) or while the process
+    that owns it is (`live_owners`: the other processes' keys). Returns the ids settled."""
+    rows = await session.exec(select(Run).where(col(Run.status).in_([RunStatus.queued, RunStatus.running])))
+    settled: list[int] = []
+    for run in rows.all():
+        assert run.id is not None
+        if run.id in live_run_ids or (run.owner is not None and run.owner in live_owners):
+            continue
+        run.status, run.finished_at = RunStatus.failed, now
+        run.errors = [*run.errors, {"message": RUN_ORPHANED}]
+        settled.append(run.id)
+    return settled
 
 
 async def links_for_target(session: AsyncSession, store_id: int, order_id: int) -> list[Link]:
@@ -509,37 +523,32 @@ async def links_for_target_orders(
 
 
 async def unfinished_full_run(
-    session: AsyncSession,
-    *,
-    direction: str,
-    store_name: str | None,
-    since: datetime | None,
-    exclude_ids: Sequence[int] = (),
+    session: AsyncSession, *, direction: str, store_name: str | None, since: datetime | None
 ) -> Run | None:
-    """The latest Full sync of this scope whose walk did not finish: failed, or left running or
-    queued by a process that died (runs of this process are excluded by the caller)."""
+    """The latest Full sync of this scope whose walk did not finish (a crash, a restart, an
+    error), or None if the latest one finished: that one is where a new Full sync continues."""
     rows = await session.exec(
         select(Run)
         .where(
             Run.mode == "full",
             Run.direction == direction,
             Run.store_name == store_name,
-            col(Run.status).in_([RunStatus.failed, RunStatus.running, RunStatus.queued]),
-            col(Run.id).not_in(list(exclude_ids) or [-1]),
+            col(Run.since).is_(None) if since is None else Run.since == since,
+            col(Run.status).not_in([RunStatus.queued, RunStatus.running]),
         )
         .order_by(col(Run.id).desc())
         .limit(1)
     )
     run = rows.first()
-    if run is None or (run.details or {}).get("complete") or run.since != since:
+    if run is None or run.status != RunStatus.failed or (run.details or {}).get("complete"):
         return None
     return run
 
 
-async def active_full_runs(session: AsyncSession) -> list[Run]:
-    rows = await session.exec(
-        select(Run).where(Run.mode == "full", col(Run.status).in_([RunStatus.queued, RunStatus.running]))
-    )
+async def runs_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Run]:
+    if not ids:
+        return []
+    rows = await session.exec(select(Run).where(col(Run.id).in_(list(ids))).order_by(col(Run.id)))
     return list(rows.all())
 
 
