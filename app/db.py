@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
@@ -58,3 +58,80 @@ async def session_scope(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+class HeldAdvisoryLock:
+    """A PostgreSQL session-level advisory lock held on a connection of its own, for as long as
+    this process wants it. A lock taken on a pooled connection would stay with that connection
+    once it went back to the pool; here the connection is ours until `release`, and if the
+    process dies, the connection closes and PostgreSQL drops the lock at once.
+
+    `keys` is one bigint, or two ints (a namespace and a key), as the pg_advisory_* functions take.
+    """
+
+    def __init__(self, engine: AsyncEngine, *keys: int) -> None:
+        if len(keys) not in (1, 2):
+            raise ValueError("an advisory lock takes one key or two")
+        self.keys = keys
+        self._engine = engine
+        self._conn: AsyncConnection | None = None
+        args = ", ".join(f":k{i}" for i in range(len(keys)))
+        self._lock_sql = text(f"SELECT pg_try_advisory_lock({args})")
+        self._unlock_sql = text(f"SELECT pg_advisory_unlock({args})")
+        self._params = {f"k{i}": key for i, key in enumerate(keys)}
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None
+
+    async def try_acquire(self) -> bool:
+        """Take the lock if it is free; False if another session holds it."""
+        if self._conn is not None:
+            return True
+        conn = await self._engine.connect()
+        try:
+            got = bool((await conn.execute(self._lock_sql, self._params)).scalar())
+            await conn.commit()
+        except BaseException:
+            await conn.close()
+            raise
+        if not got:
+            await conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    async def still_held(self) -> bool:
+        """Whether the connection holding the lock still answers; if not, the lock is gone
+        with it, and it is thrown away."""
+        if self._conn is None:
+            return False
+        try:
+            await self._conn.execute(text("SELECT 1"))
+            await self._conn.commit()
+            return True
+        except Exception:
+            await self._discard()
+            return False
+
+    async def release(self) -> None:
+        """Unlock before closing, since closing only returns the connection to the pool; if
+        unlocking fails, throw the connection away (the lock goes with its session)."""
+        if self._conn is None:
+            return
+        try:
+            await self._conn.execute(self._unlock_sql, self._params)
+            await self._conn.commit()
+            await self._conn.close()
+            self._conn = None
+        except Exception:
+            await self._discard()
+
+    async def _discard(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            await conn.invalidate()
+        except Exception:  # a broken connection may fail to close too; its session is gone
+            pass

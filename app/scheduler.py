@@ -8,11 +8,10 @@ import logging
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
-from app.db import is_sqlite
+from app.db import HeldAdvisoryLock, is_sqlite
 from app.models import RunKind
 from app.sync.engine import SyncEngine
 
@@ -22,54 +21,30 @@ LEADER_LOCK_KEY = 0x77637379  # "wcsy"
 
 
 class LeaderLock:
-    """`pg_try_advisory_lock` held on one dedicated connection: a lock taken on a pooled
-    connection would be released when the connection went back to the pool. SQLite is a
-    single process, which always leads."""
+    """`pg_try_advisory_lock` held on a dedicated connection (app.db.HeldAdvisoryLock). SQLite is
+    a single process, which always leads."""
 
     def __init__(self, engine: AsyncEngine, url: str) -> None:
-        self._engine = engine
         self._sqlite = is_sqlite(url)
-        self._conn: AsyncConnection | None = None
+        self._lock = HeldAdvisoryLock(engine, LEADER_LOCK_KEY)
 
     async def is_leader(self) -> bool:
         if self._sqlite:
             return True
-        try:
-            if self._conn is not None:
-                await self._conn.execute(text("SELECT 1"))
+        if self._lock.held:
+            if await self._lock.still_held():
                 return True
-            conn = await self._engine.connect()
-            got = (
-                await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY})
-            ).scalar()
-            await conn.commit()
-            if got:
-                self._conn = conn
+            log.warning("scheduler.leader.lost")
+        try:
+            if await self._lock.try_acquire():
                 log.info("scheduler.leader.acquired")
                 return True
-            await conn.close()
-            return False
-        except Exception as exc:  # a dead connection means we may have lost the lock
-            log.warning("scheduler.leader.lost error=%s", type(exc).__name__)
-            await self.release()
-            return False
+        except Exception as exc:  # the database is unreachable: nobody leads from here
+            log.warning("scheduler.leader.unavailable error=%s", type(exc).__name__)
+        return False
 
     async def release(self) -> None:
-        """Give the lock up. Closing a pooled connection only returns it to the pool, where a
-        session-level advisory lock would stay held: unlock first, and if that fails, throw the
-        connection away (the lock goes with its session)."""
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK_KEY})
-            await conn.commit()
-            await conn.close()
-        except Exception:
-            try:
-                await conn.invalidate()
-            except Exception:  # a broken connection may fail to close too; its session is gone
-                pass
+        await self._lock.release()
 
 
 class Scheduler:

@@ -13,10 +13,10 @@ import logging
 import secrets
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import is_sqlite
+from app.db import HeldAdvisoryLock, is_sqlite
 
 log = logging.getLogger("wcsync.liveness")
 
@@ -36,35 +36,16 @@ class ProcessMark:
     def __init__(self, engine: AsyncEngine, url: str) -> None:
         self._engine = engine
         self._sqlite = is_sqlite(url)
-        self._conn: AsyncConnection | None = None
-        self.owner = secrets.randbelow(2**31 - 2) + 1
+        self.owner = _new_key()
+        self._lock = HeldAdvisoryLock(engine, PROCESS_LOCK_NAMESPACE, self.owner)
 
     async def hold(self) -> None:
-        """Take the lock (again, if the connection holding it was lost)."""
-        if self._sqlite:
+        """Take the lock, or take it again if the connection holding it was lost."""
+        if self._sqlite or await self._lock.still_held():
             return
-        if self._conn is not None:
-            try:
-                await self._conn.execute(text("SELECT 1"))
-                await self._conn.commit()
-                return
-            except Exception as exc:
-                log.warning("liveness.lock.lost error=%s", type(exc).__name__)
-                await self._drop()
-        conn = await self._engine.connect()
-        try:
-            while not (
-                await conn.execute(
-                    text("SELECT pg_try_advisory_lock(:ns, :key)"),
-                    {"ns": PROCESS_LOCK_NAMESPACE, "key": self.owner},
-                )
-            ).scalar():
-                self.owner = secrets.randbelow(2**31 - 2) + 1  # another process drew the same key
-            await conn.commit()
-        except BaseException:
-            await conn.close()
-            raise
-        self._conn = conn
+        while not await self._lock.try_acquire():  # another process drew the same key: draw again
+            self.owner = _new_key()
+            self._lock = HeldAdvisoryLock(self._engine, PROCESS_LOCK_NAMESPACE, self.owner)
 
     async def live_owners(self, session: AsyncSession) -> set[int]:
         """The owner keys of every wcsync process alive on this database, this one included."""
@@ -76,25 +57,8 @@ class ProcessMark:
         return {int(row[0]) for row in rows.all()} | {self.owner}
 
     async def release(self) -> None:
-        """Unlock before the connection goes back to the pool; if that fails, throw the
-        connection away, and the lock goes with its session."""
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            unlock = text("SELECT pg_advisory_unlock(:ns, :key)")
-            await conn.execute(unlock, {"ns": PROCESS_LOCK_NAMESPACE, "key": self.owner})
-            await conn.commit()
-            await conn.close()
-        except Exception:
-            await self._drop(conn)
+        await self._lock.release()
 
-    async def _drop(self, conn: AsyncConnection | None = None) -> None:
-        conn = conn or self._conn
-        self._conn = None
-        if conn is None:
-            return
-        try:
-            await conn.invalidate()
-        except Exception:  # a broken connection may fail to close too; its session is gone
-            pass
+
+def _new_key() -> int:
+    return secrets.randbelow(2**31 - 2) + 1

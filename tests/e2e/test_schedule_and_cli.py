@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import text
 
 from app import cli
 from app.db import create_engine, is_sqlite
-from app.scheduler import LeaderLock
+from app.scheduler import LEADER_LOCK_KEY, LeaderLock
 from tests.e2e.support import TOKEN, make_fake, stack
 
 
@@ -54,6 +55,33 @@ async def test_leader_lock_lets_one_process_schedule(database_url: str) -> None:
         assert await second.is_leader() is False
         await first.release()
         assert await second.is_leader() is True
+    finally:
+        await first.release()
+        await second.release()
+        await one.dispose()
+        await two.dispose()
+
+
+async def test_a_leader_whose_connection_was_cut_leads_again(database_url: str) -> None:
+    if is_sqlite(database_url):
+        pytest.skip("SQLite is one process: it always leads")
+    one, two = create_engine(database_url), create_engine(database_url)
+    first, second = LeaderLock(one, database_url), LeaderLock(two, database_url)
+    try:
+        assert await first.is_leader() is True
+        async with two.connect() as conn:
+            cut = await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND objid = :key AND objsubid = 1"
+                ),
+                {"key": LEADER_LOCK_KEY},
+            )
+            assert cut.scalars().all() == [True]
+        assert await second.is_leader() is True  # the lock went with the connection
+        assert await first.is_leader() is False
+        await second.release()
+        assert await first.is_leader() is True
     finally:
         await first.release()
         await second.release()

@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from app.config import Settings
 from app.db import create_engine, is_sqlite, make_session_factory, session_scope
 from app.models import Run, RunKind, RunStatus, utcnow
+from app.sync import liveness
 from app.sync import repository as repo
 from app.sync.clients import ClientRegistry
 from app.sync.engine import SyncEngine
@@ -120,3 +122,56 @@ async def test_runs_of_a_live_process_are_shared_then_settled_when_it_dies(datab
         run, new = await two.request_run(kind=RunKind.sync_now)
         assert new is True and run.id not in (busy, left)
         assert (await two.wait(run.id or 0, 30)).status == RunStatus.succeeded
+
+
+async def test_a_process_that_draws_a_taken_key_draws_again(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if is_sqlite(database_url):
+        pytest.skip("SQLite takes no lock")
+    keys = iter([5, 5, 6])
+    monkeypatch.setattr(liveness, "_new_key", lambda: next(keys))
+    one_db, two_db = create_engine(database_url), create_engine(database_url)
+    one, two = ProcessMark(one_db, database_url), ProcessMark(two_db, database_url)
+    try:
+        await one.hold()
+        await two.hold()
+        assert (one.owner, two.owner) == (5, 6)
+        async with session_scope(make_session_factory(one_db)) as session:
+            assert await one.live_owners(session) == {5, 6}
+        await two.release()
+        async with session_scope(make_session_factory(one_db)) as session:
+            assert await one.live_owners(session) == {5}
+    finally:
+        await one.release()
+        await two.release()
+        await one_db.dispose()
+        await two_db.dispose()
+
+
+async def test_a_mark_whose_connection_was_cut_takes_its_lock_again(database_url: str) -> None:
+    if is_sqlite(database_url):
+        pytest.skip("SQLite takes no lock")
+    db = create_engine(database_url)
+    mark = ProcessMark(db, database_url)
+    try:
+        await mark.hold()
+        async with db.connect() as conn:
+            cut = await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND classid = :ns AND objid = :key AND objsubid = 2"
+                ),
+                {"ns": liveness.PROCESS_LOCK_NAMESPACE, "key": mark.owner},
+            )
+            assert cut.scalars().all() == [True]
+        async with session_scope(make_session_factory(db)) as session:
+            assert mark.owner in await mark.live_owners(session)
+            rows = await (await session.connection()).execute(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :key"),
+                {"key": mark.owner},
+            )
+            assert rows.scalar() == 1
+    finally:
+        await mark.release()
+        await db.dispose()
