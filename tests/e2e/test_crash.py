@@ -94,7 +94,7 @@ async def test_killed_mid_pass_then_restarted_leaves_one_replica_each(
                     },
                 )
                 assert response.status_code == 201, response.text
-            assert (await api.post("/api/sync")).status_code == 202
+            killed_run = (await api.post("/api/sync")).json()["run_id"]
             # Kill it while batches are in flight: some creates sent, their answers not recorded.
             for _ in range(400):
                 if sum(len(s.orders) for s in subs.values()) >= 4:
@@ -106,6 +106,10 @@ async def test_killed_mid_pass_then_restarted_leaves_one_replica_each(
             process = await _start_service(database_url, port, log)
             unconfirmed = (await api.get("/api/links", params={"state": "in_flight"})).json()["total"]
             assert unconfirmed > 0  # the premise: creates whose outcome the dead process never saw
+            # The dead process's run does not stay "running": the new process settles it.
+            dead = (await api.get(f"/api/runs/{killed_run}")).json()
+            assert dead["status"] == "failed", dead
+            assert "process running this pass stopped" in dead["errors"][-1]["message"]
             # Requests the dead process left running on the stores finish on their own time;
             # the restarted service waits them out (request timeout) before it looks for them.
             await asyncio.sleep(3.5)
