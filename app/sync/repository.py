@@ -491,12 +491,25 @@ async def settle_orphaned_runs(
     """Runs left queued or running by a process that died will never finish: say so. A run is
     alive while it is one of this process's running tasks (`live_run_ids`) or while the process
     that owns it is (`live_owners`: the other processes' keys). Returns the ids settled."""
-    rows = await session.exec(select(Run).where(col(Run.status).in_([RunStatus.queued, RunStatus.running])))
+    unfinished = [RunStatus.queued, RunStatus.running]
+    rows = await session.exec(select(Run.id, Run.owner).where(col(Run.status).in_(unfinished)))
+    orphans = [
+        run_id
+        for run_id, owner in rows.all()
+        if run_id not in live_run_ids and (owner is None or owner not in live_owners)
+    ]
+    if not orphans:
+        return []
+    # Locked, and skipped if another process is settling them: each orphan is settled (and its
+    # Full sync continued) by one process only.
+    locked = await session.exec(
+        select(Run)
+        .where(col(Run.id).in_(orphans), col(Run.status).in_(unfinished))
+        .with_for_update(skip_locked=True)
+    )
     settled: list[int] = []
-    for run in rows.all():
+    for run in locked.all():
         assert run.id is not None
-        if run.id in live_run_ids or (run.owner is not None and run.owner in live_owners):
-            continue
         run.status, run.finished_at = RunStatus.failed, now
         run.errors = [*run.errors, {"message": RUN_ORPHANED}]
         settled.append(run.id)

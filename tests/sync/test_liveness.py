@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import select
 
 from app.config import Settings
 from app.db import create_engine, is_sqlite, make_session_factory, session_scope
@@ -175,3 +176,20 @@ async def test_a_mark_whose_connection_was_cut_takes_its_lock_again(database_url
     finally:
         await mark.release()
         await db.dispose()
+
+
+async def test_an_orphan_another_process_is_settling_is_left_to_it(database_url: str) -> None:
+    if is_sqlite(database_url):
+        pytest.skip("SQLite serves one process")
+    async with process(database_url) as engine:
+        orphan = await put_run(engine, owner=31337, mode="full", details={"walk": {}})
+        factory = engine.ctx.session_factory
+        async with session_scope(factory) as other:  # another process, mid-way through settling it
+            await other.exec(select(Run).where(Run.id == orphan).with_for_update())
+            run, new = await asyncio.wait_for(engine.request_run(kind=RunKind.sync_now), 10)
+            assert new is True
+            assert (await get_run(engine, orphan)).status == RunStatus.running
+        await engine.wait(run.id or 0, 30)
+        again, _ = await engine.request_run(kind=RunKind.sync_now)
+        assert (await get_run(engine, orphan)).status == RunStatus.failed
+        await engine.wait(again.id or 0, 30)
