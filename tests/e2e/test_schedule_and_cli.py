@@ -73,7 +73,8 @@ async def test_a_leader_whose_connection_was_cut_leads_again(database_url: str) 
             cut = await conn.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                    " AND objid = :key AND objsubid = 1"
+                    " AND objid = :key AND objsubid = 1 AND database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
                 ),
                 {"key": LEADER_LOCK_KEY},
             )

@@ -161,7 +161,8 @@ async def test_a_mark_whose_connection_was_cut_takes_its_lock_again(database_url
             cut = await conn.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                    " AND classid = :ns AND objid = :key AND objsubid = 2"
+                    " AND classid = :ns AND objid = :key AND objsubid = 2 AND database = (SELECT oid"
+                    " FROM pg_database WHERE datname = current_database())"
                 ),
                 {"ns": liveness.PROCESS_LOCK_NAMESPACE, "key": mark.owner},
             )
