@@ -61,6 +61,9 @@ def get_clients(request: Request) -> ClientRegistry:
     return clients
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit when the handler returns and before the response is sent. FastAPI's
+# default for a dependency with yield ends it after the response, so a client could be told
+# "created" before the commit (and even if it then failed), and read the old state right after.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 EngineDep = Annotated[SyncEngine, Depends(get_engine)]
 ClientsDep = Annotated[ClientRegistry, Depends(get_clients)]
