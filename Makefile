@@ -27,7 +27,7 @@ serve: $(VENV)/.installed
 	$(BIN)/wcsync serve
 
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench migrations
