@@ -11,12 +11,14 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import ipaddress
 import logging
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -208,9 +210,24 @@ class WebhookManager:
 
     # ------------------------------------------------------------ delivery
 
+    def _off_loopback(self, url: str) -> str | None:
+        """Why a request to `url` is not sent, or None. Without a transport of its own the fake
+        store sends only to loopback: tests and benchmarks never leave 127.0.0.1, and a name
+        lookup on a machine without a network can hang for seconds."""
+        if self.transport() is not None:
+            return None
+        host = urlsplit(url).hostname or ""
+        if host == "localhost" or _is_loopback_ip(host):
+            return None
+        return f"not sent: the fake store delivers only to loopback, not to {host or url!r}"
+
     async def ping(self, webhook: Webhook) -> None:
         """The unsigned, form-encoded ping sent on creation; its outcome is ignored (36a)."""
         headers = {"User-Agent": USER_AGENT, "Referer": webhook.delivery_url}
+        refused = self._off_loopback(webhook.delivery_url)
+        if refused is not None:
+            log.info("fake.webhook.ping_failed webhook=%s error=%s", webhook.id, refused)
+            return
         try:
             async with httpx.AsyncClient(transport=self.transport(), timeout=5.0) as client:
                 await client.post(
@@ -291,13 +308,14 @@ class WebhookManager:
             "X-WC-Webhook-Delivery-ID": delivery_id,
         }
         status_code: int | None = None
-        error: str | None = None
-        try:
-            async with httpx.AsyncClient(transport=self.transport(), timeout=60.0) as client:
-                response = await client.post(webhook.delivery_url, content=raw, headers=headers)
-                status_code = response.status_code
-        except httpx.HTTPError as exc:
-            error = repr(exc)
+        error = self._off_loopback(webhook.delivery_url)
+        if error is None:
+            try:
+                async with httpx.AsyncClient(transport=self.transport(), timeout=60.0) as client:
+                    response = await client.post(webhook.delivery_url, content=raw, headers=headers)
+                    status_code = response.status_code
+            except httpx.HTTPError as exc:
+                error = repr(exc)
         # 200-302 count as success; anything else, timeouts included, as a failure. A failure
         # that finds more than five before it disables the webhook (WC_Webhook::failed_delivery),
         # so the 7th in a row does. No retries.
@@ -333,3 +351,10 @@ class WebhookManager:
         self._tasks.clear()
         self._pending.clear()
         self._unscheduled.clear()
+
+
+def _is_loopback_ip(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -151,6 +152,21 @@ async def test_inactive_webhooks_stay_quiet_and_failures_disable(
     store.update_order_direct(order["id"], customer_note="after disabling")
     await store.drain_webhooks()
     assert len(endpoint.deliveries()) == 7
+
+
+async def test_without_a_transport_nothing_leaves_loopback(
+    store: FakeStore, client: httpx.AsyncClient
+) -> None:
+    """A delivery URL off loopback is never contacted: the ping is skipped and each delivery is
+    recorded as failed, with the reason. (Had the fake tried, a connection to this unroutable
+    address would hang until its timeout, and the error would be httpx's.)"""
+    webhook = await asyncio.wait_for(add_webhook(client, "order.created", "http://10.255.255.1:9/hook"), 3)
+    store.place_order([("SKU-MUG-001", 1)])
+    await asyncio.wait_for(store.drain_webhooks(), 3)
+    (delivery,) = store.webhook_deliveries
+    assert delivery.status_code is None
+    assert delivery.error is not None and "only to loopback" in delivery.error
+    assert delivery.webhook_id == webhook["id"]
 
 
 async def test_webhook_resource_errors(client: httpx.AsyncClient) -> None:
