@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import text
 
 from app import cli
 from app.db import create_engine, is_sqlite
 from app.scheduler import LEADER_LOCK_KEY, LeaderLock
 from tests.e2e.support import TOKEN, make_fake, stack
+from tests.pglocks import cut_lock_holder
 
 
 async def test_the_schedule_replicates_without_anyone_pressing_sync(database_url: str) -> None:
@@ -69,16 +69,7 @@ async def test_a_leader_whose_connection_was_cut_leads_again(database_url: str) 
     first, second = LeaderLock(one, database_url), LeaderLock(two, database_url)
     try:
         assert await first.is_leader() is True
-        async with two.connect() as conn:
-            cut = await conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                    " AND objid = :key AND objsubid = 1 AND database = (SELECT oid FROM pg_database"
-                    " WHERE datname = current_database())"
-                ),
-                {"key": LEADER_LOCK_KEY},
-            )
-            assert cut.scalars().all() == [True]
+        await cut_lock_holder(two, LEADER_LOCK_KEY)
         assert await second.is_leader() is True  # the lock went with the connection
         assert await first.is_leader() is False
         await second.release()

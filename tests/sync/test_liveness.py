@@ -20,6 +20,7 @@ from app.sync import repository as repo
 from app.sync.clients import ClientRegistry
 from app.sync.engine import SyncEngine
 from app.sync.liveness import ProcessMark
+from tests.pglocks import cut_lock_holder
 
 
 @asynccontextmanager
@@ -157,16 +158,7 @@ async def test_a_mark_whose_connection_was_cut_takes_its_lock_again(database_url
     mark = ProcessMark(db, database_url)
     try:
         await mark.hold()
-        async with db.connect() as conn:
-            cut = await conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                    " AND classid = :ns AND objid = :key AND objsubid = 2 AND database = (SELECT oid"
-                    " FROM pg_database WHERE datname = current_database())"
-                ),
-                {"ns": liveness.PROCESS_LOCK_NAMESPACE, "key": mark.owner},
-            )
-            assert cut.scalars().all() == [True]
+        await cut_lock_holder(db, liveness.PROCESS_LOCK_NAMESPACE, mark.owner)
         async with session_scope(make_session_factory(db)) as session:
             assert mark.owner in await mark.live_owners(session)
             rows = await (await session.connection()).execute(
