@@ -1,7 +1,7 @@
 """Replication benchmark: one Sync Now pass main -> sub, timed against the latency model.
 
 A fake main store and ``--subs`` fake sub-stores run as separate processes on 127.0.0.1, each
-with PERFORMANCE.md's latency model (90 ms per request + 130 ms per order written, at most 2
+with docs/woocommerce-performance.md's latency model (90 ms per request + 130 ms per order written, at most 2
 requests served at once). The main store gets ``--orders`` orders through its control API; wcsync
 runs in this process (so the peak RSS printed is wcsync's alone) and replicates them to every
 sub-store in one Sync Now pass. Printed: wall time, requests the stores received, orders per

@@ -17,7 +17,7 @@ from app.migrate import upgrade_to_head
 
 PG_URL = os.environ.get("WCSYNC_TEST_DATABASE_URL", "")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
-RECORDED = Path(__file__).resolve().parents[2] / "shared" / "woocommerce" / "recorded"
+RECORDED = Path(__file__).resolve().parent / "woocommerce" / "recorded"
 
 
 def _pg_database_url(name: str) -> str:

@@ -1,6 +1,6 @@
 """A fake WooCommerce 7.8.2 store for wcsync's tests, demo and benchmarks.
 
-It answers ``/wp-json/wc/v3`` the way the recorded stores in ``/work/shared/woocommerce/recorded``
+It answers ``/wp-json/wc/v3`` the way the recorded stores in ``tests/woocommerce/recorded``
 did (all 139 recorded exchanges are replayed by ``tests/testing/test_contract.py``), keeps its
 state in memory, and can inject latency, queueing and faults.
 

@@ -38,7 +38,8 @@ class Knobs:
 
     @classmethod
     def realistic(cls, **overrides: Any) -> Knobs:
-        """PERFORMANCE.md's model of a small real store: 90 ms + 130 ms per order, 2 at once."""
+        """The model of a small real store (docs/woocommerce-performance.md): 90 ms + 130 ms per
+        order, 2 at once."""
         base: dict[str, Any] = {
             "latency_base_ms": 90.0,
             "latency_per_order_ms": 130.0,

@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--realistic",
         action="store_true",
-        help="PERFORMANCE.md latency model: 90 ms + 130 ms per order, 2 requests at a time",
+        help="docs/woocommerce-performance.md latency model: 90 ms + 130 ms per order, 2 requests at a time",
     )
     for name, default in Knobs().to_dict().items():
         flag = "--" + name.replace("_", "-")

@@ -1,7 +1,7 @@
 """Async client for one WooCommerce store's REST API (``/wp-json/wc/v3``).
 
 Knows the API and its quirks (as recorded from WooCommerce 7.8.2 in
-``shared/woocommerce/recorded``), nothing about replication. Every failure is raised as a
+``tests/woocommerce/recorded``), nothing about replication. Every failure is raised as a
 :class:`~app.woocommerce.errors.WooCommerceError`.
 """
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 
 from app.testing import FakeStore, oauth_base_string, oauth_signature, sign_oauth_query
+from tests.conftest import RECORDED
 from tests.testing.conftest import API, make_store
 
-RECORDED = Path(__file__).resolve().parents[3] / "shared" / "woocommerce" / "recorded"
 CANNOT_VIEW = {
     "code": "woocommerce_rest_cannot_view",
     "message": "Sorry, you cannot list resources.",

@@ -34,8 +34,8 @@ import pytest
 
 from app.testing import DEMO_CATALOG, FakeStore
 from app.testing.phpcompat import php_urlencode
+from tests.conftest import RECORDED
 
-RECORDED = Path(__file__).resolve().parents[3] / "shared" / "woocommerce" / "recorded"
 CASE_FILES = sorted((RECORDED / "posts").glob("*.json")) + sorted((RECORDED / "hpos").glob("*.json"))
 SKUS = [product["sku"] for product in DEMO_CATALOG]
 # Recorded stores: (site name, base URL, id of the first demo product).

@@ -6,7 +6,6 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,9 +14,10 @@ from fastapi import FastAPI, Request, Response
 
 from app.testing import FakeStore, php_json_dumps, sign_webhook_body
 from app.testing.server import serve_in_background
+from tests.conftest import RECORDED as BASE_RECORDED
 from tests.testing.conftest import API
 
-RECORDED = Path(__file__).resolve().parents[3] / "shared" / "woocommerce" / "recorded" / "webhooks"
+RECORDED = BASE_RECORDED / "webhooks"
 SECRET = "s3cretABC123"
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from app.woocommerce.client import WooCommerceClient
 
-RECORDED = Path(__file__).parents[2].parent / "shared" / "woocommerce" / "recorded"
+RECORDED = Path(__file__).resolve().parent / "recorded"
 STORAGES = ("posts", "hpos")
 
 BASE_URL = "https://shop.example.test/shop2"
