@@ -20,9 +20,9 @@ from app.db import create_engine, make_session_factory
 from app.migrate import upgrade_to_head
 from app.scheduler import Scheduler
 from app.sync.clients import ClientRegistry, TransportFactory
-from app.sync.engine import SyncEngine
-from app.sync.liveness import ProcessMark
-from app.sync.webhooks import WebhookReceiver
+from app.sync.discover.webhooks import WebhookReceiver
+from app.sync.runs.engine import SyncEngine
+from app.sync.runs.liveness import ProcessMark
 
 log = logging.getLogger("wcsync")
 

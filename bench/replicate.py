@@ -50,8 +50,8 @@ from app.main import configure_logging, create_app
 from app.models import Run, RunKind, RunStatus
 from app.sync import repository as repo
 from app.sync import stores as store_service
-from app.sync.engine import SyncEngine
-from app.sync.mapping import ORIGIN_META, meta_value, origin_key
+from app.sync.plan.mapping import ORIGIN_META, meta_value, origin_key
+from app.sync.runs.engine import SyncEngine
 from app.testing.catalog import DEMO_CATALOG
 
 BATCH_LIMIT = 100  # WooCommerce's most items per /orders/batch and per listing page

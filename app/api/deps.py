@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db import session_scope
 from app.errors import WcsyncError
 from app.sync.clients import ClientRegistry
-from app.sync.engine import SyncEngine
+from app.sync.runs.engine import SyncEngine
 
 
 class NotAuthenticated(WcsyncError):

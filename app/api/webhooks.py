@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel
 
 from app.api.deps import ClientsDep, EngineDep, SessionDep, require_token
-from app.sync import webhooks as service
+from app.sync.discover import webhooks as service
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 admin_router = APIRouter(prefix="/api/stores", tags=["webhooks"], dependencies=[Depends(require_token)])

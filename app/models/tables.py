@@ -136,7 +136,7 @@ class Run(SQLModel, table=True):
     # Full sync: the drift found by kind, and where the walk is (to resume after a crash).
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     since: datetime | None = None
-    # The key of the wcsync process running it (app.sync.liveness): a run whose owner died is
+    # The key of the wcsync process running it (app.sync.runs.liveness): a run whose owner died is
     # settled as failed instead of staying `running` for ever.
     owner: int | None = Field(default=None, sa_type=sa.BigInteger)
     requested_at: datetime = Field(default_factory=utcnow)

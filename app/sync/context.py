@@ -14,7 +14,7 @@ from app.config import Settings
 from app.db import SessionFactory
 from app.models import Store
 from app.sync.clients import ClientRegistry
-from app.sync.mapping import ProductRef
+from app.sync.plan.mapping import ProductRef
 from app.sync.retry import RetryPolicy
 from app.woocommerce.client import WooCommerceClient
 

@@ -10,8 +10,8 @@ from app.errors import MainStoreAlreadyExists, StoreAlreadyExists
 from app.models import RunKind, Store, StoreRole, SyncMode, utcnow
 from app.sync import repository as repo
 from app.sync.clients import ClientRegistry
-from app.sync.engine import SyncEngine
-from app.sync.webhooks import webhook_check
+from app.sync.discover.webhooks import webhook_check
+from app.sync.runs.engine import SyncEngine
 from app.woocommerce.errors import AuthenticationError, RouteNotFoundError, WooCommerceError
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.sync.changes import (
+from app.sync.plan.changes import (
     ReplicaChange,
     UpdatePlan,
     content_hash,
@@ -13,7 +13,7 @@ from app.sync.changes import (
     replica_change,
     replica_is_later,
 )
-from app.sync.mapping import ORIGIN_ITEM_META, ProductRef, map_order
+from app.sync.plan.mapping import ORIGIN_ITEM_META, ProductRef, map_order
 from tests.factories import make_order
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

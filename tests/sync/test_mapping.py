@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from app.errors import InvalidOrderData, MissingSku, UnknownSku
-from app.sync.mapping import ORIGIN_META, ProductRef, map_order, meta_value, parse_origin
+from app.sync.plan.mapping import ORIGIN_META, ProductRef, map_order, meta_value, parse_origin
 from tests.factories import make_order
 
 CATALOG = {"SKU-MUG-001": ProductRef(31), "SKU-TSHIRT-RED": ProductRef(29), "SKU-VAR": ProductRef(40, 41)}

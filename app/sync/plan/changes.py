@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from app.sync.mapping import ORIGIN_ITEM_META, meta_value
+from app.sync.plan.mapping import ORIGIN_ITEM_META, meta_value
 
 CONTENT_KEYS = (
     "billing",

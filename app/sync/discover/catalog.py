@@ -9,7 +9,7 @@ from app.db import session_scope
 from app.models import Store, utcnow
 from app.sync import repository as repo
 from app.sync.context import SyncContext, kv, log
-from app.sync.mapping import ProductRef
+from app.sync.plan.mapping import ProductRef
 from app.woocommerce.client import WooCommerceClient
 
 

@@ -17,11 +17,11 @@ from app.db import session_scope
 from app.errors import MappingError, OrderRejected, ReplicaNotConfirmed, UnknownSku
 from app.models import Direction, Link, LinkState, Routing, SourceOrder, Store, StoreRole, utcnow
 from app.sync import repository as repo
-from app.sync.catalog import catalog, look_up_skus
-from app.sync.changes import UpdatePlan, content_hash, desired_status, lines_of, plan_update
 from app.sync.context import SyncContext, clock_skew, kv, log, parse_gmt
+from app.sync.discover.catalog import catalog, look_up_skus
 from app.sync.events import link_event
-from app.sync.mapping import (
+from app.sync.plan.changes import UpdatePlan, content_hash, desired_status, lines_of, plan_update
+from app.sync.plan.mapping import (
     ORIGIN_META,
     MappedOrder,
     map_order,

@@ -15,12 +15,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.db import session_scope
 from app.models import Direction, Link, LinkState, Routing, SourceOrder, Store, StoreRole, utcnow
 from app.sync import repository as repo
-from app.sync.catalog import catalog
-from app.sync.changes import ReplicaChange, replica_change, same_version
 from app.sync.context import SyncContext, clock_skew, kv, log, parse_gmt
+from app.sync.discover.catalog import catalog
+from app.sync.discover.routing import Target, route_order
 from app.sync.events import link_event
-from app.sync.mapping import parse_origin
-from app.sync.routing import Target, route_order
+from app.sync.plan.changes import ReplicaChange, replica_change, same_version
+from app.sync.plan.mapping import parse_origin
 from app.woocommerce.client import ALL_ORDER_STATUSES
 
 

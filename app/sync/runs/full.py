@@ -20,11 +20,11 @@ from sqlmodel import col, select
 from app.db import session_scope
 from app.models import Direction, Link, LinkState, SourceOrder, Store, utcnow
 from app.sync import repository as repo
-from app.sync.changes import ReplicaChange, replica_change
 from app.sync.context import SyncContext, kv, log, parse_gmt
-from app.sync.discovery import ingest_orders, routing_targets, targets_for
+from app.sync.discover.listing import ingest_orders, routing_targets, targets_for
 from app.sync.events import link_event
-from app.sync.mapping import parse_origin
+from app.sync.plan.changes import ReplicaChange, replica_change
+from app.sync.plan.mapping import parse_origin
 from app.woocommerce.client import ALL_ORDER_STATUSES, OrderPage, WooCommerceClient
 from app.woocommerce.errors import WooCommerceError
 

@@ -27,13 +27,13 @@ from app.models import (
 from app.sync import repository as repo
 from app.sync.clients import ClientRegistry
 from app.sync.context import SyncContext, kv, log
-from app.sync.discovery import direction_of, discover_one, discover_source
-from app.sync.flowback import flow_back
-from app.sync.full import full_walk
-from app.sync.liveness import ProcessMark
-from app.sync.notes import sync_notes
-from app.sync.replication import ReplicationStats, replicate_target
+from app.sync.discover.listing import direction_of, discover_one, discover_source
 from app.sync.retry import RetryPolicy
+from app.sync.runs.full import full_walk
+from app.sync.runs.liveness import ProcessMark
+from app.sync.write.flowback import flow_back
+from app.sync.write.notes import sync_notes
+from app.sync.write.replicate import ReplicationStats, replicate_target
 from app.woocommerce.errors import NotFoundError, WooCommerceError
 
 DIRECTION_ORDER = (Direction.sub_to_main, Direction.main_to_sub)
@@ -115,7 +115,7 @@ class SyncEngine:
         return {rid for rid, task in self._tasks.items() if not task.done()} | self._inline
 
     async def _settle(self, session: AsyncSession, now: datetime) -> list[int]:
-        """Mark failed the runs no live process is running (see app.sync.liveness)."""
+        """Mark failed the runs no live process is running (see app.sync.runs.liveness)."""
         others = await self._mark.live_owners(session) - {self._mark.owner}
         settled = await repo.settle_orphaned_runs(
             session, now=now, live_owners=others, live_run_ids=sorted(self._live_run_ids())
