@@ -674,6 +674,13 @@ class WooCommerceClient:
         path = f"/orders/{int(order_id)}/refunds"
         return self._expect_object(await self._send("POST", path, json_body=payload), "POST", path)
 
+    async def list_refunds(self, order_id: int) -> list[dict[str, Any]]:
+        """``GET /orders/{id}/refunds`` (up to 100, newest first), with each refund's meta and
+        lines. On HPOS 7.8.2 ``amount`` and ``reason`` read back empty (recorded v09c)."""
+        path = f"/orders/{int(order_id)}/refunds"
+        params = {"per_page": str(MAX_PER_PAGE)}
+        return self._expect_list(await self._send("GET", path, params=params), "GET", path)
+
     # -- webhooks ----------------------------------------------------------------------------
 
     async def list_webhooks(self) -> list[dict[str, Any]]:
