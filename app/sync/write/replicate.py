@@ -35,7 +35,7 @@ from app.sync.write.outcomes import (
     schedule_retry,
 )
 from app.sync.write.reconcile import reconcile_target
-from app.sync.write.refunds import RefundJob, copy_refunds, refunds_owed
+from app.sync.write.refunds import RefundJob, copy_refunds, fully_refunded, refunds_owed
 from app.woocommerce.client import ALL_ORDER_STATUSES, WooCommerceClient
 from app.woocommerce.errors import NotFoundError, WooCommerceError
 
@@ -170,6 +170,10 @@ def _status_for(
             return None, current
     status = desired_status(str(origin.get("status")))
     if status == "refunded" and owed:
+        return None, None
+    if current == "refunded" and fully_refunded(replica):
+        # A partial copy whose every line was refunded stays refunded, whatever its origin's
+        # status: that is what its store holds of the order.
         return None, None
     return status, None
 
