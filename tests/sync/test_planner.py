@@ -122,9 +122,7 @@ def _edit(name: str) -> Callable[[Pair, int], dict[str, Any]]:
             "note": {"customer_note": "leave at the door"},
             "payment": {"payment_method": "cod", "payment_method_title": "Cash on delivery"},
             "meta_added": {"meta_data": [{"key": "delivery_slot", "value": "am"}]},
-            "meta_removed": {
-                "meta_data": [{"id": gift, "key": "gift", "value": None}]
-            },
+            "meta_removed": {"meta_data": [{"id": gift, "key": "gift", "value": None}]},
             "status": {"status": "completed"},
         }[name]
         return pair.main.update_order_direct(order_id, **changes)

@@ -50,7 +50,8 @@ def refunds_owed(origin: Mapping[str, Any], done: Mapping[str, Any] | None) -> b
 
 def fully_refunded(order: Mapping[str, Any]) -> bool:
     total = amount(order.get("total"))
-    return total > 0 and sum((amount(r.get("total")) for r in order.get("refunds") or []), Decimal(0)) >= total
+    refunded = sum((amount(r.get("total")) for r in order.get("refunds") or []), Decimal(0))
+    return total > 0 and refunded >= total
 
 
 def replica_state(
