@@ -28,7 +28,14 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=25, ge=1, le=100)
     store_timeout_seconds: float = 60.0
     store_max_concurrency: int = Field(default=2, ge=1, le=16)
-    discovery_overlap_seconds: int = 120
+    discovery_overlap_seconds: int = Field(
+        default=10,
+        ge=2,
+        description="Each discovery pass re-reads (ids and dates only) this far before its cursor.",
+    )
+    clock_max_age_seconds: int = Field(
+        default=300, ge=10, description="A store's clock is read again before use when older than this."
+    )
     reconcile_margin_seconds: int = 300
     lease_seconds: int = 600
     max_attempts: int = 8

@@ -27,7 +27,13 @@ class Store(SQLModel, table=True):
     enabled: bool = True
     backfill_since: datetime | None = None
     max_concurrency: int | None = None
+    # The store's clock minus ours as last read, with its error bound and when (our clock).
     clock_skew_seconds: float | None = None
+    clock_skew_bound: float | None = None
+    clock_measured_at: datetime | None = None
+    # From when (store clock) its orders are new to wcsync: set when the store is added, from its
+    # backfill date or the moment of adding on the store's own clock.
+    orders_since: datetime | None = None
     catalog_refreshed_at: datetime | None = None
     last_success_at: datetime | None = None
     last_error: str | None = Field(default=None, sa_type=sa.Text)
@@ -36,6 +42,12 @@ class Store(SQLModel, table=True):
     # The store runs the wcsync-admin plugin with its `wcsync_origin` order filter on (found by
     # the store check): a replica is then found in one request.
     origin_filter: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Removing a store archives it: its ledger is kept (hidden from lists and counts) and comes
+    # back when a store with the same base URL is added again.
+    archived_at: datetime | None = None
+    # When the orders already on the store that carry `_wcsync_origin` were last taken into the
+    # ledger; none yet means the store is new to the ledger, and no copy is made there before.
+    inventory_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

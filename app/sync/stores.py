@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.api.schemas import CheckItem, StoreCheck, StoreCreate, StoreUpdate
 from app.db import session_scope
-from app.errors import MainStoreAlreadyExists, StoreAlreadyExists
+from app.errors import InvalidRequest, MainStoreAlreadyExists, StoreAlreadyExists
 from app.models import RunKind, Store, StoreRole, SyncMode, utcnow
 from app.sync import repository as repo
 from app.sync.clients import ClientRegistry
@@ -15,15 +17,46 @@ from app.sync.runs.engine import SyncEngine
 from app.woocommerce.errors import AuthenticationError, RouteNotFoundError, WooCommerceError
 
 
+def same_site(a: str, b: str) -> bool:
+    """Whether two base URLs name the same store: scheme and host case-insensitive, the path
+    without its trailing slash."""
+
+    def norm(url: str) -> tuple[str, str, str]:
+        parts = urlsplit(url.strip())
+        return parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/")
+
+    return norm(a) == norm(b)
+
+
 async def create_store(session: AsyncSession, data: StoreCreate) -> Store:
+    """Add a store, or bring back the removed store with the same base URL, with its ledger:
+    its replicas stay known, so none is made twice."""
     if await repo.find_store(session, data.name) is not None:
         raise StoreAlreadyExists(data.name)
     if data.role == StoreRole.main:
         existing = await repo.main_store(session)
         if existing is not None:
             raise MainStoreAlreadyExists(existing.name)
-    store = Store(**data.model_dump(exclude={"full_sync"}))
-    session.add(store)
+    values = data.model_dump(exclude={"full_sync"})
+    archived = await repo.archived_stores(session)
+    store = next((a for a in archived if same_site(a.base_url, data.base_url)), None)
+    holder = await repo.find_store_any(session, data.name)
+    if holder is not None and holder is not store:
+        holder.name = f"{holder.name[:40]}~removed-{holder.id}"  # frees the name; its ledger stays
+        await session.flush()
+    if store is None:
+        store = Store(**values)
+        session.add(store)
+    else:
+        if store.role != data.role:
+            raise InvalidRequest(
+                f"{data.base_url} was the {store.role} store {store.name!r} before it was removed; "
+                f"add it back as a {store.role} store (its ledger is kept for that role)."
+            )
+        for key, value in values.items():
+            setattr(store, key, value)
+        # Taken again before the next create there: copies may have been made meanwhile.
+        store.archived_at, store.inventory_at, store.updated_at = None, None, utcnow()
     await session.flush()
     return store
 
@@ -55,8 +88,10 @@ async def update_store(session: AsyncSession, name: str, data: StoreUpdate) -> S
 
 
 async def delete_store(session: AsyncSession, name: str) -> None:
+    """Remove a store from use. Its ledger is archived, not deleted: adding a store with the same
+    base URL again brings it back, so the copies already there are never made twice."""
     store = await repo.get_store(session, name)
-    await session.delete(store)
+    store.archived_at = store.updated_at = utcnow()
     await session.flush()
 
 

@@ -375,6 +375,10 @@ class FakeStore:
             raise ValueError("count must be at least 1")
         self._fail_next.extend([kind] * count)
 
+    def clear_faults(self) -> None:
+        """Drop the one-shot faults not yet taken."""
+        self._fail_next.clear()
+
     @property
     def pending_faults(self) -> list[str]:
         return list(self._fail_next)

@@ -173,7 +173,7 @@ class TestClaimDueLinks:
 async def test_cursor_only_moves_forward(session_factory: SessionFactory) -> None:
     main, _, _ = await _stores(session_factory)
     async with session_scope(session_factory) as session:
-        cursor = await repo.get_cursor(session, main, Direction.main_to_sub)
+        cursor = await repo.get_cursor(session, main, Direction.main_to_sub, start=main.created_at)
         start = cursor.position
         await repo.advance_cursor(session, main.id or 0, Direction.main_to_sub, start + timedelta(hours=1))
         await repo.advance_cursor(session, main.id or 0, Direction.main_to_sub, start - timedelta(hours=1))

@@ -11,6 +11,7 @@ from app.sync import repository as repo
 from app.sync.context import SyncContext, kv, log
 from app.sync.plan.mapping import ProductRef
 from app.woocommerce.client import WooCommerceClient
+from app.woocommerce.errors import WooCommerceError
 
 
 def _ref(product: dict[str, object]) -> ProductRef | None:
@@ -39,7 +40,13 @@ async def catalog(ctx: SyncContext, store: Store, *, refresh: bool = False) -> d
             fresh = await session.get(type(store), store.id)
             refreshed_at = fresh.catalog_refreshed_at if fresh else None
         if refresh or refreshed_at is None or now - refreshed_at >= ttl:
-            await _refresh(ctx, store)
+            try:
+                await _refresh(ctx, store)
+            except WooCommerceError as exc:
+                if refreshed_at is None:
+                    raise  # never read: routing by it would be a guess
+                # A store that is down keeps the catalogue last read: routing stays decided.
+                log.warning("sync.catalog.stale %s", kv(store=store.name, error=exc))
         async with session_scope(ctx.session_factory) as session:
             rows = await repo.products_for_store(session, store.id)
         products = {p.sku: ProductRef(p.product_id, p.variation_id) for p in rows}

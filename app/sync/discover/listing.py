@@ -1,220 +1,95 @@
-"""Discovery: read a source store's orders modified since its cursor and queue one link per
-routed target. The cursor moves only after a page's links are committed, and never past the
-moment (store clock) the pass started."""
+"""Discovery: read a source store's orders changed since its cursor, by keyset, never by page
+number over a list that moves.
+
+A pass walks `orderby=modified&order=asc` with `modified_after` = the last modified time read less
+one second (the filter is exclusive, at one-second precision) and `exclude` = the ids already read
+at that second, bounded above by the pass's start on the store's clock (less the skew's bound).
+An order edited during the walk moves to the end, where this walk or the next meets it; it can
+never shift another order past the walk. The walk reads ids, statuses, dates and meta only
+(`_fields`); bodies are fetched (`include=`) only for origin orders that changed since wcsync last
+read them. Each pass starts a little before the cursor (the overlap), so that a write committed
+late, or edited again within the second it was read, is still met. The cursor moves only after a
+page's links are committed, and never past the pass's start."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import session_scope
-from app.models import Direction, Link, LinkState, Routing, SourceOrder, Store, StoreRole, utcnow
+from app.models import Direction, SourceOrder, Store, StoreRole, utcnow
 from app.sync import repository as repo
-from app.sync.context import SyncContext, clock_skew, kv, log, parse_gmt
-from app.sync.discover.catalog import catalog
-from app.sync.discover.routing import Target, route_order
-from app.sync.events import link_event
-from app.sync.plan.conflicts import ReplicaChange, replica_change, same_version
+from app.sync.context import SyncContext, kv, log, parse_gmt
+from app.sync.discover.ingest import DiscoveryResult, ingest_orders, routing_targets, targets_for
+from app.sync.discover.routing import Target
 from app.sync.plan.mapping import parse_origin
-from app.woocommerce.client import ALL_ORDER_STATUSES
+from app.sync.storetime import new_orders_floor, store_clock
+from app.woocommerce.client import ALL_ORDER_STATUSES, MAX_PER_PAGE, WooCommerceClient
+from app.woocommerce.clock import Skew
+from app.woocommerce.errors import MalformedResponse
+
+__all__ = ["DiscoveryResult", "direction_of", "discover_one", "discover_source"]
+
+# What the walk reads of each order: enough to tell a replica from an origin, a status set on a
+# replica, an order too old to replicate, and whether wcsync already holds this version.
+LIGHT_FIELDS = ("id", "status", "date_created_gmt", "date_modified_gmt", "meta_data")
+SECOND = timedelta(seconds=1)
 
 
-@dataclass
-class DiscoveryResult:
-    seen: int = 0
-    queued: int = 0
-    skipped: int = 0
-    flow_back: int = 0  # statuses set on replicas here, queued to go back to their origins
-    link_ids: list[int] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+def _settled(snapshot: SourceOrder, modified: datetime, skew: Skew) -> bool:
+    """Whether the version wcsync holds was read after its second was over on the store's clock:
+    only then can no later edit within that same second be missing from it."""
+    read_at = skew.to_store(snapshot.seen_at) - skew.margin
+    return snapshot.modified_gmt == modified and read_at >= modified + SECOND
 
 
-async def targets_for(
-    session: AsyncSession, source: Store, direction: Direction, only: str | None = None
-) -> list[Store]:
-    stores = await repo.list_stores(session, enabled_only=True)
-    if direction == Direction.main_to_sub:
-        targets = [s for s in stores if s.role == StoreRole.sub]
-    else:
-        targets = [s for s in stores if s.role == StoreRole.main]
-    if only is not None:
-        targets = [s for s in targets if s.name == only]
-    return [t for t in targets if t.id != source.id]
+async def _bodies(client: WooCommerceClient, ids: Sequence[int]) -> list[dict[str, Any]]:
+    bodies: list[dict[str, Any]] = []
+    for start in range(0, len(ids), MAX_PER_PAGE):
+        page = await client.list_orders(
+            include=list(ids[start : start + MAX_PER_PAGE]), status=ALL_ORDER_STATUSES, orderby="id"
+        )
+        bodies += page.items
+    return bodies
 
 
-async def routing_targets(ctx: SyncContext, targets: Sequence[Store]) -> list[Target]:
-    result = []
-    for target in targets:
-        skus: frozenset[str] = frozenset()
-        if target.routing == Routing.skus:
-            skus = frozenset((await catalog(ctx, target)).keys())
-        result.append(Target(name=target.name, routing=Routing(target.routing), skus=skus))
-    return result
-
-
-async def ingest_orders(
-    session: AsyncSession,
-    ctx: SyncContext,
-    *,
-    source: Store,
-    direction: Direction,
-    orders: Sequence[dict[str, Any]],
-    targets: Sequence[Store],
-    routes: Sequence[Target],
-    run_id: int | None,
-    force: bool = False,
-    since: datetime | None = None,
-) -> DiscoveryResult:
-    """Read one page of a store's orders. Origin orders: record their latest version, upsert a
-    link per routed target, and queue an update for replicas whose origin changed. Replicas
-    (orders wcsync made here): notice a status set on this store, to be written back to the
-    origin. With `force` (Sync Order) an unchanged order and its parked links are queued again."""
+async def _changed_origins(
+    ctx: SyncContext, source: Store, orders: Sequence[dict[str, Any]], skew: Skew, floor: datetime
+) -> tuple[list[int], list[dict[str, Any]], int]:
+    """From a light page: the origin orders whose body must be read, the replicas (handled from
+    the light read alone), and how many orders were skipped as older than the floor."""
     assert source.id is not None
-    result = DiscoveryResult()
-    ids = [o["id"] for o in orders if isinstance(o.get("id"), int)]
-    known = await repo.source_orders(session, source.id, ids)
-    links: dict[int, dict[int, Link]] = {}
-    for ln in await repo.links_for_origins(session, source.id, ids):
-        links.setdefault(ln.origin_order_id, {})[ln.target_store_id] = ln
-    replica_links = {
-        ln.target_order_id: ln for ln in await repo.links_for_target_orders(session, source.id, ids)
-    }
-    stores = await repo.stores_by_id(session)
-    by_name = {t.name: t for t in targets}
     statuses = ctx.replicate_statuses
-    # Orders placed before the store was connected are not replicated unless a backfill date
-    # says so; the overlap window would otherwise reach back before it. (Whole seconds, as
-    # WooCommerce dates are.)
-    floor = (since or source.backfill_since or source.created_at).replace(microsecond=0)
-    new_links: list[tuple[Link, str]] = []
-    touched: list[Link] = []
+    ids = [o["id"] for o in orders if isinstance(o.get("id"), int)]
+    async with session_scope(ctx.session_factory) as session:
+        known = await repo.source_orders(session, source.id, ids)
+        linked = {ln.origin_order_id for ln in await repo.links_for_origins(session, source.id, ids)}
+    wanted: list[int] = []
+    replicas: list[dict[str, Any]] = []
+    skipped = 0
     for order in orders:
-        result.seen += 1
         order_id, modified = order.get("id"), parse_gmt(order.get("date_modified_gmt"))
         if not isinstance(order_id, int) or modified is None:
-            result.errors.append(f"store {source.name} returned an order without id or date_modified_gmt")
             continue
         origin = parse_origin(order)
         if origin is not None and origin[0] != source.name:
-            # A replica is never replicated as a new order; its status may flow back.
-            link = replica_links.get(order_id)
-            if link is not None:
-                await _ingest_replica(session, source, order, modified, link, stores, run_id, result)
-            continue
-        order_links = links.get(order_id, {})
-        created = parse_gmt(order.get("date_created_gmt"))
-        new_allowed = order.get("status") in statuses and (force or created is None or created >= floor)
-        if not order_links and not new_allowed:
-            result.skipped += 1
+            replicas.append(order)
             continue
         snapshot = known.get(order_id)
         if snapshot is None:
-            snapshot = SourceOrder(
-                store_id=source.id,
-                order_id=order_id,
-                modified_gmt=modified,
-                status=str(order.get("status")),
-                body=order,
-            )
-            session.add(snapshot)
-        elif (
-            snapshot.modified_gmt < modified
-            or force
-            or (snapshot.modified_gmt == modified and not same_version(snapshot.body, order))
-        ):
-            snapshot.modified_gmt, snapshot.status, snapshot.body = modified, str(order.get("status")), order
-            snapshot.seen_at = utcnow()
-        elif not order_links:
-            continue  # read again through the overlap window: nothing new
-        if new_allowed:
-            for name in route_order(order, routes):
-                target = by_name[name]
-                assert target.id is not None
-                if target.id in order_links:
-                    continue
-                link = Link(
-                    origin_store_id=source.id,
-                    origin_order_id=order_id,
-                    target_store_id=target.id,
-                    direction=direction,
-                    state=LinkState.pending,
-                    source_modified_gmt=modified,
-                )
-                session.add(link)
-                new_links.append((link, target.name))
-                order_links[target.id] = link
-                result.queued += 1
-        for link in order_links.values():
-            link.source_modified_gmt = snapshot.modified_gmt
-            changed = link.pushed_modified_gmt is None or snapshot.modified_gmt > link.pushed_modified_gmt
-            changed = changed or snapshot.seen_at > (link.synced_at or snapshot.seen_at)
-            if link.state == LinkState.synced and (changed or force):
-                link.state, link.next_attempt_at, link.updated_at = LinkState.pending, None, utcnow()
-                link_event(
-                    session,
-                    link,
-                    "changed",
-                    f"origin order changed; update queued for store {stores[link.target_store_id].name}",
-                    run_id,
-                )
-                result.queued += 1
-            elif force and link.state == LinkState.failed:
-                link.state, link.attempts, link.next_attempt_at = LinkState.pending, 0, None
-                link_event(session, link, "requeued", "Sync Order", run_id)
-                result.queued += 1
-            elif force and link.state == LinkState.pending:
-                link.next_attempt_at = None
-            touched.append(link)
-    # One flush for the page's new links (their ids), then their history lines.
-    await session.flush()
-    for link, target_name in new_links:
-        link_event(session, link, "discovered", f"queued for store {target_name}", run_id)
-    result.link_ids += [link.id for link in touched if link.id is not None]
-    return result
-
-
-async def _ingest_replica(
-    session: AsyncSession,
-    store: Store,
-    order: dict[str, Any],
-    modified: datetime,
-    link: Link,
-    stores: dict[int, Store],
-    run_id: int | None,
-    result: DiscoveryResult,
-) -> None:
-    """A replica read on its own store: a status set here is queued to go back to the origin
-    (the flow-back step judges it against the origin's latest version)."""
-    status = str(order.get("status"))
-    decision = replica_change(
-        status=status,
-        modified=modified,
-        known_status=link.replica_status,
-        known_modified=link.replica_modified_gmt,
-    )
-    if decision == ReplicaChange.known:
-        return
-    before = link.replica_status
-    link.replica_modified_gmt = modified
-    link.replica_status = status
-    if decision == ReplicaChange.seen:
-        return
-    link.status_to_origin = status
-    origin = stores.get(link.origin_store_id)
-    link_event(
-        session,
-        link,
-        "status_changed",
-        f"store {store.name} set {status!r} (was {before!r}); it goes back to "
-        f"{origin.name if origin else '?'}",
-        run_id,
-    )
-    result.flow_back += 1
+            created = parse_gmt(order.get("date_created_gmt"))
+            if order_id not in linked and (
+                order.get("status") not in statuses or (created and created < floor)
+            ):
+                skipped += 1  # never replicated: placed before the store was added, or a draft
+                continue
+            wanted.append(order_id)
+        elif snapshot.modified_gmt < modified or not _settled(snapshot, modified, skew):
+            wanted.append(order_id)
+    return wanted, replicas, skipped
 
 
 async def discover_source(
@@ -224,58 +99,74 @@ async def discover_source(
     *,
     run_id: int | None,
 ) -> DiscoveryResult:
-    """One discovery pass over a source store."""
+    """One discovery pass over a source store (see the module's description)."""
     assert source.id is not None
+    source_id = source.id
     client = ctx.clients.get(source)
-    async with session_scope(ctx.session_factory) as session:
-        cursor = await repo.get_cursor(session, source, direction)
-        targets = await targets_for(session, source, direction)
-        start_position = cursor.position
     total = DiscoveryResult()
+    async with session_scope(ctx.session_factory) as session:
+        targets = await targets_for(session, source, direction)
     if not targets:
         return total
-    routes = await routing_targets(ctx, targets)
-    started = utcnow()
-    modified_after = start_position - timedelta(seconds=ctx.settings.discovery_overlap_seconds)
-    # Every status is named, so that a trashed origin is seen (and its replicas cancelled).
-    async for page in client.iter_orders(
-        modified_after=modified_after, status=ALL_ORDER_STATUSES, orderby="modified", order="asc"
-    ):
-        # The cursor never passes the moment this pass started, on the store's clock.
-        skew = clock_skew(client, source)
-        ceiling = started + timedelta(seconds=skew)
-        newest = max((d for d in (parse_gmt(o.get("date_modified_gmt")) for o in page) if d), default=None)
-        for attempt in (1, 2):
-            try:
-                async with session_scope(ctx.session_factory) as session:
-                    result = await ingest_orders(
-                        session,
-                        ctx,
-                        source=source,
-                        direction=direction,
-                        orders=page,
-                        targets=targets,
-                        routes=routes,
-                        run_id=run_id,
-                    )
-                    if newest is not None:
-                        await repo.advance_cursor(session, source.id, direction, min(newest, ceiling))
-                break
-            except IntegrityError:
-                # Another pass inserted the same link between our read and our write: read again.
-                if attempt == 2:
-                    raise
-        total.seen += result.seen
-        total.queued += result.queued
-        total.skipped += result.skipped
-        total.flow_back += result.flow_back
-        total.link_ids += result.link_ids
-        total.errors += result.errors
-    # The whole listing was read: everything up to the pass's start is discovered, even on a
-    # store with nothing new (otherwise an idle store is re-read from its first day every pass).
-    skew = clock_skew(client, source)
+    skew = await store_clock(ctx, source)
     async with session_scope(ctx.session_factory) as session:
-        await repo.advance_cursor(session, source.id, direction, started + timedelta(seconds=skew))
+        fresh = await repo.get_store_by_id(session, source_id)
+        if fresh.orders_since is None:
+            fresh.orders_since = new_orders_floor(fresh, skew)
+        source = fresh
+        floor = fresh.orders_since.replace(microsecond=0)
+        cursor = await repo.get_cursor(session, source, direction, start=floor)
+        start_position = cursor.position
+    routes = await routing_targets(ctx, targets)
+    # The walk reads up to the pass's start on the store's clock, plus what the skew may be off
+    # by; the cursor is never moved past that start less the same (the overlap covers between).
+    now = skew.to_store(utcnow())
+    read_until = (now + skew.margin).replace(microsecond=0) + SECOND
+    ceiling = (now - skew.margin).replace(microsecond=0)
+    key = max(start_position - timedelta(seconds=ctx.settings.discovery_overlap_seconds), floor - SECOND)
+    key = key.replace(microsecond=0)
+    key_ids: set[int] = set()
+    requests = 0
+    while key < read_until:
+        page = await client.list_orders(
+            modified_after=key - SECOND,
+            modified_before=read_until,
+            exclude=sorted(key_ids),
+            status=ALL_ORDER_STATUSES,
+            orderby="modified",
+            order="asc",
+            per_page=MAX_PER_PAGE,
+            fields=LIGHT_FIELDS,
+        )
+        requests += 1
+        items = [o for o in page.items if isinstance(o.get("id"), int)]
+        if not items:
+            break
+        dated = [(parse_gmt(o.get("date_modified_gmt")), o["id"]) for o in items]
+        newest = max((d for d, _ in dated if d is not None), default=None)
+        if newest is None or newest < key or any(i in key_ids for _, i in dated):
+            raise MalformedResponse(
+                f"store {source.name} answered a keyset page out of order (modified_after, exclude "
+                "and orderby=modified must be honoured); discovery stopped here to lose nothing",
+                store=source.name,
+                method="GET",
+                path="/orders",
+            )
+        result = await _ingest_page(
+            ctx, source, direction, client, items, skew, floor, targets, routes, run_id
+        )
+        at_newest = {i for d, i in dated if d == newest}
+        key_ids = key_ids | at_newest if newest == key else at_newest
+        key = newest
+        async with session_scope(ctx.session_factory) as session:
+            await repo.advance_cursor(session, source_id, direction, min(key, ceiling))
+        total.add(result)
+        if len(page.items) < MAX_PER_PAGE:
+            break
+    # The whole listing up to the ceiling was read: an idle store is not re-read from its first
+    # day every pass.
+    async with session_scope(ctx.session_factory) as session:
+        await repo.advance_cursor(session, source_id, direction, ceiling)
     log.info(
         "sync.discovery.done %s",
         kv(
@@ -284,9 +175,33 @@ async def discover_source(
             seen=total.seen,
             queued=total.queued,
             skipped=total.skipped,
+            requests=requests,
+            skew=round(skew.seconds, 1),
         ),
     )
     return total
+
+
+async def _ingest_page(
+    ctx: SyncContext,
+    source: Store,
+    direction: Direction,
+    client: WooCommerceClient,
+    items: list[dict[str, Any]],
+    skew: Skew,
+    floor: datetime,
+    targets: Sequence[Store],
+    routes: Sequence[Target],
+    run_id: int | None,
+) -> DiscoveryResult:
+    wanted, replicas, skipped = await _changed_origins(ctx, source, items, skew, floor)
+    bodies = await _bodies(client, wanted) if wanted else []
+    result = await _ingest(
+        ctx, source, direction, replicas + bodies, targets, routes, run_id=run_id, force=False
+    )
+    result.skipped += skipped
+    result.seen += len(items) - len(replicas) - len(bodies)
+    return result
 
 
 async def discover_one(
@@ -297,18 +212,41 @@ async def discover_one(
     async with session_scope(ctx.session_factory) as session:
         targets = await targets_for(session, source, direction)
     routes = await routing_targets(ctx, targets)
-    async with session_scope(ctx.session_factory) as session:
-        return await ingest_orders(
-            session,
-            ctx,
-            source=source,
-            direction=direction,
-            orders=[order],
-            targets=targets,
-            routes=routes,
-            run_id=run_id,
-            force=True,
-        )
+    return await _ingest(ctx, source, direction, [order], targets, routes, run_id=run_id, force=True)
+
+
+async def _ingest(
+    ctx: SyncContext,
+    source: Store,
+    direction: Direction,
+    orders: list[dict[str, Any]],
+    targets: Sequence[Store],
+    routes: Sequence[Target],
+    *,
+    run_id: int | None,
+    force: bool,
+) -> DiscoveryResult:
+    """Ingest in a unit of work of its own. Another pass (or a Sync Order, or a webhook) may
+    insert the same link between our read and our write: the database refuses the second, and
+    the page is read again from the ledger once."""
+    for attempt in (1, 2):
+        try:
+            async with session_scope(ctx.session_factory) as session:
+                return await ingest_orders(
+                    session,
+                    ctx,
+                    source=source,
+                    direction=direction,
+                    orders=orders,
+                    targets=targets,
+                    routes=routes,
+                    run_id=run_id,
+                    force=force,
+                )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def direction_of(source: Store) -> Direction:

@@ -144,7 +144,9 @@ class SyncEngine:
                 if store is not None:
                     await repo.get_store(session, store)
                 await self._settle(session, utcnow())
-                existing = await repo.active_run(session, direction=direction, store_name=store, mode=mode)
+                existing = await repo.active_run(
+                    session, direction=direction, store_name=store, mode=mode, kind=kind
+                )
                 if existing is not None:  # alive: ours, or another live process's
                     return existing, False
                 run = Run(
@@ -425,7 +427,13 @@ class SyncEngine:
                 raise StoreUnavailable(
                     f"Could not read order {order_id} from store {store_name!r}: {exc}"
                 ) from exc
-            discovered = await discover_one(self.ctx, source, order, run_id=run_id)
+            try:
+                discovered = await discover_one(self.ctx, source, order, run_id=run_id)
+            except WooCommerceError as exc:
+                # A target routed by SKU whose catalogue cannot be read: say which, never a 500.
+                raise StoreUnavailable(
+                    f"Could not route order {order_id}: store {exc.store or '?'!r} did not answer: {exc}"
+                ) from exc
             errors += discovered.errors
             link_ids = discovered.link_ids
             direction = direction_of(source)

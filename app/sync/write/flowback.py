@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import col, select
 
@@ -15,7 +15,9 @@ from app.sync import repository as repo
 from app.sync.context import SyncContext, kv, log, parse_gmt
 from app.sync.events import link_event
 from app.sync.plan.conflicts import replica_is_later
+from app.sync.storetime import store_clock
 from app.woocommerce.client import BATCH_LIMIT
+from app.woocommerce.clock import Skew
 from app.woocommerce.errors import WooCommerceError
 
 
@@ -38,16 +40,25 @@ async def flow_back(ctx: SyncContext, *, run_id: int | None) -> FlowBackStats:
         by_origin[link.origin_store_id].append(link)
     for origin_id, links in by_origin.items():
         origin = stores.get(origin_id)
-        if origin is None or not origin.enabled:
+        if origin is None or not origin.enabled or origin.archived_at is not None:
             continue
         client = ctx.clients.get(origin)
+        try:
+            # Both sides' times are compared on our clock: each store's skew is read first.
+            skews = {
+                sid: await store_clock(ctx, stores[sid])
+                for sid in {origin_id, *(ln.target_store_id for ln in links)}
+            }
+        except WooCommerceError as exc:
+            stats.errors.append(f"store {exc.store or origin.name}: clock not read, statuses wait: {exc}")
+            continue
         # One status per origin order: if two replicas changed, the later read wins.
         wanted: dict[int, Link] = {}
         for link in sorted(
-            links, key=lambda ln: _on_our_clock(ln.replica_modified_gmt, stores.get(ln.target_store_id))
+            links, key=lambda ln: _on_our_clock(ln.replica_modified_gmt, skews[ln.target_store_id])
         ):
             wanted[link.origin_order_id] = link
-        chunk = await _judge_conflicts(ctx, list(wanted.values()), stores, run_id)
+        chunk = await _judge_conflicts(ctx, list(wanted.values()), stores, skews, run_id)
         for start in range(0, len(chunk), BATCH_LIMIT):
             part = chunk[start : start + BATCH_LIMIT]
             try:
@@ -65,13 +76,12 @@ async def flow_back(ctx: SyncContext, *, run_id: int | None) -> FlowBackStats:
     return stats
 
 
-def _on_our_clock(when: datetime | None, store: Store | None) -> datetime:
-    when = when or utcnow()
-    return when - timedelta(seconds=(store.clock_skew_seconds or 0.0) if store else 0.0)
+def _on_our_clock(when: datetime | None, skew: Skew) -> datetime:
+    return skew.to_ours(when) if when is not None else utcnow()
 
 
 async def _judge_conflicts(
-    ctx: SyncContext, links: list[Link], stores: dict[int, Store], run_id: int | None
+    ctx: SyncContext, links: list[Link], stores: dict[int, Store], skews: dict[int, Skew], run_id: int | None
 ) -> list[Link]:
     """Where the origin also changed since the last sync, the later change wins; the losing
     value and the decision go into the order's history. Returns the links whose status goes
@@ -97,8 +107,8 @@ async def _judge_conflicts(
                 going.append(link)
                 continue
             if replica_is_later(
-                origin_changed_at=_on_our_clock(snapshot.modified_gmt, origin),
-                replica_changed_at=_on_our_clock(link.replica_modified_gmt, replica),
+                origin_changed_at=_on_our_clock(snapshot.modified_gmt, skews[link.origin_store_id]),
+                replica_changed_at=_on_our_clock(link.replica_modified_gmt, skews[link.target_store_id]),
             ):
                 link_event(
                     session,

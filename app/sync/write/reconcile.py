@@ -15,9 +15,10 @@ from app.db import session_scope
 from app.errors import OrderRejected, ReplicaNotConfirmed
 from app.models import Link, Store, utcnow
 from app.sync import repository as repo
-from app.sync.context import SyncContext, clock_skew, kv, log
+from app.sync.context import SyncContext, kv, log
 from app.sync.events import link_event
 from app.sync.plan.mapping import ORIGIN_META, meta_value, origin_key
+from app.sync.storetime import store_clock
 from app.sync.write.outcomes import (
     ReplicationStats,
     mark_synced,
@@ -93,10 +94,14 @@ async def reconcile_target(
     if not links:
         return stats
     client = ctx.clients.get(target)
-    skew = clock_skew(client, target)
     started = min(ln.attempt_started_at or now for ln in links)
-    since = started + timedelta(seconds=skew - ctx.settings.reconcile_margin_seconds)
     try:
+        # The window is on the store's clock: its skew is read first if not read lately (after a
+        # restart nothing has measured it, and a store minutes behind would hide its copy).
+        skew = await store_clock(ctx, target)
+        since = (
+            skew.to_store(started) - skew.margin - timedelta(seconds=ctx.settings.reconcile_margin_seconds)
+        )
         found = await _lookup_replicas(client, target, links, stores, since)
     except WooCommerceError as exc:
         # Cannot look now: leave them in flight (lease expired) for the next pass.

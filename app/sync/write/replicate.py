@@ -24,6 +24,7 @@ from app.sync.events import link_event
 from app.sync.plan.conflicts import ReplicaChange, desired_status, replica_change
 from app.sync.plan.mapping import MappedOrder, MetaFilter, map_order, origin_note
 from app.sync.plan.planner import ReplicaMismatch, plan_update
+from app.sync.write.inventory import take_inventory
 from app.sync.write.outcomes import (
     ProgressHook,
     ReplicationStats,
@@ -477,6 +478,14 @@ async def replicate_target(
     whatever the run's kind."""
     assert target.id is not None
     stats = ReplicationStats()
+    if target.inventory_at is None:
+        try:
+            await take_inventory(ctx, target, run_id=run_id)
+        except WooCommerceError as exc:
+            # Nothing is created on a store whose existing copies cannot be read first.
+            await note_store_health(ctx, target, str(exc))
+            stats.errors.append(f"store {target.name}: could not list the copies already there: {exc}")
+            return stats
     stats.add(await reconcile_target(ctx, target, run_id=run_id, only_ids=only_ids))
     if on_progress:
         await on_progress(stats)
