@@ -273,3 +273,9 @@ class Pending(BaseModel):
     main_to_sub: dict[str, int]
     sub_to_main: dict[str, int]
     failed: int
+    stores_failing: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Stores whose last request failed (since their last success): orders there may be waiting unseen."
+        ),
+    )

@@ -348,6 +348,16 @@ async def pending_counts(session: AsyncSession) -> dict[str, Any]:
         Direction.main_to_sub.value: {},
         Direction.sub_to_main.value: {},
         "failed": 0,
+        # A store whose last error is newer than its last success: its orders may be waiting
+        # unseen, so a badge of 0 must not read as "all done".
+        "stores_failing": sorted(
+            s.name
+            for s in stores.values()
+            if s.archived_at is None
+            and s.enabled
+            and s.last_error_at is not None
+            and (s.last_success_at is None or s.last_error_at > s.last_success_at)
+        ),
     }
     archived = {sid for sid, s in stores.items() if s.archived_at is not None}
     for direction, origin_id, target_id, state, count in rows:

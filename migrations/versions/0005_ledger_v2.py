@@ -22,24 +22,26 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('store', schema=None) as batch_op:
+    with op.batch_alter_table('store', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('clock_skew_bound', sa.Float(), nullable=True))
         batch_op.add_column(sa.Column('clock_measured_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('orders_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('archived_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column('inventory_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-    with op.batch_alter_table('link', schema=None) as batch_op:
+    # recreate='never': rebuilding `link` on SQLite would cascade-delete every event row.
+    with op.batch_alter_table('link', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('claimed_run', sa.Integer(), nullable=True))
         batch_op.drop_column('target_lines')
         batch_op.drop_column('pushed_content_hash')
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('link', schema=None) as batch_op:
+    # recreate='never': rebuilding `link` on SQLite would cascade-delete every event row.
+    with op.batch_alter_table('link', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('pushed_content_hash', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('target_lines', sa.JSON(), nullable=True))
         batch_op.drop_column('claimed_run')
-    with op.batch_alter_table('store', schema=None) as batch_op:
+    with op.batch_alter_table('store', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('inventory_at')
         batch_op.drop_column('archived_at')
         batch_op.drop_column('orders_since')

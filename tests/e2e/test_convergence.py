@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +21,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from app.main import create_app
 from app.models import RunKind
 from app.testing import FakeStore
 from app.testing.exact import assert_exact_copy
-from tests.e2e.support import TOKEN, make_fake, service_settings
+from tests.e2e.support import add_in_process, in_process, make_fake
 
 EXAMPLES = int(os.environ.get("WCSYNC_PROPERTY_EXAMPLES", "6"))
 SKUS = ("SKU-TSHIRT-RED", "SKU-MUG-001", "SKU-HOODIE-L", "SKU-STICKER")
@@ -72,41 +69,21 @@ def fakes() -> dict[str, FakeStore]:
     return stores
 
 
-@asynccontextmanager
-async def service(database_url: str, world: World) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
-    by_url = {f"http://{name}.test": fake for name, fake in world.fakes.items()}
-    app = create_app(
-        service_settings(
-            database_url, store_timeout_seconds=0.4, backoff_base_seconds=0.05, backoff_max_seconds=0.2
-        ),
-        transport_factory=lambda store: by_url[store.base_url].transport(),
+def service(database_url: str, world: World) -> Any:
+    return in_process(
+        database_url,
+        world.fakes,
+        store_timeout_seconds=0.4,
+        backoff_base_seconds=0.05,
+        backoff_max_seconds=0.2,
     )
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://wcsync",
-            headers={"Authorization": f"Bearer {TOKEN}"},
-        ) as api:
-            yield app, api
 
 
 async def connect(api: httpx.AsyncClient, world: World) -> None:
     for name, role, routing in (("main", "main", "all"), ("sub1", "sub", "all"), ("sub2", "sub", "skus")):
-        fake = world.fakes[name]
-        response = await api.post(
-            "/api/stores",
-            json={
-                "name": name,
-                "role": role,
-                "routing": routing,
-                "base_url": f"http://{name}.test",
-                "consumer_key": fake.consumer_key,
-                "consumer_secret": fake.consumer_secret,
-                "auth_mode": "basic",
-                "backfill_since": "2020-01-01T00:00:00Z",
-            },
+        await add_in_process(
+            api, world.fakes[name], role=role, routing=routing, backfill_since="2020-01-01T00:00:00Z"
         )
-        assert response.status_code == 201, response.text
 
 
 def replicas_of(world: World, store: str, order_id: int) -> dict[str, list[dict[str, Any]]]:

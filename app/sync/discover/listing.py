@@ -25,6 +25,7 @@ from app.sync import repository as repo
 from app.sync.context import SyncContext, kv, log, parse_gmt
 from app.sync.discover.ingest import DiscoveryResult, ingest_orders, routing_targets, targets_for
 from app.sync.discover.routing import Target
+from app.sync.health import note_store_health
 from app.sync.plan.mapping import parse_origin
 from app.sync.storetime import new_orders_floor, store_clock
 from app.woocommerce.client import ALL_ORDER_STATUSES, MAX_PER_PAGE, WooCommerceClient
@@ -167,6 +168,7 @@ async def discover_source(
     # day every pass.
     async with session_scope(ctx.session_factory) as session:
         await repo.advance_cursor(session, source_id, direction, ceiling)
+    await note_store_health(ctx, source, None)
     log.info(
         "sync.discovery.done %s",
         kv(

@@ -11,8 +11,7 @@ from typing import Any, TypeAlias
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import session_scope
-from app.models import Link, LinkState, SourceOrder, Store, utcnow
+from app.models import Link, LinkState, SourceOrder
 from app.sync.context import SyncContext, parse_gmt
 from app.sync.events import link_event
 from app.woocommerce.errors import AuthenticationError, RetriableError
@@ -107,18 +106,3 @@ def forget_replica(link: Link) -> None:
     link.target_order_id = None
     link.replica_status = link.replica_modified_gmt = None
     link.refunds_done = link.notes_done = None
-
-
-async def note_store_health(ctx: SyncContext, store: Store, error: str | None) -> None:
-    async with session_scope(ctx.session_factory) as session:
-        fresh = await session.get(Store, store.id)
-        if fresh is None:
-            return
-        now = utcnow()
-        client = ctx.clients.get(store)
-        if client.clock_skew is not None:
-            fresh.clock_skew_seconds = client.clock_skew
-        if error is None:
-            fresh.last_success_at = now
-        else:
-            fresh.last_error, fresh.last_error_at = error, now

@@ -17,12 +17,12 @@ from app.models import Link, Store, utcnow
 from app.sync import repository as repo
 from app.sync.context import SyncContext, kv, log
 from app.sync.events import link_event
+from app.sync.health import note_store_health
 from app.sync.plan.mapping import ORIGIN_META, meta_value, origin_key
 from app.sync.storetime import store_clock
 from app.sync.write.outcomes import (
     ReplicationStats,
     mark_synced,
-    note_store_health,
     schedule_retry,
 )
 from app.woocommerce.client import ALL_ORDER_STATUSES, WooCommerceClient

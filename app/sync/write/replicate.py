@@ -21,6 +21,7 @@ from app.sync import repository as repo
 from app.sync.context import SyncContext, kv, log, parse_gmt
 from app.sync.discover.catalog import catalog, look_up_skus
 from app.sync.events import link_event
+from app.sync.health import note_store_health
 from app.sync.plan.conflicts import ReplicaChange, desired_status, replica_change
 from app.sync.plan.mapping import MappedOrder, MetaFilter, map_order, origin_note
 from app.sync.plan.planner import ReplicaMismatch, plan_update
@@ -31,7 +32,6 @@ from app.sync.write.outcomes import (
     forget_replica,
     is_retriable,
     mark_synced,
-    note_store_health,
     record_replica,
     schedule_retry,
 )
