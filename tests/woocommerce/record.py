@@ -637,8 +637,6 @@ def record_variations(rec: Recorder) -> None:
         query={"sku": "SKU-POLO"},
         setup=setup,
         finding=found,
-        trim=trim_list,
-        trim_note=PRODUCT_TRIM_NOTE,
     )
     rec.record(
         "v04b-products-list",
@@ -668,8 +666,14 @@ def record_variations(rec: Recorder) -> None:
         f"/products/{var_ids['M']}",
         setup=setup,
         finding=lambda r, b: f"{r.status_code}; type {b.get('type')}, parent_id {b.get('parent_id')}",
-        trim=trim_product,
-        trim_note=PRODUCT_TRIM_NOTE,
+    )
+    rec.record(
+        "v05d-get-variation-on-variations-route",
+        "GET /products/{parent}/variations/{variation id} (whole body)",
+        "GET",
+        f"/products/{pid}/variations/{var_ids['M']}",
+        setup=setup,
+        finding=lambda r, b: f"{r.status_code}; keys {sorted(b)}",
     )
     rec.record(
         "v05c-variations-by-sku",
