@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import re
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Sequence
@@ -361,6 +362,23 @@ def select_orders(state: StoreState, query: OrderQuery) -> list[dict[str, Any]]:
     elif query.order == "desc":
         selected.reverse()
     return selected
+
+
+def shuffle_ties(rows: Sequence[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    """Orders modified in the same second, in an order of the moment: what MySQL gave 7.8's
+    ``orderby=modified`` (no id tie-break) from one page request to the next."""
+    out: list[dict[str, Any]] = []
+    start = 0
+    while start < len(rows):
+        end = start
+        moment = rows[start]["date_modified_gmt"]
+        while end < len(rows) and rows[end]["date_modified_gmt"] == moment:
+            end += 1
+        group = list(rows[start:end])
+        rng.shuffle(group)
+        out.extend(group)
+        start = end
+    return out
 
 
 @dataclass

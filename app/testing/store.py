@@ -19,8 +19,8 @@ from fastapi import FastAPI, Request, Response
 from starlette.types import Receive, Scope, Send
 
 from app.testing.auth import ApiKey, KeyPermissions
-from app.testing.catalog import DEMO_CATALOG, CatalogProduct
-from app.testing.errors import WPError
+from app.testing.catalog import DEMO_CATALOG, CatalogProduct, CatalogVariation
+from app.testing.errors import CriticalError, WPError
 from app.testing.knobs import AFTER_CREATE_KINDS, FAULT_KINDS, Knobs, ServedRequest, Stats, monotonic
 from app.testing.phpcompat import php_json_dumps
 from app.testing.rest import JSON_CONTENT_TYPE, RestRequest, RestResponse, dispatch, route_kind
@@ -28,14 +28,7 @@ from app.testing.state import OrderEvent, StoreState
 from app.testing.transport import ConnectionDropped, FakeStoreTransport
 from app.testing.webhooks import Delivery, WebhookManager
 
-CRITICAL_ERROR_BODY = {
-    "code": "internal_server_error",
-    "message": "<p>There has been a critical error on this website.</p><p><a "
-    'href="https://wordpress.org/documentation/article/faq-troubleshooting/">Learn more '
-    "about troubleshooting WordPress.</a></p>",
-    "data": {"status": 500},
-    "additional_errors": [],
-}
+CRITICAL_ERROR_BODY = CriticalError().body()
 
 
 def _html_page(title: str, text: str) -> str:
@@ -43,6 +36,15 @@ def _html_page(title: str, text: str) -> str:
         f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title></head>'
         f"<body><h1>{title}</h1><p>{text}</p></body></html>\n"
     )
+
+
+def _catalog_entry(entry: CatalogProduct) -> CatalogProduct:
+    copied = CatalogProduct(
+        sku=entry["sku"], name=entry["name"], price=entry["price"], stock=entry.get("stock")
+    )
+    if entry.get("variations"):
+        copied["variations"] = [CatalogVariation(**v) for v in entry.get("variations") or []]
+    return copied
 
 
 def default_product_id_offset(name: str) -> int:
@@ -165,10 +167,7 @@ class FakeStore:
         self._base_url_settled = base_url is not None
         self.site_title = site_title or f"WC rig {name}"
         self.webhook_transport = webhook_transport
-        self._catalog: list[CatalogProduct] = [
-            CatalogProduct(sku=e["sku"], name=e["name"], price=e["price"], stock=e.get("stock"))
-            for e in catalog
-        ]
+        self._catalog: list[CatalogProduct] = [_catalog_entry(e) for e in catalog]
         self._tasks: set[asyncio.Future[Any]] = set()
         self._reset_state()
         self.app = self._build_app()
@@ -189,6 +188,7 @@ class FakeStore:
             rng=random.Random(self.knobs.seed),
             first_post_id=self.product_id_offset,
             on_event=self._on_order_event,
+            knobs=self.knobs,
         )
         self.webhooks = WebhookManager(
             state=self.state,
@@ -270,17 +270,31 @@ class FakeStore:
     # -------------------------------------------------------------- helpers
 
     def add_product(
-        self, sku: str | None, name: str, price: str, *, stock: int | None = None
+        self,
+        sku: str | None,
+        name: str,
+        price: str,
+        *,
+        stock: int | None = None,
+        variations: Sequence[CatalogVariation] | None = None,
     ) -> dict[str, Any]:
-        """Add a simple product; ids continue the store's post id sequence."""
+        """Add a product; ids continue the store's post id sequence. With ``variations`` it
+        is a variable product and each variation takes the next id."""
         entry = CatalogProduct(sku=sku, name=name, price=price, stock=stock)
+        if variations:
+            entry["variations"] = [CatalogVariation(**v) for v in variations]
         product = self.state.add_product(entry)
         self._catalog.append(entry)
         return copy.deepcopy(product)
 
     def load_catalog(self, entries: Sequence[CatalogProduct] = DEMO_CATALOG) -> list[dict[str, Any]]:
         """Add products (the demo catalogue by default); they survive ``reset()``."""
-        return [self.add_product(e["sku"], e["name"], e["price"], stock=e.get("stock")) for e in entries]
+        return [
+            self.add_product(
+                e["sku"], e["name"], e["price"], stock=e.get("stock"), variations=e.get("variations")
+            )
+            for e in entries
+        ]
 
     def product_id(self, sku: str) -> int:
         return self.state.sku_index[sku]
