@@ -160,24 +160,32 @@ def _price_html(amount: str) -> str:
 
 
 def build_variable_parent(
-    product_id: int, entry: CatalogProduct, variation_ids: list[int], *, base_url: str, now: str
+    product_id: int,
+    entry: CatalogProduct,
+    *,
+    base_url: str,
+    now: str,
+    attributes: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """A variable product as ``GET /products/{id}`` shows it (real-*/v04): no stock of its
-    own, ``regular_price`` empty, ``price`` the cheapest variation's, ``variations`` the ids."""
-    product = build_product(product_id, {**entry, "stock": None}, base_url=base_url, now=now)
-    variations = entry.get("variations") or []
-    prices = sorted(to_decimal(v["price"]) for v in variations)
-    low, high = (money(prices[0]), money(prices[-1])) if prices else ("", "")
-    names: dict[str, list[str]] = {}
-    for variation in variations:
-        for name, option in variation["attributes"].items():
-            options = names.setdefault(name, [])
-            if option not in options:
-                options.append(option)
+    """A variable product as ``GET /products/{id}`` shows it (real-*/v01, v04): no stock of
+    its own and an empty ``regular_price``; ``refresh_variable_parent`` fills in its price
+    and variation ids. ``attributes`` default to those of the entry's variations."""
+    product = build_product(
+        product_id,
+        CatalogProduct(sku=entry["sku"], name=entry["name"], price="", stock=None),
+        base_url=base_url,
+        now=now,
+    )
+    if attributes is None:
+        attributes = {}
+        for variation in entry.get("variations") or []:
+            for name, option in variation["attributes"].items():
+                options = attributes.setdefault(name, [])
+                if option not in options:
+                    options.append(option)
     product.update(
         {
             "type": "variable",
-            "price": low,
             "regular_price": "",
             "attributes": [
                 {
@@ -186,16 +194,31 @@ def build_variable_parent(
                     "position": position,
                     "visible": True,
                     "variation": True,
-                    "options": options,
+                    "options": list(options),
                 }
-                for position, (name, options) in enumerate(names.items())
+                for position, (name, options) in enumerate(attributes.items())
             ],
-            "variations": list(variation_ids),
-            "price_html": _price_html(low) + (f" &ndash; {_price_html(high)}" if high != low else ""),
             "has_options": True,
         }
     )
+    refresh_variable_parent(product, [])
     return product
+
+
+def refresh_variable_parent(parent: dict[str, Any], variations: list[dict[str, Any]]) -> None:
+    """A variable product's price is its cheapest variation's; before it has any, ``""``
+    and ``variations: []`` (real-*/v01, v03a ``observed``)."""
+    prices = sorted(to_decimal(v["price"]) for v in variations if v["price"] != "")
+    low, high = (money(prices[0]), money(prices[-1])) if prices else ("", "")
+    parent["price"] = low
+    parent["variations"] = sorted(v["id"] for v in variations)
+    # Nothing to sell before a variation exists (real-*/v01).
+    in_stock = any(v["stock_status"] == "instock" for v in variations)
+    parent["stock_status"] = "instock" if in_stock else "outofstock"
+    if not prices:
+        parent["price_html"] = ""
+    else:
+        parent["price_html"] = _price_html(low) + (f" &ndash; {_price_html(high)}" if high != low else "")
 
 
 def variation_name(parent_name: str, attributes: dict[str, str]) -> str:
@@ -287,8 +310,11 @@ def variation_route_view(product: dict[str, Any], *, base_url: str, version: str
         if key == "image":
             view[key] = None
         elif key == "sku" and version != "7.8":
-            view["name"] = product["name"]
+            # 10.6 names a variation by its attribute values here: "M" (real-10.6-hpos/v05d).
+            view["name"] = ", ".join(a["option"] for a in product["attributes"])
             view[key] = product[key]
+        elif key == "attributes" and version != "7.8":
+            view[key] = with_attribute_slugs(product[key])
         else:
             view[key] = product[key]
     if version != "7.8":
@@ -302,3 +328,18 @@ def variation_route_view(product: dict[str, Any], *, base_url: str, version: str
         "up": [{"href": parent}],
     }
     return view
+
+
+def with_attribute_slugs(attributes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """10.6's attributes carry a ``slug``: the name itself on a variable product, the
+    sanitised name on a variation (real-10.6-hpos/v04, v05b)."""
+    out = []
+    for attribute in attributes:
+        slug = attribute["name"] if "options" in attribute else attribute_slug(attribute["name"])
+        shown: dict[str, Any] = {}
+        for key, value in attribute.items():
+            shown[key] = value
+            if key == "name":
+                shown["slug"] = slug
+        out.append(shown)
+    return out

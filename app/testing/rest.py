@@ -39,7 +39,7 @@ from app.testing.listing import (
     with_dp,
 )
 from app.testing.phpcompat import php_parse_str
-from app.testing.state import WRITABLE_STATUS_ENUM
+from app.testing.state import WRITABLE_STATUS_ENUM, with_target_hints
 
 if TYPE_CHECKING:
     from app.testing.store import FakeStore
@@ -528,7 +528,9 @@ async def list_products(ctx: Context) -> RestResponse:
     problems.raise_if_any()
     ctx.require(LIST)
     state = ctx.store.state
-    products = sorted(state.products.values(), key=lambda p: p["id"], reverse=True)
+    products = sorted(
+        (p for p in state.products.values() if p["status"] != "trash"), key=lambda p: p["id"], reverse=True
+    )
     if "sku" in ctx.query:
         skus = set(as_list(ctx.query["sku"]))
         products = [p for p in products if p["sku"] in skus]
@@ -565,6 +567,63 @@ async def get_product(ctx: Context) -> RestResponse:
     if product is None:
         raise WPError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
     return single(ctx, state.present_product(product))
+
+
+async def create_product(ctx: Context) -> RestResponse:
+    body = ctx.body()
+    ctx.require(CREATE)
+    state = ctx.store.state
+    return single(ctx, state.present_product(state.create_product(body)), 201)
+
+
+async def delete_product(ctx: Context) -> RestResponse:
+    force = parse_force(ctx)
+    ctx.require(DELETE)
+    state = ctx.store.state
+    return single(ctx, state.present_product(state.delete_product(ctx.int_arg("id"), force=force)))
+
+
+async def create_variation(ctx: Context) -> RestResponse:
+    body = ctx.body()
+    ctx.require(CREATE)
+    store = ctx.store
+    variation = store.state.create_variation(ctx.int_arg("product_id"), body)
+    return single(
+        ctx, variation_route_view(variation, base_url=store.base_url, version=store.state.version), 201
+    )
+
+
+async def delete_variation(ctx: Context) -> RestResponse:
+    force = parse_force(ctx)
+    ctx.require(DELETE)
+    variation = next((v for v in _variations_of(ctx) if v["id"] == ctx.int_arg("id")), None)
+    if variation is None:
+        raise WPError("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404)
+    store = ctx.store
+    shown = variation_route_view(variation, base_url=store.base_url, version=store.state.version)
+    store.state.delete_product(variation["id"], force=force)
+    return single(ctx, shown)
+
+
+async def update_setting(ctx: Context) -> RestResponse:
+    body = ctx.body()
+    ctx.require(EDIT)
+    setting = ctx.store.state.set_setting(ctx.match["group"], ctx.match["id"], body.get("value"))
+    return single(ctx, setting)
+
+
+async def create_tax(ctx: Context) -> RestResponse:
+    body = ctx.body()
+    ctx.require(CREATE)
+    return single(ctx, ctx.store.state.add_tax_rate(body), 201)
+
+
+async def delete_tax(ctx: Context) -> RestResponse:
+    force = parse_force(ctx)
+    ctx.require(DELETE)
+    if not force:
+        raise WPError("woocommerce_rest_trash_not_supported", "Taxes do not support trashing.", 501)
+    return single(ctx, ctx.store.state.delete_tax_rate(ctx.int_arg("id")))
 
 
 def _variations_of(ctx: Context) -> list[dict[str, Any]]:
@@ -806,18 +865,29 @@ ROUTES: tuple[Route, ...] = (
         r"/wc/v3/orders/(?P<order_id>\d+)/refunds/(?P<id>\d+)",
         get=get_refund,
     ),
-    _route("/products", "/wc/v3/products", get=list_products),
-    _route("/products/{id}", r"/wc/v3/products/(?P<id>\d+)", get=get_product),
+    _route("/products", "/wc/v3/products", get=list_products, post=create_product),
+    _route("/products/{id}", r"/wc/v3/products/(?P<id>\d+)", get=get_product, delete=delete_product),
     _route(
         "/products/{id}/variations",
         r"/wc/v3/products/(?P<product_id>\d+)/variations",
         get=list_variations,
+        post=create_variation,
     ),
     _route(
         "/products/{id}/variations/{id}",
         r"/wc/v3/products/(?P<product_id>\d+)/variations/(?P<id>\d+)",
         get=get_variation,
+        delete=delete_variation,
     ),
+    _route(
+        "/settings/{group}/{id}",
+        r"/wc/v3/settings/(?P<group>[\w-]+)/(?P<id>[\w-]+)",
+        put=update_setting,
+        post=update_setting,
+        patch=update_setting,
+    ),
+    _route("/taxes", "/wc/v3/taxes", post=create_tax),
+    _route("/taxes/{id}", r"/wc/v3/taxes/(?P<id>\d+)", delete=delete_tax),
     _route("/webhooks", "/wc/v3/webhooks", get=list_webhooks, post=create_webhook),
     _route(
         "/webhooks/{id}",
@@ -903,7 +973,10 @@ async def dispatch(store: FakeStore, request: RestRequest) -> RestResponse:
                 candidate.handlers.get("GET") if method == "HEAD" else None
             )
             if found and handler is not None:
-                return await handler(Context(store, request, method, query, identity, found.groupdict()))
+                response = await handler(Context(store, request, method, query, identity, found.groupdict()))
+                if store.state.version != "7.8" and not response.html:
+                    response.body = with_target_hints(response.body)
+                return response
         raise WPError(*NO_ROUTE, 404)
     except WPError as error:
         return error_response(error)

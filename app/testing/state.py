@@ -22,11 +22,14 @@ from typing import Any, Literal
 
 from app.testing.catalog import (
     CatalogProduct,
+    CatalogVariation,
     attribute_slug,
     build_product,
     build_variable_parent,
     build_variation,
+    refresh_variable_parent,
     stock_status,
+    with_attribute_slugs,
 )
 from app.testing.errors import CriticalError, WPError, invalid_item_id, order_invalid_id
 from app.testing.knobs import Knobs
@@ -150,6 +153,7 @@ class Refund:
     line_items: list[dict[str, Any]]
     meta_ids: tuple[int, int]
     full: bool = False
+    amount_text: str = ""
 
 
 @dataclass
@@ -201,6 +205,16 @@ class StoreState:
         self._next_item_meta_id = 1
         self._next_meta_id = 1000 if storage == "posts" else 100
         self._next_note_id = 1
+        # Tax settings as the settings and taxes routes set them; the knobs are what counts.
+        self.calc_taxes = self.knobs.tax_rate_percent > 0
+        self.tax_rates: list[dict[str, Any]] = []
+        self._next_tax_rate_id = 1
+        self.tax_rate_id = TAX_RATE_ID
+        self.tax_rate_name = "VAT"
+        self.tax_rate_priority = 1
+        # Line totals WooCommerce keeps to more than two places (a catalogue price less the
+        # tax it includes): shown to the cent, but taxes, totals and ``price`` use these.
+        self._exact_totals: dict[int, Decimal] = {}
 
     # ----------------------------------------------------------------- basics
 
@@ -261,13 +275,15 @@ class StoreState:
         product_id = self._post_id()
         now = self.now()
         if variations:
-            variation_ids = [self._post_id() for _ in variations]
-            product = build_variable_parent(product_id, entry, variation_ids, base_url=self.base_url, now=now)
+            product = build_variable_parent(product_id, entry, base_url=self.base_url, now=now)
             self.products[product_id] = product
-            for variation_id, variation in zip(variation_ids, variations, strict=True):
-                child = build_variation(variation_id, product, variation, base_url=self.base_url, now=now)
-                self.products[variation_id] = child
-                self.sku_index[variation["sku"]] = variation_id
+            children = []
+            for variation in variations:
+                child = build_variation(self._post_id(), product, variation, base_url=self.base_url, now=now)
+                self.products[child["id"]] = child
+                self.sku_index[variation["sku"]] = child["id"]
+                children.append(child)
+            refresh_variable_parent(product, children)
         else:
             product = build_product(product_id, entry, base_url=self.base_url, now=now)
             self.products[product_id] = product
@@ -288,6 +304,160 @@ class StoreState:
         product["manage_stock"] = stock is not None
         product["stock_quantity"] = stock
         product["stock_status"] = stock_status(stock)
+
+    def _relate_products(self) -> None:
+        ids = [i for i, p in self.products.items() if p["type"] != "variation" and p["status"] != "trash"]
+        for pid in ids:
+            self.products[pid]["related_ids"] = [i for i in ids if i != pid][:5]
+
+    def variations_of(self, parent: dict[str, Any]) -> list[dict[str, Any]]:
+        return [self.products[i] for i in parent.get("variations", []) if i in self.products]
+
+    def create_product(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /products``: a simple or variable product (real-*/v01)."""
+        kind = str(body.get("type") or "simple")
+        if kind not in ("simple", "variable"):
+            raise WPError("rest_invalid_param", "Invalid parameter(s): type", 400)
+        name = str(body.get("name") or "Product")
+        sku = str(body.get("sku") or "") or None
+        if sku and sku in self.sku_index:
+            raise WPError(
+                "product_invalid_sku",
+                "Invalid or duplicated SKU.",
+                400,
+                extra={"resource_id": 0, "unique_sku": sku},
+            )
+        price = str(body.get("regular_price") or "")
+        stock = body.get("stock_quantity") if body.get("manage_stock") else None
+        entry = CatalogProduct(
+            sku=sku, name=name, price=price, stock=int(stock) if stock is not None else None
+        )
+        product_id = self._post_id()
+        if kind == "variable":
+            attributes = {
+                str(a.get("name")): [str(o) for o in a.get("options") or []]
+                for a in body.get("attributes") or []
+                if isinstance(a, dict) and a.get("name")
+            }
+            product = build_variable_parent(
+                product_id, entry, base_url=self.base_url, now=self.now(), attributes=attributes
+            )
+        else:
+            product = build_product(product_id, entry, base_url=self.base_url, now=self.now())
+        self.products[product_id] = product
+        if sku:
+            self.sku_index[sku] = product_id
+        self._relate_products()
+        return product
+
+    def create_variation(self, parent_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /products/{id}/variations`` (real-*/v02a, v02b)."""
+        parent = self.products.get(parent_id)
+        if parent is None or parent["type"] != "variable":
+            raise WPError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
+        sku = str(body.get("sku") or "")
+        if sku and sku in self.sku_index:
+            raise WPError(
+                "product_invalid_sku",
+                "Invalid or duplicated SKU.",
+                400,
+                extra={"resource_id": 0, "unique_sku": sku},
+            )
+        stock = body.get("stock_quantity") if body.get("manage_stock") else None
+        variation = CatalogVariation(
+            sku=sku,
+            price=str(body.get("regular_price") or ""),
+            stock=int(stock) if stock is not None else None,
+            attributes={
+                str(a.get("name")): str(a.get("option"))
+                for a in body.get("attributes") or []
+                if isinstance(a, dict) and a.get("name")
+            },
+        )
+        child = build_variation(self._post_id(), parent, variation, base_url=self.base_url, now=self.now())
+        self.products[child["id"]] = child
+        if sku:
+            self.sku_index[sku] = child["id"]
+        refresh_variable_parent(parent, [*self.variations_of(parent), child])
+        return child
+
+    def delete_product(self, product_id: int, *, force: bool) -> dict[str, Any]:
+        """``DELETE /products/{id}``: to the trash, or for good with its variations."""
+        product = self.products.get(product_id)
+        if product is None:
+            raise WPError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
+        before = copy.deepcopy(product)
+        if not force:
+            product["status"] = "trash"
+            return before
+        for child in self.variations_of(product):
+            self._forget_product(child)
+        self._forget_product(product)
+        parent = self.products.get(product["parent_id"])
+        if parent is not None:
+            refresh_variable_parent(parent, self.variations_of(parent))
+        self._relate_products()
+        return before
+
+    def _forget_product(self, product: dict[str, Any]) -> None:
+        self.products.pop(product["id"], None)
+        if product["sku"] and self.sku_index.get(product["sku"]) == product["id"]:
+            del self.sku_index[product["sku"]]
+
+    # ----------------------------------------------------------- tax settings
+
+    def set_setting(self, group: str, name: str, value: Any) -> dict[str, Any]:
+        """``PUT /settings/{group}/{id}`` for the two tax options the fake models."""
+        flag = str(value).lower() == "yes"
+        if (group, name) == ("general", "woocommerce_calc_taxes"):
+            self.calc_taxes = flag
+        elif (group, name) == ("tax", "woocommerce_prices_include_tax"):
+            self.knobs.prices_include_tax = flag
+        else:
+            raise WPError("rest_setting_setting_invalid", "Invalid setting.", 404)
+        self._apply_tax_settings()
+        return {"id": name, "value": "yes" if flag else "no", "group_id": group}
+
+    def add_tax_rate(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /taxes``: the fake models one standard rate for every country."""
+        rate = {
+            "id": self._next_tax_rate_id,
+            "country": str(body.get("country") or ""),
+            "state": str(body.get("state") or ""),
+            "postcode": "",
+            "city": "",
+            "postcodes": [],
+            "cities": [],
+            "rate": str(body.get("rate") or "0"),
+            "name": str(body.get("name") or "Tax"),
+            "priority": int(body.get("priority") or 1),
+            "compound": bool(body.get("compound")),
+            "shipping": body.get("shipping") is not False,
+            "order": len(self.tax_rates),
+            "class": str(body.get("class") or "standard"),
+        }
+        self._next_tax_rate_id += 1
+        self.tax_rates.append(rate)
+        self._apply_tax_settings()
+        return rate
+
+    def delete_tax_rate(self, rate_id: int) -> dict[str, Any]:
+        rate = next((r for r in self.tax_rates if r["id"] == rate_id), None)
+        if rate is None:
+            raise WPError("woocommerce_rest_invalid_id", "Invalid resource ID.", 404)
+        self.tax_rates.remove(rate)
+        self._apply_tax_settings()
+        return rate
+
+    def _apply_tax_settings(self) -> None:
+        """Taxes on with a rate is the ``tax_rate_percent`` knob; anything else is 0 (no rate:
+        no tax at all, real-*/t00)."""
+        rate = self.tax_rates[0] if self.calc_taxes and self.tax_rates else None
+        self.knobs.tax_rate_percent = float(to_decimal(rate["rate"])) if rate else 0.0
+        if rate:
+            self.tax_rate_id = rate["id"]
+            self.tax_rate_name = rate["name"]
+            self.tax_rate_priority = rate["priority"]
 
     # ------------------------------------------------------------------ orders
 
@@ -854,12 +1024,11 @@ class StoreState:
 
     def _catalogue_line_total(self, product: dict[str, Any], quantity: int) -> Decimal:
         """``wc_get_price_excluding_tax()``: with taxes on and prices entered with tax, the
-        catalogue price less the rate (real-*/t05). Kept to the cent here, where WooCommerce
-        keeps more places; with the prices tried the totals agree."""
+        catalogue price less the rate, to six places (2.50 -> 2.083333, real-*/t05)."""
         amount = to_decimal(product["price"]) * quantity
         rate = self._tax_rate()
         if rate and self.knobs.prices_include_tax and product.get("tax_status", "taxable") == "taxable":
-            amount = amount / (1 + rate)
+            amount = _round_tax(amount / (1 + rate))
         return amount
 
     def _create_item(self, section: str, raw: dict[str, Any]) -> dict[str, Any]:
@@ -886,9 +1055,10 @@ class StoreState:
             }
             self._link_product(item, product)
             if product:
-                line = money(self._catalogue_line_total(product, quantity))
-                item["subtotal"] = line
-                item["total"] = line
+                exact = self._catalogue_line_total(product, quantity)
+                item["subtotal"] = item["total"] = money(exact)
+                if exact != to_decimal(item["total"]):
+                    self._exact_totals[item["id"]] = exact
             self._set_item_props(item, raw, ("name", "quantity", "subtotal", "total", "tax_class"))
             if isinstance(raw.get("meta_data"), list):
                 self._apply_meta(item["meta_data"], raw["meta_data"], self._item_meta_id, item_meta=True)
@@ -949,8 +1119,9 @@ class StoreState:
         if isinstance(raw.get("meta_data"), list):
             self._apply_meta(item["meta_data"], raw["meta_data"], self._item_meta_id, item_meta=True)
 
-    @staticmethod
-    def _set_item_props(item: dict[str, Any], raw: dict[str, Any], keys: Iterable[str]) -> None:
+    def _set_item_props(self, item: dict[str, Any], raw: dict[str, Any], keys: Iterable[str]) -> None:
+        if any(raw.get(key) is not None for key in ("subtotal", "total")):
+            self._exact_totals.pop(item["id"], None)
         for key in keys:
             if key not in raw or raw[key] is None:
                 continue
@@ -962,11 +1133,15 @@ class StoreState:
             else:
                 item[key] = str(value)
 
-    @staticmethod
-    def _reprice(item: dict[str, Any]) -> None:
-        # ``price`` is total / quantity, a PHP float: 10, 9.5, 6 (recording 22).
-        quantity = max(1, int(item["quantity"]))
-        item["price"] = php_number(to_decimal(item["total"]) / quantity)
+    def _reprice(self, item: dict[str, Any]) -> None:
+        """``price`` is total / quantity in PHP floats: 10, 9.5, 6 (recording 22), and
+        8.549999999999999 for 25.65 / 3 (real-*/t01); 0 for a quantity of 0."""
+        quantity = int(item["quantity"])
+        if quantity == 0:
+            item["price"] = 0
+            return
+        value = float(self._line_amount(item, "total")) / quantity
+        item["price"] = int(value) if value.is_integer() else value
 
     # ----------------------------------------------------------------- taxes
 
@@ -981,13 +1156,13 @@ class StoreState:
         if percent <= 0:
             order["tax_lines"] = []
             return
-        existing = next((t for t in order["tax_lines"] if t["rate_id"] == TAX_RATE_ID), None)
+        existing = next((t for t in order["tax_lines"] if t["rate_id"] == self.tax_rate_id), None)
         line = existing or {"id": self._item_id()}
         line.update(
             {
-                "rate_code": f"VAT-{TAX_RATE_ID}",
-                "rate_id": TAX_RATE_ID,
-                "label": "VAT",
+                "rate_code": f"{self.tax_rate_name.upper()}-{self.tax_rate_priority}",
+                "rate_id": self.tax_rate_id,
+                "label": self.tax_rate_name,
                 "compound": False,
                 "tax_total": money(cart_tax),
                 "shipping_tax_total": money(shipping_tax),
@@ -997,22 +1172,34 @@ class StoreState:
         )
         order["tax_lines"] = [line]
 
+    def _line_amount(self, item: dict[str, Any], key: str) -> Decimal:
+        """A line's subtotal or total, to the places WooCommerce keeps (see ``_exact_totals``)."""
+        exact = self._exact_totals.get(item["id"])
+        return exact if exact is not None else to_decimal(item[key])
+
+    def _tax_entry(self, total: Decimal, subtotal: Decimal | None) -> dict[str, Any]:
+        """One rate in a line's ``taxes``: 7.8 prints the stored float (``"5.7"``,
+        ``"0.416667"``), 10.6 formats it to the cent (``"5.70"``) (real-*/t01, t05)."""
+        show: Callable[[Decimal], str] = _php_float if self.version == "7.8" else money
+        return {
+            "id": self.tax_rate_id,
+            "total": show(total),
+            "subtotal": show(subtotal) if subtotal is not None else "",
+        }
+
     def _recalculate(self, order: dict[str, Any]) -> None:
         """``calculate_totals()``: line totals are kept as posted (always without tax, even
         in a store whose prices include tax, real-*/t04); each line, fee and shipping line
-        is taxed at the one rate and rounded to the cent; the rest is summed (real-*/t01)."""
+        is taxed at the one rate to six places, and the sums are rounded to the cent only
+        when shown (real-*/t01, t05)."""
         rate = self._tax_rate()
-        cart_tax = shipping_tax = subtotal_tax = line_tax = Decimal(0)
+        shipping_tax = subtotal_tax = line_tax = Decimal(0)
         for item in order["line_items"]:
             taxable = rate > 0 and item["tax_class"] == ""
-            sub_tax = _round_tax(to_decimal(item["subtotal"]) * rate) if taxable else Decimal(0)
-            tax = _round_tax(to_decimal(item["total"]) * rate) if taxable else Decimal(0)
+            sub_tax = _round_tax(self._line_amount(item, "subtotal") * rate) if taxable else Decimal(0)
+            tax = _round_tax(self._line_amount(item, "total") * rate) if taxable else Decimal(0)
             item["subtotal_tax"], item["total_tax"] = money(sub_tax), money(tax)
-            item["taxes"] = (
-                [{"id": TAX_RATE_ID, "total": _php_float(tax), "subtotal": _php_float(sub_tax)}]
-                if taxable
-                else []
-            )
+            item["taxes"] = [self._tax_entry(tax, sub_tax)] if taxable else []
             subtotal_tax += sub_tax
             line_tax += tax
         cart_tax = line_tax
@@ -1020,18 +1207,16 @@ class StoreState:
             taxable = rate > 0 and fee["tax_status"] == "taxable" and fee["tax_class"] == ""
             tax = _round_tax(to_decimal(fee["total"]) * rate) if taxable else Decimal(0)
             fee["total_tax"] = money(tax)
-            fee["taxes"] = [{"id": TAX_RATE_ID, "total": _php_float(tax), "subtotal": ""}] if taxable else []
+            fee["taxes"] = [self._tax_entry(tax, None)] if taxable else []
             cart_tax += tax
         for ship in order["shipping_lines"]:
             tax = _round_tax(to_decimal(ship["total"]) * rate) if rate > 0 else Decimal(0)
             ship["total_tax"] = money(tax)
-            ship["taxes"] = (
-                [{"id": TAX_RATE_ID, "total": _php_float(tax), "subtotal": ""}] if rate > 0 else []
-            )
+            ship["taxes"] = [self._tax_entry(tax, None)] if rate > 0 else []
             shipping_tax += tax
         self._tax_lines(order, cart_tax, shipping_tax)
-        subtotal = sum((to_decimal(i["subtotal"]) for i in order["line_items"]), Decimal(0))
-        lines = sum((to_decimal(i["total"]) for i in order["line_items"]), Decimal(0))
+        subtotal = sum((self._line_amount(i, "subtotal") for i in order["line_items"]), Decimal(0))
+        lines = sum((self._line_amount(i, "total") for i in order["line_items"]), Decimal(0))
         shipping = sum((to_decimal(i["total"]) for i in order["shipping_lines"]), Decimal(0))
         fees = sum((to_decimal(i["total"]) for i in order["fee_lines"]), Decimal(0))
         order["discount_total"] = money(subtotal - lines)
@@ -1289,6 +1474,9 @@ class StoreState:
         posted_lines: list[Any] = raw_lines if isinstance(raw_lines, list) else []
         if "amount" in body and body["amount"] not in (None, ""):
             amount = to_decimal(body["amount"])
+            posted_amount = body["amount"]
+            # The refund's _refund_amount meta keeps the amount as it came (real-7.8-hpos/v09a).
+            amount_text = posted_amount if isinstance(posted_amount, str) else _php_float(amount)
         else:
             amount = sum(
                 (
@@ -1302,7 +1490,10 @@ class StoreState:
                 ),
                 Decimal(0),
             )
-        if amount <= 0:
+            amount_text = _php_float(amount)
+        # Only a negative amount is refused, whatever the message says: a 0.00 refund is made
+        # (recorded variations/v11b ``observed``).
+        if amount < 0:
             raise WPError(
                 "woocommerce_rest_invalid_order_refund",
                 "Refund amount must be greater than zero.",
@@ -1379,11 +1570,13 @@ class StoreState:
             line_items=lines,
             meta_ids=(self._meta_id(), self._meta_id()),
             full=amount == remaining,
+            amount_text=amount_text,
         )
         self.refunds[refund.id] = refund
         self.extras[order_id].refund_ids.append(refund.id)
         order["refunds"] = [
-            {"id": r.id, "reason": r.reason, "total": money(-r.amount)}
+            # "-" . wc_format_decimal(amount): a 0.00 refund reads "-0.00" (variations/v11b).
+            {"id": r.id, "reason": r.reason, "total": "-" + money(r.amount)}
             for r in sorted(
                 (self.refunds[i] for i in self.extras[order_id].refund_ids),
                 key=lambda r: r.id,
@@ -1437,9 +1630,7 @@ class StoreState:
                 "tax_lines": [],
                 "fee_lines": [],
                 "_links": {
-                    "self": [
-                        {"href": f"{base}/refunds/{refund.id}", "targetHints": {"allow": ["GET", "DELETE"]}}
-                    ],
+                    "self": [{"href": f"{base}/refunds/{refund.id}"}],
                     "collection": [{"href": f"{base}/refunds"}],
                     "up": [{"href": base}],
                 },
@@ -1455,7 +1646,7 @@ class StoreState:
             "refunded_payment": False,
             "meta_data": (
                 [
-                    {"id": refund.meta_ids[0], "key": "_refund_amount", "value": money(refund.amount)},
+                    {"id": refund.meta_ids[0], "key": "_refund_amount", "value": refund.amount_text},
                     {"id": refund.meta_ids[1], "key": "_refund_reason", "value": refund.reason},
                 ]
                 if hpos
@@ -1488,7 +1679,8 @@ class StoreState:
     def present_order(self, order: dict[str, Any]) -> dict[str, Any]:
         """An order as this store's version answers it (real-10.6-hpos/s02): 10.6 adds
         ``global_unique_id`` to line items, ``tax_status`` to shipping lines, and
-        ``targetHints`` and ``email_templates`` to the links. A 7.8 order is returned as is."""
+        ``email_templates`` and WordPress 6.8's ``targetHints`` to the links. A 7.8 order is
+        returned as is."""
         if self.version == "7.8":
             return order
         out = dict(order)
@@ -1507,18 +1699,21 @@ class StoreState:
             self_url = links["self"][0]["href"]
             out["_links"] = {
                 **links,
-                "self": [
-                    {"href": self_url, "targetHints": {"allow": ["GET", "POST", "PUT", "PATCH", "DELETE"]}}
-                ],
                 "email_templates": [{"embeddable": True, "href": f"{self_url}/actions/email_templates"}],
             }
-        return out
+        return with_target_hints(out)
 
     def present_product(self, product: dict[str, Any]) -> dict[str, Any]:
         """A product on the products route; 10.6 adds brands, GTIN and password fields."""
         if self.version == "7.8":
             return product
-        return {**product, "brands": [], "global_unique_id": "", "post_password": ""}
+        return {
+            **product,
+            "attributes": with_attribute_slugs(product["attributes"]),
+            "brands": [],
+            "global_unique_id": "",
+            "post_password": "",
+        }
 
     def edit_while_listed(self, order_id: int) -> None:
         """The shop edits an order a client has just listed (the ``edit_while_listing`` knob):
@@ -1596,11 +1791,38 @@ def _meta_int(item: dict[str, Any], key: str) -> int:
 
 
 def _round_tax(value: Decimal) -> Decimal:
-    """``wc_round_tax_total()`` to the cent, half away from zero."""
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    """WooCommerce's rounding precision: six places, half away from zero."""
+    return value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
 def _php_float(value: Decimal) -> str:
     """A PHP float as a string, the way item ``taxes`` carry it: ``"5.7"``, ``"1"``."""
     text = format(value.normalize(), "f")
     return text if text != "-0" else "0"
+
+
+# WordPress 6.8 says which methods a resource's own route takes (real-10.6-hpos/*).
+_TARGET_HINTS = (
+    (re.compile(r"/orders/\d+/(notes|refunds)/\d+$"), ["GET", "DELETE"]),
+    (
+        re.compile(r"/(orders|products|webhooks)/\d+(/variations/\d+)?$"),
+        ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    ),
+)
+
+
+def with_target_hints(body: Any) -> Any:
+    """``targetHints`` on every ``self`` link of a response body (WordPress 6.8, 10.6 line)."""
+    if isinstance(body, list):
+        return [with_target_hints(item) for item in body]
+    if not isinstance(body, dict):
+        return body
+    links = body.get("_links")
+    if isinstance(links, dict) and links.get("self") and "targetHints" not in links["self"][0]:
+        href = str(links["self"][0].get("href", ""))
+        allow = next((methods for pattern, methods in _TARGET_HINTS if pattern.search(href)), None)
+        if allow is not None:
+            body = {**body, "_links": {**links, "self": [{"href": href, "targetHints": {"allow": allow}}]}}
+    if any(key in body for key in ("create", "update", "delete")) and "_links" not in body:
+        return {k: with_target_hints(v) for k, v in body.items()}
+    return body

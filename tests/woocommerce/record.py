@@ -93,20 +93,38 @@ def left_to_refund(order: dict[str, Any]) -> float:
 class Recorder:
     """Sends requests to one store and writes the ones that are cases."""
 
-    def __init__(self, store: dict[str, Any], out: Path) -> None:
+    def __init__(
+        self,
+        store: dict[str, Any],
+        out: Path,
+        *,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        quiet: bool = False,
+    ) -> None:
+        """``http``, ``sleep`` and ``now`` let the same cases run against the fake store
+        (tests/testing/replay.py), whose clock a test moves instead of waiting."""
         self.store = store
         self.folder = out / folder_of(store)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.skus: dict[str, int] = dict(store["products"])
         self.version = str(store["woocommerce"])
         self.line = ".".join(self.version.split(".")[:2])
-        self.http = httpx.Client(
+        self.http = http or httpx.Client(
             base_url=str(store["base_url"]).rstrip("/"),
             auth=(store["consumer_key"], store["consumer_secret"]),
             timeout=120,
             headers={"User-Agent": "wcsync-recorder/1"},
         )
+        self.sleep = sleep
+        self.now = now
+        self.quiet = quiet
         self.written: list[str] = []
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(text)
 
     def close(self) -> None:
         self.http.close()
@@ -186,7 +204,7 @@ class Recorder:
         path_out = self.folder / f"{case}.json"
         path_out.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
         self.written.append(case)
-        print(f"  {self.store['name']} {case}: {response.status_code} {record.get('finding', '')}")
+        self.say(f"  {self.store['name']} {case}: {response.status_code} {record.get('finding', '')}")
         return parsed
 
     # -------------------------------------------------------------------- helpers
@@ -241,7 +259,7 @@ def status_finding(response: httpx.Response, body: Any) -> str:
 
 def record_lines(rec: Recorder) -> None:
     """Removing lines (quantity 0, a null name/method), ids the order no longer has, partial saves."""
-    print(f"{rec.store['name']}: lines")
+    rec.say(f"{rec.store['name']}: lines")
     body = rec.order_body()
     a = rec.record(
         "l01-create-order",
@@ -393,7 +411,7 @@ def record_lines(rec: Recorder) -> None:
         finding=status_finding,
         observed=lambda _b: {"get_after": lines_summary(rec.order(did))},
     )
-    time.sleep(1.1)
+    rec.sleep(1.1)
     rec.record(
         "l06b-update-existing-then-unknown",
         "PUT line_items [{id: mug, quantity: 5, subtotal/total 47.50}, {id: <missing>, quantity: 1}]",
@@ -424,7 +442,7 @@ def record_lines(rec: Recorder) -> None:
         finding=status_finding,
         observed=lambda _b: {"get_after": lines_summary(rec.order(did))},
     )
-    time.sleep(1.1)
+    rec.sleep(1.1)
     rec.record(
         "l06d-coupon-error-on-update",
         'PUT line_items [{id: sticker, quantity: 3, total 7.50}] + coupon_lines [{code: "no-such-coupon"}]',
@@ -551,7 +569,7 @@ def record_lines(rec: Recorder) -> None:
 
 def record_variations(rec: Recorder) -> None:
     """A variable product, its variations, finding them, ordering them, refunding a line."""
-    print(f"{rec.store['name']}: variations")
+    rec.say(f"{rec.store['name']}: variations")
     existing = rec.json("GET", "/products", query={"sku": "SKU-POLO"})
     for product in existing if isinstance(existing, list) else []:
         rec.call("DELETE", f"/products/{product['id']}", query={"force": "true"})
@@ -952,25 +970,31 @@ class HookReceiver:
         self.server.server_close()
 
 
-def record_drafts(rec: Recorder, hook_port: int) -> None:
-    """A create that fails after the first save: the half-made order, its listing, its webhook."""
-    print(f"{rec.store['name']}: drafts")
-    receiver = HookReceiver(hook_port)
-    hook = rec.json(
-        "POST",
-        "/webhooks",
-        body={
-            "name": "wcsync recorder",
-            "topic": "order.created",
-            "delivery_url": f"http://127.0.0.1:{hook_port}/hook",
-            "secret": "recorder-secret",
-            "status": "active",
-        },
+def record_drafts(rec: Recorder, hook_port: int | None) -> None:
+    """A create that fails after the first save: the half-made order, its listing, and (with
+    a ``hook_port`` for a receiver) its webhook."""
+    rec.say(f"{rec.store['name']}: drafts")
+    receiver = HookReceiver(hook_port) if hook_port is not None else None
+    hook = (
+        rec.json(
+            "POST",
+            "/webhooks",
+            body={
+                "name": "wcsync recorder",
+                "topic": "order.created",
+                "delivery_url": f"http://127.0.0.1:{hook_port}/hook",
+                "secret": "recorder-secret",
+                "status": "active",
+            },
+        )
+        if receiver is not None
+        else None
     )
     try:
-        receiver.collect(1.0)  # the ping
-        start = (datetime.now(UTC) - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
-        time.sleep(1.1)
+        if receiver is not None:
+            receiver.collect(1.0)  # the ping
+        start = (rec.now() - timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S")
+        rec.sleep(1.1)
         origin = f"recorder:draft-{int(time.time())}"
         body = {
             "status": "processing",
@@ -1084,6 +1108,8 @@ def record_drafts(rec: Recorder, hook_port: int) -> None:
             body={"create": [{**body, "meta_data": [{"key": "_wcsync_origin", "value": origin + "-batch"}]}]},
             finding=lambda r, b: f"{r.status_code}; {b.get('create')}",
         )
+        if receiver is None:
+            return
         deliveries = receiver.collect(40.0)
         out = []
         for delivery in deliveries:
@@ -1115,11 +1141,12 @@ def record_drafts(rec: Recorder, hook_port: int) -> None:
             f"{[(d['topic'], d['resource_id'], d['status_in_payload']) for d in out]}",
         }
         (rec.folder / "d06-webhook-order-created.json").write_text(json.dumps(record, indent=1) + "\n")
-        print(f"  {rec.store['name']} d06-webhook-order-created: {record['finding']}")
+        rec.say(f"  {rec.store['name']} d06-webhook-order-created: {record['finding']}")
     finally:
         if isinstance(hook, dict) and "id" in hook:
             rec.call("DELETE", f"/webhooks/{hook['id']}", query={"force": "true"})
-        receiver.close()
+        if receiver is not None:
+            receiver.close()
 
 
 # ----------------------------------------------------------------------- listing
@@ -1127,14 +1154,14 @@ def record_drafts(rec: Recorder, hook_port: int) -> None:
 
 def record_listing(rec: Recorder) -> None:
     """Page-number walks over a moving list, and the keyset parameters that replace them."""
-    print(f"{rec.store['name']}: listing")
-    time.sleep(1.1)
-    t0 = (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
-    time.sleep(1.1)
+    rec.say(f"{rec.store['name']}: listing")
+    rec.sleep(1.1)
+    t0 = (rec.now() - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    rec.sleep(1.1)
     ids: list[int] = []
     for index in range(3):
         ids.append(rec.new_order(meta=f"recorder:listing-{index}")["id"])
-        time.sleep(1.1)
+        rec.sleep(1.1)
     batch = rec.json(
         "POST",
         "/orders/batch",
@@ -1167,7 +1194,7 @@ def record_listing(rec: Recorder) -> None:
         setup=setup,
         finding=pages,
     )
-    time.sleep(1.1)
+    rec.sleep(1.1)
     rec.record(
         "k01b-edit-while-walking",
         "PUT /orders/{first of page 1} {customer_note}: an edit between pages",
@@ -1217,7 +1244,7 @@ def record_listing(rec: Recorder) -> None:
         "finding": f"ids {skipped} never seen by the page walk; {len(seen)} rows read",
     }
     (rec.folder / "k01-summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    print(f"  {rec.store['name']} k01-summary: {summary['finding']}")
+    rec.say(f"  {rec.store['name']} k01-summary: {summary['finding']}")
 
     every = rec.json(
         "GET",
@@ -1344,7 +1371,7 @@ def record_listing(rec: Recorder) -> None:
             "%Y-%m-%dT%H:%M:%S"
         )
         if page == 1:
-            time.sleep(1.1)
+            rec.sleep(1.1)
             rec.json(
                 "PUT", f"/orders/{rows[0]['id']}", body={"customer_note": "edited during the keyset walk"}
             )
@@ -1359,7 +1386,7 @@ def record_listing(rec: Recorder) -> None:
         "finding": f"missed {[i for i in ids if i not in seen_keyset]}; {len(seen_keyset)} rows read",
     }
     (rec.folder / "k04-summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    print(f"  {rec.store['name']} k04-summary: {summary['finding']}")
+    rec.say(f"  {rec.store['name']} k04-summary: {summary['finding']}")
 
 
 def _plus_one(moment: str) -> str:
@@ -1373,7 +1400,7 @@ def _plus_one(moment: str) -> str:
 
 def record_taxes(rec: Recorder) -> None:
     """Orders created over REST with taxes on: one standard 20 % rate, prices without and with tax."""
-    print(f"{rec.store['name']}: taxes")
+    rec.say(f"{rec.store['name']}: taxes")
 
     def setting(group: str, name: str, value: str) -> None:
         response = rec.call("PUT", f"/settings/{group}/{name}", body={"value": value})
@@ -1584,7 +1611,7 @@ def record_taxes(rec: Recorder) -> None:
 
 def record_shapes(rec: Recorder) -> None:
     """Plain exchanges whose shapes the fake is compared with (per version)."""
-    print(f"{rec.store['name']}: shapes")
+    rec.say(f"{rec.store['name']}: shapes")
     order = rec.record(
         "s01-create-order",
         "POST /orders (processing) with meta, shipping and a fee",
