@@ -162,6 +162,8 @@ class OrderQuery:
     product: int | None = None
     dp: int = 2
     context: str = "view"
+    # 10.6 only (9.9+); the caller drops it for a 7.8 store, which ignores it (real-*/s09).
+    created_via: list[str] | None = None
 
 
 def parse_order_query(params: dict[str, Any]) -> OrderQuery:
@@ -215,6 +217,8 @@ def parse_order_query(params: dict[str, Any]) -> OrderQuery:
                 break
         else:
             query.statuses = statuses or ["any"]
+    if "created_via" in params:
+        query.created_via = as_list(params["created_via"])
     query.customer = as_integer(params, "customer", problems)
     query.product = as_integer(params, "product", problems)
     dp = as_integer(params, "dp", problems)
@@ -336,6 +340,9 @@ def select_orders(state: StoreState, query: OrderQuery) -> list[dict[str, Any]]:
         checks.append(lambda o: o["id"] not in exclude)
     if parents is not None:
         checks.append(lambda o: o["parent_id"] in parents)
+    if query.created_via:
+        via = frozenset(query.created_via)
+        checks.append(lambda o: o["created_via"] in via)
     if query.customer is not None:
         customer = query.customer
         checks.append(lambda o: o["customer_id"] == customer)

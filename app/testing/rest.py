@@ -228,6 +228,8 @@ async def list_orders(ctx: Context) -> RestResponse:
     query = parse_order_query(ctx.query)
     ctx.require(LIST)
     state = ctx.store.state
+    if state.version == "7.8":
+        query.created_via = None
     rows = select_orders(state, query)
     origin = ctx.query.get("wcsync_origin")
     if ctx.store.wcsync_plugin and isinstance(origin, str):

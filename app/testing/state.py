@@ -555,6 +555,10 @@ class StoreState:
         batch skips them, and its values are not ``sanitized`` either)."""
         if body.get("id"):
             raise WPError("woocommerce_rest_shop_order_exists", "Cannot create existing shop_order.", 400)
+        posted_via = body.get("created_via")
+        if self.version != "7.8" and isinstance(posted_via, str) and posted_via.strip():
+            # 10.6 takes created_via on create (7.8 always says rest-api, real-*/s08).
+            created_via = posted_via.strip()
         order = self._new_order(created_via)
         self._apply_props(order, body, creating=True, sanitized=sanitized)
         self._save_new(order)

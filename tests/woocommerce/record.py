@@ -521,6 +521,44 @@ def record_lines(rec: Recorder) -> None:
         observed=lambda _b: {"get_after": lines_summary(rec.order(eid))},
     )
 
+    h = rec.new_order()
+    h_line = h["line_items"][0]["id"]
+    rec.record(
+        "l08b-batch-quantity-string-zero",
+        'POST /orders/batch update [{id, line_items [{id: mug, quantity: "0"}]}]: '
+        "a batch item is not sanitised",
+        "POST",
+        "/orders/batch",
+        body={"update": [{"id": h["id"], "line_items": [{"id": h_line, "quantity": "0"}]}]},
+        setup=[f"order {h['id']} (pending; mug line {h_line} quantity 2)"],
+        finding=lambda r, body: (
+            f"{r.status_code}; "
+            + ", ".join(
+                (item["error"]["code"] if "error" in item else f"lines {lines_summary(item)['line_items']}")
+                for item in body.get("update", [])
+            )
+        ),
+        observed=lambda _b: {"get_after": lines_summary(rec.order(h["id"]))},
+    )
+    j = rec.new_order()
+    rec.sleep(1.1)
+    rec.record(
+        "l11-date-modified-after-line-edit",
+        "PUT line_items [{id: mug, quantity 3, subtotal/total 28.50}] a second after the create",
+        "PUT",
+        f"/orders/{j['id']}",
+        body={
+            "line_items": [
+                {"id": j["line_items"][0]["id"], "quantity": 3, "subtotal": "28.50", "total": "28.50"}
+            ]
+        },
+        setup=[f"order {j['id']} (pending), created at {j['date_modified_gmt']}"],
+        finding=lambda r, b: (
+            f"{r.status_code}; date_modified_gmt {j['date_modified_gmt']} -> {b.get('date_modified_gmt')}"
+        ),
+        observed=lambda b: {"date_modified_moved": b.get("date_modified_gmt") != j["date_modified_gmt"]},
+    )
+
     f = rec.new_order(status="processing")
     fid = f["id"]
     stock_before = rec.stock("SKU-MUG-001")
@@ -1661,6 +1699,25 @@ def record_shapes(rec: Recorder) -> None:
         "/products",
         query={"sku": "SKU-MUG-001"},
         finding=lambda r, b: f"{r.status_code}; keys {sorted(b[0]) if b else []}",
+    )
+    via = rec.record(
+        "s08-create-with-created-via",
+        'POST /orders with created_via "wcsync"',
+        "POST",
+        "/orders",
+        body={**rec.order_body(), "created_via": "wcsync"},
+        finding=lambda r, b: f"{r.status_code}; created_via {b.get('created_via')!r}",
+    )
+    rec.record(
+        "s09-list-created-via",
+        "GET /orders?created_via=wcsync&include=<s08's order and s01's>",
+        "GET",
+        "/orders",
+        query={"created_via": "wcsync", "include": f"{via['id']},{oid}", "_fields": "id,created_via"},
+        setup=[f"s08 made order {via['id']}; s01 made order {oid} (created_via rest-api)"],
+        finding=lambda r, b: (
+            f"{r.status_code}; {[(o['id'], o['created_via']) for o in b] if isinstance(b, list) else b}"
+        ),
     )
     rec.record(
         "s07-system-status",
