@@ -279,6 +279,11 @@ def observed_view(observed: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def link_shape(link: str) -> str:
+    """A Link header without its host, ids and dates: which rels, which parameters."""
+    return DIGITS.sub("#", re.sub(r"https?://[^/]+", "", link))
+
+
 def assert_same_keys(ours: Any, theirs: Any, where: str = "body") -> None:
     """The same keys, all the way down (lists item by item)."""
     if isinstance(theirs, dict):
@@ -301,6 +306,16 @@ def assert_replays(real: dict[str, Any], fake: dict[str, Any], *, keys: bool = T
         f"{case}: status {fake['response']['status']}, recorded {real['response']['status']}: "
         f"{fake['response']['body']}"
     )
+    theirs, ours = real["response"]["headers"], fake["response"]["headers"]
+    for name in ("x-wp-total", "x-wp-totalpages", "link"):
+        assert (name in ours) == (name in theirs), f"{case}: header {name}"
+    if "x-wp-total" in theirs:
+        assert (ours["x-wp-total"], ours["x-wp-totalpages"]) == (
+            theirs["x-wp-total"],
+            theirs["x-wp-totalpages"],
+        )
+    if "link" in theirs:
+        assert link_shape(ours["link"]) == link_shape(theirs["link"]), case
     if keys and not real.get("trimmed"):
         assert_same_keys(fake["response"]["body"], real["response"]["body"], case)
     assert normalized(fake["response"]["body"]) == normalized(real["response"]["body"]), case
