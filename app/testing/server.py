@@ -17,7 +17,7 @@ from typing import Any
 import uvicorn
 
 from app.testing.catalog import DEMO_CATALOG
-from app.testing.knobs import Knobs
+from app.testing.knobs import WC_VERSIONS, Knobs
 from app.testing.store import FakeStore
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
             parser.add_argument(flag, dest=name, action="store_true", default=None)
         elif name == "seed" or isinstance(default, int):
             parser.add_argument(flag, dest=name, type=int, default=None)
+        elif name == "wc_version":
+            parser.add_argument(flag, dest=name, choices=WC_VERSIONS, default=None)
         else:
             parser.add_argument(flag, dest=name, type=float, default=None)
     return parser
