@@ -95,7 +95,8 @@ def serve(stores: list[FakeStore], host: str, port: int) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m app.testing", description="Serve fake WooCommerce 7.8 stores."
+        prog="python -m app.testing",
+        description="Serve fake WooCommerce stores (7.8, or 10.6 with --wc-version).",
     )
     parser.add_argument("--name", action="append", required=True, help="store name; repeat for more stores")
     parser.add_argument("--host", default="127.0.0.1")

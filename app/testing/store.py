@@ -1,4 +1,4 @@
-"""``FakeStore``: one in-memory WooCommerce 7.8.2 store behind a FastAPI app."""
+"""``FakeStore``: one in-memory WooCommerce store (7.8.2, or 10.6.2) behind a FastAPI app."""
 
 from __future__ import annotations
 
@@ -123,7 +123,8 @@ class _Limiter:
 
 
 class FakeStore:
-    """An in-memory WooCommerce 7.8.2 store answering ``/wp-json`` like the recorded ones.
+    """An in-memory WooCommerce store answering ``/wp-json`` like the recorded ones: 7.8.2 by
+    default, 10.6.2 with ``Knobs(wc_version="10.6")``.
 
     Use ``store.transport()`` with ``httpx.AsyncClient(base_url=store.base_url)`` in-process,
     or ``app.testing.server`` to serve it over loopback HTTP. ``storage`` picks the posts or

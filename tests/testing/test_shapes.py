@@ -10,9 +10,20 @@ from __future__ import annotations
 
 import pytest
 
-from tests.testing.replay import assert_replays, recorded, recorded_cases, replayed
+from tests.testing.replay import assert_replays, link_shape, recorded, recorded_cases, replayed
 
 
 @pytest.mark.parametrize(("folder", "case"), recorded_cases("s"))
 def test_replays_the_recording(folder: str, case: str) -> None:
-    assert_replays(recorded(folder, case), replayed(folder, "shapes")[case])
+    real, fake = recorded(folder, case), replayed(folder, "shapes")[case]
+    if case == "s10-list-page-beyond-end" and folder.endswith("posts"):
+        # Posts storage counts every order of the store (63 on the recorded one) and points
+        # "prev" at the last page; HPOS answers 0 of 0 and "prev" at page 0 (compared whole).
+        headers = fake["response"]["headers"]
+        total = int(headers["x-wp-total"])
+        assert fake["response"]["body"] == real["response"]["body"] == []
+        assert int(headers["x-wp-totalpages"]) == -(-total // 2) > 0
+        assert link_shape(headers["link"]) == link_shape(real["response"]["headers"]["link"])
+        assert f"page={headers['x-wp-totalpages']}&" in headers["link"]
+        return
+    assert_replays(real, fake)

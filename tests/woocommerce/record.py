@@ -1720,6 +1720,17 @@ def record_shapes(rec: Recorder) -> None:
         ),
     )
     rec.record(
+        "s10-list-page-beyond-end",
+        "GET /orders?per_page=2&page=999&status=any",
+        "GET",
+        "/orders",
+        query={"per_page": "2", "page": "999", "status": "any"},
+        finding=lambda r, b: (
+            f"{r.status_code}; X-WP-Total {r.headers.get('x-wp-total')}, "
+            f"X-WP-TotalPages {r.headers.get('x-wp-totalpages')}, Link {r.headers.get('link')}"
+        ),
+    )
+    rec.record(
         "s07-system-status",
         "GET /system_status (trimmed to environment.version, settings HPOS keys)",
         "GET",
