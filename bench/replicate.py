@@ -52,7 +52,7 @@ from app.sync import repository as repo
 from app.sync import stores as store_service
 from app.sync.plan.mapping import ORIGIN_META, meta_value, origin_key
 from app.sync.runs.engine import SyncEngine
-from app.testing.catalog import DEMO_CATALOG
+from app.testing.catalog import SIMPLE_CATALOG
 
 BATCH_LIMIT = 100  # WooCommerce's most items per /orders/batch and per listing page
 MAIN = "main"
@@ -227,7 +227,7 @@ async def wait_ready(http: httpx.AsyncClient, fake: FakeStoreProcess) -> None:
 
 async def seed_orders(http: httpx.AsyncClient, main: FakeStoreProcess, count: int) -> list[int]:
     """Storefront checkouts on the main store (the control API adds no latency)."""
-    skus = [p["sku"] for p in DEMO_CATALOG if p["sku"]]
+    skus = [p["sku"] for p in SIMPLE_CATALOG if p["sku"]]
     limit = asyncio.Semaphore(SEED_IN_FLIGHT)
 
     async def place(index: int) -> int:

@@ -1,4 +1,4 @@
-"""``FakeStore``: one in-memory WooCommerce 7.8.2 store behind a FastAPI app."""
+"""``FakeStore``: one in-memory WooCommerce store (7.8.2, or 10.6.2) behind a FastAPI app."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from fastapi import FastAPI, Request, Response
 from starlette.types import Receive, Scope, Send
 
 from app.testing.auth import ApiKey, KeyPermissions
-from app.testing.catalog import DEMO_CATALOG, CatalogProduct
-from app.testing.errors import WPError
+from app.testing.catalog import DEMO_CATALOG, CatalogProduct, CatalogVariation
+from app.testing.errors import CriticalError, WPError
 from app.testing.knobs import (
     AFTER_CREATE_KINDS,
     AFTER_WRITE_KINDS,
@@ -37,14 +37,7 @@ from app.testing.state import OrderEvent, StoreState
 from app.testing.transport import ConnectionDropped, FakeStoreTransport
 from app.testing.webhooks import Delivery, WebhookManager
 
-CRITICAL_ERROR_BODY = {
-    "code": "internal_server_error",
-    "message": "<p>There has been a critical error on this website.</p><p><a "
-    'href="https://wordpress.org/documentation/article/faq-troubleshooting/">Learn more '
-    "about troubleshooting WordPress.</a></p>",
-    "data": {"status": 500},
-    "additional_errors": [],
-}
+CRITICAL_ERROR_BODY = CriticalError().body()
 
 
 def _html_page(title: str, text: str) -> str:
@@ -52,6 +45,15 @@ def _html_page(title: str, text: str) -> str:
         f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title></head>'
         f"<body><h1>{title}</h1><p>{text}</p></body></html>\n"
     )
+
+
+def _catalog_entry(entry: CatalogProduct) -> CatalogProduct:
+    copied = CatalogProduct(
+        sku=entry["sku"], name=entry["name"], price=entry["price"], stock=entry.get("stock")
+    )
+    if entry.get("variations"):
+        copied["variations"] = [CatalogVariation(**v) for v in entry.get("variations") or []]
+    return copied
 
 
 def default_product_id_offset(name: str) -> int:
@@ -130,7 +132,8 @@ class _Limiter:
 
 
 class FakeStore:
-    """An in-memory WooCommerce 7.8.2 store answering ``/wp-json`` like the recorded ones.
+    """An in-memory WooCommerce store answering ``/wp-json`` like the recorded ones: 7.8.2 by
+    default, 10.6.2 with ``Knobs(wc_version="10.6")``.
 
     Use ``store.transport()`` with ``httpx.AsyncClient(base_url=store.base_url)`` in-process,
     or ``app.testing.server`` to serve it over loopback HTTP. ``storage`` picks the posts or
@@ -174,10 +177,7 @@ class FakeStore:
         self._base_url_settled = base_url is not None
         self.site_title = site_title or f"WC rig {name}"
         self.webhook_transport = webhook_transport
-        self._catalog: list[CatalogProduct] = [
-            CatalogProduct(sku=e["sku"], name=e["name"], price=e["price"], stock=e.get("stock"))
-            for e in catalog
-        ]
+        self._catalog: list[CatalogProduct] = [_catalog_entry(e) for e in catalog]
         self._tasks: set[asyncio.Future[Any]] = set()
         self._reset_state()
         self.app = self._build_app()
@@ -198,6 +198,7 @@ class FakeStore:
             rng=random.Random(self.knobs.seed),
             first_post_id=self.product_id_offset,
             on_event=self._on_order_event,
+            knobs=self.knobs,
         )
         self.webhooks = WebhookManager(
             state=self.state,
@@ -279,17 +280,31 @@ class FakeStore:
     # -------------------------------------------------------------- helpers
 
     def add_product(
-        self, sku: str | None, name: str, price: str, *, stock: int | None = None
+        self,
+        sku: str | None,
+        name: str,
+        price: str,
+        *,
+        stock: int | None = None,
+        variations: Sequence[CatalogVariation] | None = None,
     ) -> dict[str, Any]:
-        """Add a simple product; ids continue the store's post id sequence."""
+        """Add a product; ids continue the store's post id sequence. With ``variations`` it
+        is a variable product and each variation takes the next id."""
         entry = CatalogProduct(sku=sku, name=name, price=price, stock=stock)
+        if variations:
+            entry["variations"] = [CatalogVariation(**v) for v in variations]
         product = self.state.add_product(entry)
         self._catalog.append(entry)
         return copy.deepcopy(product)
 
     def load_catalog(self, entries: Sequence[CatalogProduct] = DEMO_CATALOG) -> list[dict[str, Any]]:
         """Add products (the demo catalogue by default); they survive ``reset()``."""
-        return [self.add_product(e["sku"], e["name"], e["price"], stock=e.get("stock")) for e in entries]
+        return [
+            self.add_product(
+                e["sku"], e["name"], e["price"], stock=e.get("stock"), variations=e.get("variations")
+            )
+            for e in entries
+        ]
 
     def product_id(self, sku: str) -> int:
         return self.state.sku_index[sku]

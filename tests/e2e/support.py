@@ -74,9 +74,7 @@ def make_fake(name: str, skus: set[str] | None = None, **knobs: Any) -> FakeStor
         consumer_secret=f"cs_{name}_secret_0123456789",
         knobs=Knobs(**knobs),
     )
-    for product in DEMO_CATALOG:
-        if skus is None or product["sku"] in skus:
-            store.add_product(product["sku"], product["name"], product["price"])
+    store.load_catalog([p for p in DEMO_CATALOG if skus is None or p["sku"] in skus])
     return store
 
 
