@@ -154,6 +154,8 @@ class Refund:
     meta_ids: tuple[int, int]
     full: bool = False
     amount_text: str = ""
+    # Meta posted with the refund: the REST controller saves it after wc_create_refund().
+    meta: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -1576,6 +1578,8 @@ class StoreState:
             full=amount == remaining,
             amount_text=amount_text,
         )
+        if isinstance(body.get("meta_data"), list):
+            self._apply_meta(refund.meta, body["meta_data"], self._meta_id, item_meta=False)
         self.refunds[refund.id] = refund
         self.extras[order_id].refund_ids.append(refund.id)
         order["refunds"] = [
@@ -1627,7 +1631,8 @@ class StoreState:
                         "id": refund.meta_ids[0],
                         "key": "_refund_type",
                         "value": "full" if refund.full else "partial",
-                    }
+                    },
+                    *copy.deepcopy(refund.meta),
                 ],
                 "line_items": [self._present_line(line) for line in refund.line_items],
                 "shipping_lines": [],
@@ -1655,7 +1660,8 @@ class StoreState:
                 ]
                 if hpos
                 else []
-            ),
+            )
+            + copy.deepcopy(refund.meta),
             "line_items": copy.deepcopy(refund.line_items),
             "shipping_lines": [],
             "tax_lines": [],

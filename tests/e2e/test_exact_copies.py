@@ -168,3 +168,23 @@ async def test_a_refused_refund_ends_the_run_and_parks_the_link(database_url: st
         assert_exact_copy(
             fakes["main"].orders[order["id"]], one(s, "sub1", f"main:{order['id']}"), origin_store="main"
         )
+
+
+async def test_a_refund_whose_reply_was_lost_is_never_made_twice(database_url: str) -> None:
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    async with stack(database_url, fakes) as s:
+        await s.add_store("main", role="main")
+        await s.add_store("sub1")
+        order = fakes["main"].place_order([("SKU-HOODIE-L", 1)])
+        await s.sync()
+        await asyncio.sleep(TICK)
+        await refund(fakes["main"], order["id"], {"amount": "10.00", "reason": "scratched"})
+        fakes["sub1"].fail_next("drop_after_write")
+        await s.sync()  # the refund is made on sub1, its reply is lost
+        assert writes(fakes["sub1"], "POST /orders/{id}/refunds") == 1
+        run = await s.sync()
+        assert run["status"] == "succeeded", run
+        assert writes(fakes["sub1"], "POST /orders/{id}/refunds") == 1  # found by its mark, not made again
+        copy = one(s, "sub1", f"main:{order['id']}")
+        assert [(r["total"], r["reason"]) for r in copy["refunds"]] == [("-10.00", "scratched")]
+        assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")
