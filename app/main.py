@@ -136,6 +136,8 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
+    # Not FastAPI's max_body_size: its 413 for a declared Content-Length bypasses the app's
+    # exception handlers and answers in another shape.
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, exempt=("/api/webhooks/",))
     api = APIRouter(
         prefix="/api",

@@ -112,18 +112,20 @@ def _problem(err: dict[str, Any]) -> tuple[str, str]:
     return field, message
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path: Starlette's 405 names only the first
-    route whose path matched, so `PUT /api/stores/x` would claim only GET is allowed."""
-    methods: set[str] = set()
-    scope = dict(request.scope)
-    for route in request.app.router.routes:
-        match, _ = route.matches({**scope, "method": "__never__"})
-        if match != Match.NONE:
-            methods.update(getattr(route, "methods", None) or ())
-    if "GET" in methods:
-        methods.add("HEAD")
-    return sorted(methods)
+    """Every method some route serves at this path. The router's own 405 names only the
+    methods of the first route whose path matched, so `PUT /api/stores/x` would claim that
+    only GET is allowed while PATCH and DELETE are too."""
+    base = {key: value for key, value in request.scope.items() if key not in ("fastapi", "route")}
+    allowed = []
+    for method in _METHODS:
+        scope = {**base, "method": method}
+        if any(route.matches(dict(scope))[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -147,6 +149,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # FastAPI's answer to a body that is not UTF-8 text: bad input like any other.
+            problem = "The body could not be read as JSON (is it UTF-8 text?)."
+            return JSONResponse(
+                error_body(
+                    "invalid_request",
+                    f"Invalid request: body: {problem}",
+                    details=[{"field": "body", "problem": problem}],
+                ),
+                status_code=422,
+            )
         code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(
             exc.status_code, "http_error"
         )

@@ -106,6 +106,15 @@ def _check_base_url(value: str) -> str:
         raise ValueError("base_url has an invalid host or port") from exc
     if not host:
         raise ValueError("base_url has no host name")
+    if not host.isascii():
+        # Kept as people wrote it (the store's own links use that form), but it must be a
+        # name that has an ASCII (punycode) form.
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise ValueError("base_url's host is not a valid host name") from exc
+    if not re.fullmatch(r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]+(%[A-Za-z0-9]+)?", host):
+        raise ValueError("base_url's host is not a valid host name or IP address")
     _check_host(host)
     if "rest_route" in parts.query:
         raise ValueError(
