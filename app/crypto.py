@@ -236,3 +236,43 @@ async def verify_keyring(engine: AsyncEngine) -> None:
         ).scalar()
     if stored is not None:
         keyring_for(engine.sync_engine.dialect).decrypt(str(stored))
+
+
+async def reencrypt(engine: AsyncEngine, keyring: Keyring) -> int:
+    """Re-encrypt every encrypted value under the keyring's first key, in one transaction: the
+    database holds the old encryption or the new one, never a mix. Returns how many values."""
+    count = 0
+    async with engine.begin() as conn:
+        for name, columns in ENCRYPTED_COLUMNS.items():
+            table = sa.table(name, sa.column("id", sa.Integer()), *(sa.column(c, sa.Text()) for c in columns))
+            for row in (await conn.execute(sa.select(table))).mappings().all():
+                values = {c: keyring.rotate(row[c]) for c in columns if row[c] is not None}
+                if values:
+                    await conn.execute(sa.update(table).where(table.c.id == row["id"]).values(values))
+                    count += len(values)
+    return count
+
+
+async def rotate_secrets(settings: Settings, new: str | None = None) -> tuple[int, Keyring]:
+    """`wcsync secrets rotate`: encrypt every secret under a new key (`new`, or a fresh one).
+
+    With a key file, the file first holds the new key and the old ones (a crash part-way leaves
+    a database and a file that still agree), then only the new key; a running wcsync notices the
+    changed file and reloads it. With WCSYNC_SECRET_KEY, the caller must put the new key there.
+    Returns how many values were re-encrypted and the new keyring."""
+    from app.db import create_engine
+
+    current = Keyring.from_settings(settings)
+    new_keys = parse_keys(new, "The new key") if new else [Fernet.generate_key()]
+    both = Keyring([*new_keys, *current.keys], source=current.source, path=current.path)
+    if current.path is not None:
+        write_key_file(current.path, both.keys)
+    engine = create_engine(settings.database_url, keyring=both)
+    try:
+        count = await reencrypt(engine, both)
+    finally:
+        await engine.dispose()
+    if current.path is not None:
+        write_key_file(current.path, new_keys)
+    log.info("crypto.rotated values=%d source=%s", count, current.source)
+    return count, Keyring(new_keys, source=current.source, path=current.path)
