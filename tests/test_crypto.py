@@ -30,6 +30,17 @@ SECRETS = {
     "sub2": ("ck_0a0b0c0d0e0f101112131415161718191a1b1c1d", "cs_fedcba9876543210fedcba9876543210fedcba98"),
 }
 WEBHOOK_SECRET = "whsec-Zq8NcV2pLx7RtY4mKd9WbF3hJs6GuA1e"
+INSERT_STORE = """
+    INSERT INTO store (id, name, role, base_url, consumer_key, consumer_secret, auth_mode, routing,
+                       enabled, origin_filter, created_at, updated_at, webhook_secret)
+    VALUES (:id, :name, 'sub', 'https://x.test', :key, :secret, 'auto', 'all', true, false,
+            CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :hook)
+"""
+INSERT_LINK = """
+    INSERT INTO link (origin_store_id, origin_order_id, target_store_id, direction, state, attempts,
+                      created_at, updated_at)
+    VALUES (1, 7, 2, 'sub_to_main', 'pending', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)
+"""
 
 
 def store_body(name: str) -> dict[str, Any]:
@@ -207,21 +218,10 @@ class TestMigration:
             async with engine.begin() as conn:
                 for index, (name, (key, secret)) in enumerate(SECRETS.items(), start=1):
                     await conn.execute(
-                        text(
-                            "INSERT INTO store (id, name, role, base_url, consumer_key, consumer_secret, "
-                            "auth_mode, routing, enabled, origin_filter, created_at, updated_at, webhook_secret) "
-                            "VALUES (:id, :name, 'sub', 'https://x.test', :key, :secret, 'auto', 'all', true, "
-                            "false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :hook)"
-                        ),
+                        text(INSERT_STORE),
                         {"id": index, "name": name, "key": key, "secret": secret, "hook": WEBHOOK_SECRET},
                     )
-                await conn.execute(
-                    text(
-                        "INSERT INTO link (origin_store_id, origin_order_id, target_store_id, direction, "
-                        "state, attempts, created_at, updated_at) VALUES (1, 7, 2, 'sub_to_main', 'pending', 0, "
-                        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                    )
-                )
+                await conn.execute(text(INSERT_LINK))
             async with engine.begin() as conn:
                 await conn.run_sync(to("head"))
             for row in await raw_secrets(engine):
