@@ -417,3 +417,22 @@ async def test_layout_add_store_form_history_and_phone_runs(sqlite_url: str, bro
 async def _page_width(page: Page) -> int:
     width: int = await page.evaluate("document.scrollingElement.scrollWidth")
     return width
+
+
+async def test_api_docs_render_offline(sqlite_url: str, browser: Browser) -> None:
+    async with stack(sqlite_url, {}) as s:
+        base = str(s.api.base_url).rstrip("/")
+        async with new_page(browser, base) as page:
+            elsewhere: list[str] = []
+            page.on("request", lambda r: None if r.url.startswith(base) else elsewhere.append(r.url))
+            violations: list[str] = []
+            page.on(
+                "console",
+                lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+            )
+            await page.goto("/docs")
+            await page.locator(".swagger-ui .opblock-summary-path").first.wait_for()
+            paths = await page.locator(".swagger-ui .opblock-summary-path").all_inner_texts()
+            assert "/api/stores" in paths and "/api/tokens" in paths
+            assert elsewhere == [] and violations == []
+            await screenshot(page, "11-api-docs", full_page=False)
