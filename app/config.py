@@ -64,6 +64,16 @@ class Settings(BaseSettings):
     backoff_max_seconds: float = 3600.0
     catalog_ttl_seconds: int = 600
     origin_note: bool = True
+    copy_meta_allow: str = Field(
+        default="*",
+        description=(
+            "Comma-separated patterns of the origin order's own meta keys a replica carries. Private "
+            "(underscore) keys travel only when a pattern starting with '_' names them."
+        ),
+    )
+    copy_meta_deny: str = Field(
+        default="", description="Comma-separated patterns of order meta keys never copied to a replica."
+    )
     replicate_statuses: str = Field(
         default="processing,on-hold,completed",
         description="Origin statuses that are replicated; others wait until they reach one.",

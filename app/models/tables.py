@@ -106,10 +106,13 @@ class Link(SQLModel, table=True):
     # is what keeps wcsync's own writes from coming back as changes (no echo).
     replica_status: str | None = Field(default=None, sa_type=sa.String(32))
     replica_modified_gmt: datetime | None = None
-    pushed_content_hash: str | None = Field(default=None, sa_type=sa.String(64))
-    # {"items": {origin item id: replica item id}, "shipping": [...], "fees": [...]}
-    target_lines: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    # {origin refund id: replica refund id}; {"to_target": [...], "to_origin": [...]} note ids
+    # The run that last claimed the link: a run claims a link at most once, so a write that
+    # fails waits for the retry policy even under Sync Now.
+    claimed_run: int | None = None
+    # {origin refund id: replica refund id or ""}: the origin refunds confirmed on the replica,
+    # so that a replica is read for refunds only when the origin has a new one (never what to
+    # write: that comes from both stores as they are). {"to_target": [...], "to_origin": [...]}:
+    # note ids copied.
     refunds_done: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     notes_done: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # A status set on the replica's store that must be written back to the origin.

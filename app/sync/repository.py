@@ -164,6 +164,7 @@ async def claim_due_links(
     now: datetime,
     ignore_schedule: bool = False,
     only_ids: Sequence[int] | None = None,
+    run_id: int | None = None,
 ) -> list[int]:
     """Lease up to `limit` due pending links in one statement, correct on both databases:
     `WITH chosen AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE … FROM chosen`.
@@ -183,6 +184,9 @@ async def claim_due_links(
         due = due.where(sa.or_(col(Link.next_attempt_at).is_(None), col(Link.next_attempt_at) <= now))
     if only_ids is not None:
         due = due.where(col(Link.id).in_(list(only_ids)))
+    if run_id is not None:
+        # A run claims a link at most once.
+        due = due.where(sa.or_(col(Link.claimed_run).is_(None), col(Link.claimed_run) != run_id))
     if not _is_sqlite(session):
         due = due.with_for_update(skip_locked=True)
     chosen = _materialized(due)
@@ -190,6 +194,7 @@ async def claim_due_links(
         update(Link)
         .where(col(Link.id) == chosen.c.id, col(Link.state) == LinkState.pending)
         .values(
+            claimed_run=run_id,
             state=LinkState.in_flight,
             lease_owner=owner,
             lease_until=now + timedelta(seconds=lease_seconds),

@@ -7,10 +7,25 @@ from collections import Counter, deque
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, get_args
 
-FaultKind = Literal["5xx", "429", "timeout", "timeout_after_create", "html", "drop_after_create"]
+FaultKind = Literal[
+    "5xx",
+    "429",
+    "timeout",
+    "timeout_after_create",
+    "html",
+    "drop_after_create",
+    "drop_after_write",
+    "refund_refused",
+]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 # These apply to the next order-creating requests only, after the orders were written.
 AFTER_CREATE_KINDS = frozenset({"timeout_after_create", "drop_after_create"})
+# The write is done, then the connection drops: an update or a refund whose reply is lost.
+AFTER_WRITE_KINDS = frozenset({"drop_after_write"})
+# Faults that wait for a request of their own kind: `refund_refused` answers the next
+# POST /orders/{id}/refunds as WooCommerce refuses a refund larger than what is left (HTTP 500,
+# recorded v10), whatever requests come before it.
+REFUND_KINDS = frozenset({"refund_refused"})
 
 
 @dataclass

@@ -21,7 +21,16 @@ from starlette.types import Receive, Scope, Send
 from app.testing.auth import ApiKey, KeyPermissions
 from app.testing.catalog import DEMO_CATALOG, CatalogProduct
 from app.testing.errors import WPError
-from app.testing.knobs import AFTER_CREATE_KINDS, FAULT_KINDS, Knobs, ServedRequest, Stats, monotonic
+from app.testing.knobs import (
+    AFTER_CREATE_KINDS,
+    AFTER_WRITE_KINDS,
+    FAULT_KINDS,
+    REFUND_KINDS,
+    Knobs,
+    ServedRequest,
+    Stats,
+    monotonic,
+)
 from app.testing.phpcompat import php_json_dumps
 from app.testing.rest import JSON_CONTENT_TYPE, RestRequest, RestResponse, dispatch, route_kind
 from app.testing.state import OrderEvent, StoreState
@@ -358,7 +367,8 @@ class FakeStore:
 
     def fail_next(self, kind: str, count: int = 1) -> None:
         """Inject ``kind`` into the next ``count`` requests (``*_after_create``: the next
-        ``count`` order-creating requests)."""
+        ``count`` order-creating requests; ``drop_after_write``: the next ``count`` other
+        successful writes, such as an update or a refund)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
         if count < 1:
@@ -428,11 +438,17 @@ class FakeStore:
             self.stats.served.append(ServedRequest(label, started, monotonic()))
             self._limiter.release()
 
-    def _take_fault(self) -> str | None:
+    def _take_fault(self, label: str = "") -> str | None:
+        refund = label.startswith("POST ") and label.endswith("/refunds")
         for index, kind in enumerate(self._fail_next):
-            if kind not in AFTER_CREATE_KINDS:
-                del self._fail_next[index]
-                return kind
+            if (
+                kind in AFTER_CREATE_KINDS
+                or kind in AFTER_WRITE_KINDS
+                or (kind in REFUND_KINDS and not refund)
+            ):
+                continue
+            del self._fail_next[index]
+            return kind
         knobs = self.knobs
         for kind, rate in (
             ("5xx", knobs.fail_5xx_rate),
@@ -441,6 +457,13 @@ class FakeStore:
             ("html", knobs.html_200_rate),
         ):
             if rate > 0 and self._fault_rng.random() < rate:
+                return kind
+        return None
+
+    def _take_after_write_fault(self) -> str | None:
+        for index, kind in enumerate(self._fail_next):
+            if kind in AFTER_WRITE_KINDS:
+                del self._fail_next[index]
                 return kind
         return None
 
@@ -476,6 +499,19 @@ class FakeStore:
                 status_code=429,
                 media_type="text/html; charset=UTF-8",
                 headers=self._headers({"Retry-After": str(self.knobs.retry_after_seconds)}),
+            )
+        if kind == "refund_refused":
+            return Response(
+                php_json_dumps(
+                    {
+                        "code": "woocommerce_rest_cannot_create_order_refund",
+                        "message": "Invalid refund amount.",
+                        "data": 500,
+                    }
+                ),
+                status_code=500,
+                media_type=JSON_CONTENT_TYPE,
+                headers=self._headers(),
             )
         if kind == "html":
             return Response(
@@ -534,7 +570,7 @@ class FakeStore:
         async with self._slot(label):
             if knobs.latency_base_ms > 0:
                 await asyncio.sleep(knobs.latency_base_ms / 1000)
-            fault = self._take_fault()
+            fault = self._take_fault(label)
             if fault is not None:
                 return await self._fault_response(fault)
             result = await dispatch(
@@ -553,12 +589,14 @@ class FakeStore:
                 await asyncio.sleep(knobs.latency_per_order_ms * result.orders_written / 1000)
             if result.orders_created:
                 after_fault = self._take_after_create_fault()
+            elif request.method != "GET" and result.status < 300:
+                after_fault = self._take_after_write_fault()
             if after_fault is not None:
                 self.stats.faults[after_fault] += 1
             if after_fault == "timeout_after_create":
                 # The orders exist; the answer comes too late for a client with a timeout.
                 await asyncio.sleep(knobs.hang_seconds)
             response = self._render(result)
-        if after_fault == "drop_after_create":
+        if after_fault in ("drop_after_create", "drop_after_write"):
             return _DroppedResponse(status_code=result.status)
         return response

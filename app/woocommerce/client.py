@@ -633,8 +633,36 @@ class WooCommerceClient:
             products = [p for p in products if str(p.get("sku", "")).lower() == sku.lower()]
         return products
 
+    async def products_by_skus(self, skus: Sequence[str]) -> list[dict[str, Any]]:
+        """``GET /products?sku=a,b,c``: simple products and variations alike (recorded v03b), up
+        to 100 SKUs a request. SKUs containing a comma cannot be asked this way."""
+        wanted = [sku for sku in skus if sku and "," not in sku]
+        if not wanted:
+            return []
+        path = "/products"
+        params = {
+            "sku": ",".join(wanted),
+            "per_page": str(MAX_PER_PAGE),
+            "_fields": "id,sku,name,type,parent_id",
+        }
+        return self._expect_list(await self._send("GET", path, params=params), "GET", path)
+
+    async def product_variations(self, product_id: int) -> list[dict[str, Any]]:
+        """``GET /products/{id}/variations``: the variations of a variable product, which the
+        product listing never includes (recorded v04b). Their bodies carry no ``parent_id``."""
+        path = f"/products/{int(product_id)}/variations"
+        found: list[dict[str, Any]] = []
+        base = {"per_page": str(MAX_PER_PAGE), "orderby": "id", "order": "asc", "_fields": "id,sku,name"}
+
+        async def fetch(page: int) -> OrderPage:
+            return await self._get_page(path, {**base, "page": str(page)}, page)
+
+        async for items in self._paginate(fetch, MAX_PER_PAGE, path):
+            found += items
+        return found
+
     async def iter_products(
-        self, *, fields: Sequence[str] = ("id", "sku", "name", "type", "parent_id")
+        self, *, fields: Sequence[str] = ("id", "sku", "name", "type", "parent_id", "variations")
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """Yield every page of products, oldest id first (stable while products are added)."""
         base = {
@@ -673,6 +701,13 @@ class WooCommerceClient:
         """
         path = f"/orders/{int(order_id)}/refunds"
         return self._expect_object(await self._send("POST", path, json_body=payload), "POST", path)
+
+    async def list_refunds(self, order_id: int) -> list[dict[str, Any]]:
+        """``GET /orders/{id}/refunds`` (up to 100, newest first), with each refund's meta and
+        lines. On HPOS 7.8.2 ``amount`` and ``reason`` read back empty (recorded v09c)."""
+        path = f"/orders/{int(order_id)}/refunds"
+        params = {"per_page": str(MAX_PER_PAGE)}
+        return self._expect_list(await self._send("GET", path, params=params), "GET", path)
 
     # -- webhooks ----------------------------------------------------------------------------
 

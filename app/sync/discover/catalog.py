@@ -48,25 +48,35 @@ async def catalog(ctx: SyncContext, store: Store, *, refresh: bool = False) -> d
 
 
 async def _refresh(ctx: SyncContext, store: Store) -> None:
+    """Read the whole catalogue: every product by SKU, and the variations of each variable
+    product (the listing never includes them, recorded v04b), one request per variable product."""
     assert store.id is not None
     client: WooCommerceClient = ctx.clients.get(store)
     found: list[tuple[str, int, int, str]] = []
+    variable: list[int] = []
     async for page in client.iter_products():
         for product in page:
             sku, ref = product.get("sku"), _ref(product)
             if sku and ref is not None:
                 found.append((str(sku), ref.product_id, ref.variation_id, str(product.get("name") or "")))
+            if product.get("type") == "variable" and product.get("variations") and ref is not None:
+                variable.append(ref.product_id)
+    for parent in variable:
+        for variation in await client.product_variations(parent):
+            sku, vid = variation.get("sku"), variation.get("id")
+            if sku and isinstance(vid, int):
+                found.append((str(sku), parent, vid, str(variation.get("name") or "")))
     async with session_scope(ctx.session_factory) as session:
         await repo.replace_products(session, store.id, found)
         fresh = await session.get(type(store), store.id)
         if fresh is not None:
             fresh.catalog_refreshed_at = utcnow()
-    log.info("sync.catalog.refreshed %s", kv(store=store.name, products=len(found)))
+    log.info("sync.catalog.refreshed %s", kv(store=store.name, products=len(found), variable=len(variable)))
 
 
 async def look_up_skus(ctx: SyncContext, store: Store, skus: Iterable[str]) -> dict[str, ProductRef]:
-    """Ask the store for SKUs the cached catalogue lacks (a product added since the last
-    refresh, or a variation, which the product listing does not include)."""
+    """Ask the store for SKUs the cached catalogue lacks (a product or variation added since the
+    last refresh), a hundred SKUs a request."""
     assert store.id is not None
     async with ctx.catalog_locks[store.id]:
         return await _look_up(ctx, store, skus)
@@ -75,8 +85,15 @@ async def look_up_skus(ctx: SyncContext, store: Store, skus: Iterable[str]) -> d
 async def _look_up(ctx: SyncContext, store: Store, skus: Iterable[str]) -> dict[str, ProductRef]:
     assert store.id is not None
     client = ctx.clients.get(store)
+    wanted = sorted(set(skus))
     found: dict[str, ProductRef] = {}
-    for sku in sorted(set(skus)):
+    plain = [sku for sku in wanted if "," not in sku]
+    for start in range(0, len(plain), 100):
+        for product in await client.products_by_skus(plain[start : start + 100]):
+            ref, sku = _ref(product), product.get("sku")
+            if ref is not None and isinstance(sku, str) and sku in wanted:
+                found.setdefault(sku, ref)
+    for sku in (s for s in wanted if "," in s):
         for product in await client.products_by_sku(sku):
             ref = _ref(product)
             if product.get("sku") == sku and ref is not None:

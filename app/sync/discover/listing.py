@@ -19,7 +19,7 @@ from app.sync.context import SyncContext, clock_skew, kv, log, parse_gmt
 from app.sync.discover.catalog import catalog
 from app.sync.discover.routing import Target, route_order
 from app.sync.events import link_event
-from app.sync.plan.changes import ReplicaChange, replica_change, same_version
+from app.sync.plan.conflicts import ReplicaChange, replica_change, same_version
 from app.sync.plan.mapping import parse_origin
 from app.woocommerce.client import ALL_ORDER_STATUSES
 

@@ -14,12 +14,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from fnmatch import fnmatchcase
 from typing import Any
 
 from app.errors import InvalidOrderData, MissingSku, UnknownSku
 
+WCSYNC_META_PREFIX = "_wcsync_"
 ORIGIN_META = "_wcsync_origin"
 ORIGIN_ITEM_META = "_wcsync_origin_item"
+ORIGIN_REFUND_META = "_wcsync_origin_refund"
+COPIED_KEYS_META = "_wcsync_meta_keys"
+LINES_ELSEWHERE_META = "_wcsync_lines_elsewhere"
 
 CORE_STATUSES = frozenset(
     {"pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed"}
@@ -94,6 +99,45 @@ def _address(source: Any, keys: tuple[str, ...], what: str) -> dict[str, str]:
     return {key: str(source.get(key) or "") for key in keys}
 
 
+@dataclass(frozen=True)
+class MetaFilter:
+    """Which of the origin order's own meta keys a replica carries: keys matching `allow` and
+    not `deny` (shell-style patterns). A private (underscore) key belongs to the origin store's
+    plugins and travels only when an `allow` pattern that itself starts with `_` names it."""
+
+    allow: tuple[str, ...] = ("*",)
+    deny: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, allow: str, deny: str) -> MetaFilter:
+        def split(text: str) -> tuple[str, ...]:
+            return tuple(p.strip() for p in text.split(",") if p.strip())
+
+        return cls(allow=split(allow), deny=split(deny))
+
+    def copies(self, key: str) -> bool:
+        if key.startswith(WCSYNC_META_PREFIX) or any(fnmatchcase(key, p) for p in self.deny):
+            return False
+        patterns = [p for p in self.allow if p.startswith("_")] if key.startswith("_") else self.allow
+        return any(fnmatchcase(key, p) for p in patterns)
+
+
+def visible_meta(entries: Any) -> list[dict[str, Any]]:
+    """A line's meta a person sees (keys without a leading underscore), as key and value only."""
+    return [
+        {"key": entry["key"], "value": entry.get("value")}
+        for entry in entries or []
+        if isinstance(entry, Mapping)
+        and isinstance(entry.get("key"), str)
+        and entry["key"]
+        and not entry["key"].startswith("_")
+    ]
+
+
+def _line_id(line: Mapping[str, Any]) -> str:
+    return str(line.get("id", ""))
+
+
 def map_order(
     order: Mapping[str, Any],
     *,
@@ -101,9 +145,17 @@ def map_order(
     target_store: str,
     catalog: Mapping[str, ProductRef],
     only_sold: bool = False,
+    meta_filter: MetaFilter | None = None,
 ) -> MappedOrder:
-    """The create payload for `target_store`. With `only_sold` (routing by SKU) the lines the
-    target does not sell are left out and listed; otherwise every SKU must resolve."""
+    """The replica `target_store` should hold, as a create payload. With `only_sold` (routing by
+    SKU) the lines the target does not sell are left out and listed; otherwise every SKU must
+    resolve. Every line carries `_wcsync_origin_item` naming the origin line it copies, so that a
+    later update matches lines on the replica itself, never on ids wcsync remembers.
+
+    A partial replica (lines left out) carries the origin's shipping lines with their method,
+    instance and meta but a total of 0.00, and no fee lines: the shipping and the fees were
+    charged by the origin store, which keeps them; the replica's total is the value of its lines."""
+    meta_filter = meta_filter or MetaFilter()
     order_id = order.get("id")
     if not isinstance(order_id, int):
         raise InvalidOrderData("The order has no numeric id.")
@@ -147,7 +199,11 @@ def map_order(
                 "quantity": quantity,
                 "subtotal": _money(item.get("subtotal"), f"Subtotal of {name!r}"),
                 "total": _money(item.get("total"), f"Total of {name!r}"),
-                "meta_data": [{"key": ORIGIN_ITEM_META, "value": str(item.get("id", ""))}],
+                "tax_class": str(item.get("tax_class") or ""),
+                "meta_data": [
+                    *visible_meta(item.get("meta_data")),
+                    {"key": ORIGIN_ITEM_META, "value": _line_id(item)},
+                ],
             }
         )
     if no_sku and not only_sold:
@@ -156,12 +212,18 @@ def map_order(
         raise UnknownSku(target_store, unknown)
     if not line_items:
         raise UnknownSku(target_store, left_out or ["(none)"])
+    partial = bool(left_out or no_sku)
 
     shipping_lines = [
         {
             "method_id": str(line.get("method_id") or "other"),
             "method_title": str(line.get("method_title") or ""),
-            "total": _money(line.get("total"), "Shipping total"),
+            "instance_id": str(line.get("instance_id") or ""),
+            "total": "0.00" if partial else _money(line.get("total"), "Shipping total"),
+            "meta_data": [
+                *visible_meta(line.get("meta_data")),
+                {"key": ORIGIN_ITEM_META, "value": _line_id(line)},
+            ],
         }
         for line in order.get("shipping_lines") or []
         if isinstance(line, Mapping)
@@ -172,8 +234,12 @@ def map_order(
             "total": _money(line.get("total"), "Fee total"),
             "tax_status": "taxable" if line.get("tax_status") == "taxable" else "none",
             "tax_class": str(line.get("tax_class") or ""),
+            "meta_data": [
+                *visible_meta(line.get("meta_data")),
+                {"key": ORIGIN_ITEM_META, "value": _line_id(line)},
+            ],
         }
-        for line in order.get("fee_lines") or []
+        for line in ([] if partial else order.get("fee_lines") or [])
         if isinstance(line, Mapping)
     ]
     meta = [
@@ -186,14 +252,17 @@ def map_order(
     coupons = [str(c.get("code")) for c in order.get("coupon_lines") or [] if isinstance(c, Mapping)]
     if coupons:
         meta.append({"key": "_wcsync_coupons", "value": ",".join(coupons)})
-    if left_out or no_sku:
-        meta.append({"key": "_wcsync_lines_elsewhere", "value": ",".join(left_out + no_sku)})
-    # The origin's public custom fields travel with the order; protected (underscore) keys
-    # belong to the origin store's plugins and stay there.
+    if partial:
+        meta.append({"key": LINES_ELSEWHERE_META, "value": ",".join(left_out + no_sku)})
+    copied: dict[str, Any] = {}
     for entry in order.get("meta_data") or []:
         key = entry.get("key") if isinstance(entry, Mapping) else None
-        if isinstance(key, str) and key and not key.startswith("_"):
-            meta.append({"key": key, "value": entry.get("value")})
+        if isinstance(key, str) and key and meta_filter.copies(key):
+            copied.setdefault(key, entry.get("value"))  # one value a key: the first, as get_meta does
+    meta += [{"key": key, "value": value} for key, value in copied.items()]
+    # The keys copied, on the replica itself: a key the origin drops later is removed from the
+    # replica, and nothing else is (the target's own plugins keep theirs).
+    meta.append({"key": COPIED_KEYS_META, "value": ",".join(sorted(copied))})
 
     payload: dict[str, Any] = {
         "status": status,

@@ -23,8 +23,9 @@ from app.sync import repository as repo
 from app.sync.context import SyncContext, kv, log, parse_gmt
 from app.sync.discover.listing import ingest_orders, routing_targets, targets_for
 from app.sync.events import link_event
-from app.sync.plan.changes import ReplicaChange, replica_change
+from app.sync.plan.conflicts import ReplicaChange, replica_change
 from app.sync.plan.mapping import parse_origin
+from app.sync.write.outcomes import forget_replica
 from app.woocommerce.client import ALL_ORDER_STATUSES, OrderPage, WooCommerceClient
 from app.woocommerce.errors import WooCommerceError
 
@@ -295,7 +296,6 @@ def _compare(session: Any, link: Link, order: dict[str, Any], target: Store, run
     if decision == ReplicaChange.seen:
         # Edited on its store: the origin owns the content, so it is written again.
         link.replica_modified_gmt = modified
-        link.pushed_content_hash = None
         link.state, link.next_attempt_at = LinkState.pending, None
         link_event(
             session,
@@ -340,9 +340,7 @@ async def _replicas_gone(
                     f"on store {target.name}; it will be made again",
                     run_id,
                 )
-                link.target_order_id = None
-                link.replica_status = link.replica_modified_gmt = link.pushed_content_hash = None
-                link.target_lines = link.refunds_done = link.notes_done = None
+                forget_replica(link)
                 link.state, link.next_attempt_at, link.attempts = LinkState.pending, None, 0
                 gone["replica_missing"] += 1
         if len(batch) < 500:

@@ -14,7 +14,7 @@ from app.models import Link, LinkState, SourceOrder, Store, utcnow
 from app.sync import repository as repo
 from app.sync.context import SyncContext, kv, log, parse_gmt
 from app.sync.events import link_event
-from app.sync.plan.changes import replica_is_later
+from app.sync.plan.conflicts import replica_is_later
 from app.woocommerce.client import BATCH_LIMIT
 from app.woocommerce.errors import WooCommerceError
 
