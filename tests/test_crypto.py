@@ -30,6 +30,8 @@ SECRETS = {
     "sub2": ("ck_0a0b0c0d0e0f101112131415161718191a1b1c1d", "cs_fedcba9876543210fedcba9876543210fedcba98"),
 }
 WEBHOOK_SECRET = "whsec-Zq8NcV2pLx7RtY4mKd9WbF3hJs6GuA1e"
+# The revision before the one that encrypts the secrets.
+BEFORE = "0005"
 INSERT_STORE = """
     INSERT INTO store (id, name, role, base_url, consumer_key, consumer_secret, auth_mode, routing,
                        enabled, origin_filter, created_at, updated_at, webhook_secret)
@@ -214,7 +216,7 @@ class TestMigration:
                 return run
 
             async with engine.begin() as conn:
-                await conn.run_sync(to("0004", downgrade=True))
+                await conn.run_sync(to(BEFORE, downgrade=True))
             async with engine.begin() as conn:
                 for index, (name, (key, secret)) in enumerate(SECRETS.items(), start=1):
                     await conn.execute(
@@ -236,7 +238,7 @@ class TestMigration:
             assert stores["sub1"].webhook_secret == WEBHOOK_SECRET
 
             async with engine.begin() as conn:
-                await conn.run_sync(to("0004", downgrade=True))
+                await conn.run_sync(to(BEFORE, downgrade=True))
             assert sorted(r[:2] for r in await raw_secrets(engine)) == sorted(SECRETS.values())
             async with engine.begin() as conn:
                 await conn.run_sync(to("head"))

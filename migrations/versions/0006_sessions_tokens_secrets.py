@@ -1,7 +1,7 @@
 """dashboard sessions, the plugin's store tokens, sign-in throttling, store secrets encrypted
 
-Revision ID: 0005_sessions_tokens_secrets
-Revises: 0004
+Revision ID: 0006_sessions_tokens_secrets
+Revises: 0005
 Create Date: 2026-11-30 03:00:00.000000
 
 The stores' consumer key, consumer secret and webhook secret become TEXT (an encrypted value is
@@ -24,8 +24,8 @@ from app.crypto import PREFIX, keyring_for
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0005_sessions_tokens_secrets'
-down_revision: Union[str, None] = '0004'
+revision: str = '0006_sessions_tokens_secrets'
+down_revision: Union[str, None] = '0005'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
