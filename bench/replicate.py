@@ -815,7 +815,7 @@ async def run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
     )
     settings_values: dict[str, Any] = {
-        "admin_token": "bench-admin-token",
+        "admin_token": "bench-admin-token-0123456789",
         "scheduler_enabled": False,
         "log_level": args.log_level,
         "store_max_concurrency": args.concurrency,

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
+from app.crypto import EncryptedText
 from app.models.enums import AuthMode, Direction, LinkState, Routing, RunStatus, StoreRole
 
 
@@ -20,8 +21,9 @@ class Store(SQLModel, table=True):
     name: str = Field(sa_type=sa.String(64), unique=True, index=True)
     role: StoreRole = Field(sa_type=sa.String(8))
     base_url: str = Field(sa_type=sa.String(500))
-    consumer_key: str = Field(sa_type=sa.String(200))
-    consumer_secret: str = Field(sa_type=sa.String(200))
+    # Encrypted at rest (app.crypto); read and written as plain values.
+    consumer_key: str = Field(sa_type=EncryptedText)
+    consumer_secret: str = Field(sa_type=EncryptedText)
     auth_mode: AuthMode = Field(default=AuthMode.auto, sa_type=sa.String(8))
     routing: Routing = Field(default=Routing.all, sa_type=sa.String(8))
     enabled: bool = True
@@ -38,7 +40,7 @@ class Store(SQLModel, table=True):
     last_success_at: datetime | None = None
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     last_error_at: datetime | None = None
-    webhook_secret: str | None = Field(default=None, sa_type=sa.String(100))
+    webhook_secret: str | None = Field(default=None, sa_type=EncryptedText)
     # The store runs the wcsync-admin plugin with its `wcsync_origin` order filter on (found by
     # the store check): a replica is then found in one request.
     origin_filter: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
@@ -186,3 +188,46 @@ class Product(SQLModel, table=True):
     variation_id: int = Field(default=0, sa_type=sa.BigInteger)
     name: str = Field(default="", sa_type=sa.String(300))
     fetched_at: datetime = Field(default_factory=utcnow)
+
+
+class AdminSession(SQLModel, table=True):
+    """A dashboard sign-in. The cookie holds a random id; only its SHA-256 is stored, so a copy
+    of the database signs no one in. `token_fingerprint` ties the session to the admin token it
+    was opened with: when WCSYNC_ADMIN_TOKEN changes, every session ends."""
+
+    __tablename__ = "admin_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    id_hash: str = Field(sa_type=sa.String(64), unique=True, index=True)
+    token_fingerprint: str = Field(sa_type=sa.String(64))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+
+
+class ApiToken(SQLModel, table=True):
+    """A token of the WordPress plugin of one store, scoped to what the plugin does. Only its
+    SHA-256 is stored; `hint` (its first characters) lets a person tell tokens apart."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(sa_type=sa.String(64), unique=True, index=True)
+    hint: str = Field(sa_type=sa.String(32))
+    label: str = Field(default="", sa_type=sa.String(100))
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+
+
+class AuthThrottle(SQLModel, table=True):
+    """Wrong tokens per client address: in the database so that every wcsync process (uvicorn
+    workers, replicas) counts against one limit, and a restart does not reset it."""
+
+    __tablename__ = "auth_throttle"
+
+    client: str = Field(sa_type=sa.String(64), primary_key=True)
+    failures: int = 0
+    window_started_at: datetime
+    blocked_until: datetime | None = None
+    lockouts: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, index=True)

@@ -8,12 +8,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.api.schemas import CheckItem, StoreCheck, StoreCreate, StoreUpdate
 from app.db import session_scope
-from app.errors import InvalidRequest, MainStoreAlreadyExists, StoreAlreadyExists
+from app.errors import InvalidRequest, MainStoreAlreadyExists, StoreAlreadyExists, StoreCheckFailed
 from app.models import RunKind, Store, StoreRole, SyncMode, utcnow
 from app.sync import repository as repo
 from app.sync.clients import ClientRegistry
 from app.sync.discover.webhooks import webhook_check
 from app.sync.runs.engine import SyncEngine
+from app.sync.storetime import new_orders_floor, store_clock
 from app.woocommerce.errors import AuthenticationError, RouteNotFoundError, WooCommerceError
 
 
@@ -61,11 +62,32 @@ async def create_store(session: AsyncSession, data: StoreCreate) -> Store:
     return store
 
 
-async def connect_store(engine: SyncEngine, data: StoreCreate) -> tuple[Store, int | None]:
+async def connect_store(
+    engine: SyncEngine, data: StoreCreate, *, clients: ClientRegistry | None = None
+) -> tuple[Store, int | None]:
     """Add a store in a unit of work of its own, then, when asked, start its first Full sync
-    (which must see the store committed)."""
+    (which must see the store committed). With `clients`, the store check runs first and a
+    store that fails it is refused with its verdicts (StoreCheckFailed)."""
+    learned: dict[str, object] = {}
+    if clients is not None:
+        async with session_scope(engine.ctx.session_factory) as session:
+            if await repo.find_store(session, data.name) is not None:
+                raise StoreAlreadyExists(data.name)
+        candidate = Store(**data.model_dump(exclude={"full_sync"}))
+        verdict = await check_store(clients, candidate)
+        if not verdict.ok:
+            raise StoreCheckFailed(data.name, [c.model_dump() for c in verdict.checks])
+        # What the check learned about the store is kept, as a check of a saved store would.
+        learned = {
+            "origin_filter": candidate.origin_filter,
+            "clock_skew_seconds": candidate.clock_skew_seconds,
+            "last_success_at": candidate.last_success_at,
+        }
     async with session_scope(engine.ctx.session_factory) as session:
         store = await create_store(session, data)
+        for key, value in learned.items():
+            setattr(store, key, value)
+    await _take_floor(engine, store)
     if not data.full_sync:
         return store, None
     run, _ = await engine.request_run(
@@ -76,6 +98,22 @@ async def connect_store(engine: SyncEngine, data: StoreCreate) -> tuple[Store, i
         since=data.backfill_since,
     )
     return store, run.id
+
+
+async def _take_floor(engine: SyncEngine, store: Store) -> None:
+    """From now on, on the store's own clock, its orders are new to wcsync (a store brought back
+    keeps the floor it had). If the store cannot be read now, its first discovery takes the floor
+    from the moment it was added instead."""
+    if store.orders_since is not None:
+        return
+    try:
+        skew = await store_clock(engine.ctx, store)
+    except WooCommerceError:
+        return
+    async with session_scope(engine.ctx.session_factory) as session:
+        fresh = await repo.get_store_by_id(session, store.id or 0)
+        fresh.orders_since = new_orders_floor(fresh, skew)
+        store.orders_since = fresh.orders_since
 
 
 async def update_store(session: AsyncSession, name: str, data: StoreUpdate) -> Store:
