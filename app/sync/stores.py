@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.api.schemas import CheckItem, StoreCheck, StoreCreate, StoreUpdate
+from app.auth.tokens import revoke_store_tokens
 from app.db import session_scope
 from app.errors import InvalidRequest, MainStoreAlreadyExists, StoreAlreadyExists, StoreCheckFailed
 from app.models import RunKind, Store, StoreRole, SyncMode, utcnow
@@ -130,6 +131,8 @@ async def delete_store(session: AsyncSession, name: str) -> None:
     base URL again brings it back, so the copies already there are never made twice."""
     store = await repo.get_store(session, name)
     store.archived_at = store.updated_at = utcnow()
+    assert store.id is not None
+    await revoke_store_tokens(session, store.id)
     await session.flush()
 
 

@@ -61,6 +61,7 @@ async def test_orders_reach_routed_sub_stores_once_and_rerun_creates_nothing(dat
             "main_to_sub": {},
             "sub_to_main": {},
             "failed": 0,
+            "stores_failing": [],
         }
 
         links = (await s.api.get(f"/api/orders/main/{mug['id']}")).json()

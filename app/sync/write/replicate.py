@@ -482,8 +482,13 @@ async def replicate_target(
         try:
             await take_inventory(ctx, target, run_id=run_id)
         except WooCommerceError as exc:
-            # Nothing is created on a store whose existing copies cannot be read first.
+            # Nothing is created on a store whose existing copies cannot be read first; its
+            # waiting links say why.
             await note_store_health(ctx, target, str(exc))
+            async with session_scope(ctx.session_factory) as session:
+                await repo.note_waiting(
+                    session, target_store_id=target.id, direction=direction, error=str(exc)
+                )
             stats.errors.append(f"store {target.name}: could not list the copies already there: {exc}")
             return stats
     stats.add(await reconcile_target(ctx, target, run_id=run_id, only_ids=only_ids))
