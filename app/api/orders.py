@@ -11,7 +11,6 @@ from app.api.schemas import (
     EventRead,
     LinkPage,
     LinkRead,
-    Offset,
     OrderId,
     OrderSyncRead,
     StoreName,
@@ -81,14 +80,37 @@ async def list_links(
     direction: Direction | None = None,
     store: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Offset = 0,
+    offset: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=2_147_483_647,
+            description="Links to skip. A deep offset reads every link it skips: page with `before` instead.",
+        ),
+    ] = 0,
+    before: Annotated[
+        int | None,
+        Query(ge=1, le=2_147_483_647, description="Links older than this id: the last page's `next_before`."),
+    ] = None,
 ) -> LinkPage:
     if principal.store is not None:
         store = store or principal.store
         principal.require_store(store, "list links")
     store_id = (await repo.get_store(session, store)).id if store else None
     links, total = await repo.list_links(
-        session, state=state, direction=direction, store_id=store_id, limit=limit, offset=offset
+        session,
+        state=state,
+        direction=direction,
+        store_id=store_id,
+        limit=limit,
+        offset=offset,
+        before=before,
     )
     names = {sid: s.name for sid, s in (await repo.stores_by_id(session)).items()}
-    return LinkPage(items=[LinkRead.of(ln, names) for ln in links], total=total, limit=limit, offset=offset)
+    return LinkPage(
+        items=[LinkRead.of(ln, names) for ln in links],
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_before=links[-1].id if len(links) == limit else None,
+    )

@@ -396,16 +396,42 @@ class OrderSyncRead(BaseModel):
 
 class LinkPage(BaseModel):
     items: list[LinkRead]
-    total: int
+    total: int = Field(description="Links matching the filters, in all (a count the database keeps).")
     limit: int
     offset: int
+    next_before: int | None = Field(
+        default=None,
+        description="Pass as `before` for the next page (keyset: as fast on page 10,000 as on page 1); "
+        "null on the last page.",
+    )
+
+
+class DirectionCounts(BaseModel):
+    main_to_sub: int
+    sub_to_main: int
 
 
 class Pending(BaseModel):
-    total: int
-    main_to_sub: dict[str, int]
-    sub_to_main: dict[str, int]
-    failed: int
+    orders: int = Field(
+        description="Orders waiting to be synced, each counted once however many copies it waits for: "
+        "the badge's number."
+    )
+    copies: int = Field(description="Writes waiting: copies to make or update, and statuses to write back.")
+    total: int = Field(description="The same as `orders` (clients of the first API show it).")
+    orders_by_direction: DirectionCounts = Field(
+        description="Orders waiting per direction (an order with work both ways is in both)."
+    )
+    copies_by_direction: DirectionCounts
+    main_to_sub: dict[str, int] = Field(
+        description="Per sub-store: main-store orders waiting to be copied or updated there, and statuses "
+        "set on the main store's copies of its orders waiting to go back to it."
+    )
+    sub_to_main: dict[str, int] = Field(
+        description="Per sub-store: its orders waiting to be copied to the main store, and statuses set on "
+        "its copies of main-store orders waiting to go back to the main store."
+    )
+    failed: int = Field(description="Orders with at least one copy parked as failed (not in `orders`).")
+    failed_copies: int = Field(description="Copies parked as failed.")
     stores_failing: list[str] = Field(
         default_factory=list,
         description=(

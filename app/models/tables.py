@@ -44,6 +44,9 @@ class Store(SQLModel, table=True):
     # The store runs the wcsync-admin plugin with its `wcsync_origin` order filter on (found by
     # the store check): a replica is then found in one request.
     origin_filter: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # The store runs the wcsync-admin plugin (found by the store check), which shows on each
+    # replica's screen the order it copies: no origin note is written there.
+    admin_plugin: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     # Removing a store archives it: its ledger is kept (hidden from lists and counts) and comes
     # back when a store with the same base URL is added again.
     archived_at: datetime | None = None
@@ -91,6 +94,18 @@ class Link(SQLModel, table=True):
         sa.Index("ix_link_claim", "target_store_id", "state", "next_attempt_at"),
         sa.Index("ix_link_state_direction", "state", "direction"),
         sa.Index("ix_link_origin", "origin_store_id", "origin_order_id"),
+        # Keyset pages of /api/links, newest first, by state and by store (either side).
+        sa.Index("ix_link_state_id", "state", "id"),
+        sa.Index("ix_link_origin_state_id", "origin_store_id", "state", "id"),
+        sa.Index("ix_link_target_state_id", "target_store_id", "state", "id"),
+        # The origin notes still to write, per target: few rows among millions.
+        sa.Index(
+            "ix_link_note_due",
+            "target_store_id",
+            "id",
+            sqlite_where=sa.text("origin_note_due"),
+            postgresql_where=sa.text("origin_note_due"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -130,9 +145,72 @@ class Link(SQLModel, table=True):
     # A status set on the replica's store that must be written back to the origin.
     status_to_origin: str | None = Field(default=None, sa_type=sa.String(32))
     last_seen_run: int | None = None
+    # The replica was created and its origin note ("Replicated by wcsync from order #…") is
+    # still to be written: a low-priority queue, drained after a target's creates.
+    origin_note_due: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     synced_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class LinkCount(SQLModel, table=True):
+    """Links per (origin store, target store) and kind: each state, and `back` (a status waiting
+    to go back to the origin). Kept by triggers on `link` (migration 0007) in the transaction
+    of every change, so that counts are read, never scanned."""
+
+    __tablename__ = "link_count"
+
+    origin_store_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    target_store_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    kind: str = Field(sa_type=sa.String(16), primary_key=True)
+    direction: str = Field(sa_type=sa.String(16))
+    n: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class OrderState(SQLModel, table=True):
+    """Per origin order with work left (links of stores in use only): its copies waiting
+    (pending or in flight), statuses waiting to go back to it, and failed links. A row goes
+    when all three reach 0. Kept by the same triggers."""
+
+    __tablename__ = "order_state"
+
+    origin_store_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    origin_order_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    waiting: int = 0
+    back: int = 0
+    failed: int = 0
+
+
+class OrderCount(SQLModel, table=True):
+    """Orders per origin store with work of a kind: `waiting`, `back`, `failed`, and `any`
+    (waiting or back). What the pending badge shows: orders, not copies."""
+
+    __tablename__ = "order_count"
+
+    origin_store_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    kind: str = Field(sa_type=sa.String(16), primary_key=True)
+    n: int = Field(default=0, sa_type=sa.BigInteger)
+
+
+class CountDelta(SQLModel, table=True):
+    """PostgreSQL only: a link change's counts, appended by a row trigger and folded into the
+    count tables at commit (a deferred trigger), in one global order, so that concurrent
+    transactions never deadlock on counter rows. Empty outside a transaction."""
+
+    __tablename__ = "count_delta"
+    __table_args__ = (sa.Index("ix_count_delta_tx", "tx"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tx: int = Field(sa_type=sa.BigInteger)
+    origin_store_id: int
+    origin_order_id: int = Field(sa_type=sa.BigInteger)
+    target_store_id: int
+    direction: str = Field(sa_type=sa.String(16))
+    state: str = Field(sa_type=sa.String(16))
+    back: bool
+    sign: int
 
 
 class Run(SQLModel, table=True):

@@ -17,7 +17,9 @@ from app.models import (
     Direction,
     Event,
     Link,
+    LinkCount,
     LinkState,
+    OrderCount,
     Product,
     Run,
     RunKind,
@@ -356,29 +358,27 @@ async def count_due(
     return int((await session.exec(query)).one())
 
 
+WAITING_STATES = (LinkState.pending.value, LinkState.in_flight.value)
+LINK_STATES = tuple(s.value for s in LinkState)
+
+
 async def pending_counts(session: AsyncSession) -> dict[str, Any]:
-    """Pending and failed counts per direction and sub-store, from the ledger alone."""
+    """What waits, from the counts the database keeps (migration 0007): a few rows read, never
+    the ledger scanned, and no store called. Orders are counted once however many copies they
+    wait for; copies are the detail."""
     stores = await stores_by_id(session)
-    rows = (
-        await session.exec(  # type: ignore[call-overload]
-            sa.select(
-                col(Link.direction),
-                col(Link.origin_store_id),
-                col(Link.target_store_id),
-                col(Link.state),
-                func.count(),
-            )
-            .where(col(Link.state).in_([LinkState.pending, LinkState.in_flight, LinkState.failed]))
-            .group_by(
-                col(Link.direction), col(Link.origin_store_id), col(Link.target_store_id), col(Link.state)
-            )
-        )
-    ).all()
+    archived = {sid for sid, s in stores.items() if s.archived_at is not None}
+    main = Direction.main_to_sub.value
+    up = Direction.sub_to_main.value
     result: dict[str, Any] = {
-        "total": 0,
-        Direction.main_to_sub.value: {},
-        Direction.sub_to_main.value: {},
+        "orders": 0,
+        "copies": 0,
+        "orders_by_direction": {main: 0, up: 0},
+        "copies_by_direction": {main: 0, up: 0},
+        main: {},
+        up: {},
         "failed": 0,
+        "failed_copies": 0,
         # A store whose last error is newer than its last success: its orders may be waiting
         # unseen, so a badge of 0 must not read as "all done".
         "stores_failing": sorted(
@@ -390,38 +390,58 @@ async def pending_counts(session: AsyncSession) -> dict[str, Any]:
             and (s.last_success_at is None or s.last_error_at > s.last_success_at)
         ),
     }
-    archived = {sid for sid, s in stores.items() if s.archived_at is not None}
-    for direction, origin_id, target_id, state, count in rows:
-        if origin_id in archived or target_id in archived:
+    kinds = [*WAITING_STATES, LinkState.failed.value, "back"]
+    buckets = (await session.exec(select(LinkCount).where(col(LinkCount.kind).in_(kinds)))).all()
+    for bucket in buckets:
+        if bucket.n <= 0 or bucket.origin_store_id in archived or bucket.target_store_id in archived:
             continue  # a removed store's ledger is kept, not counted
-        if state == LinkState.failed:
-            result["failed"] += count
+        if bucket.kind == LinkState.failed:
+            result["failed_copies"] += bucket.n
             continue
-        # Counted under the sub-store: the target going down, the origin coming up.
-        sub_id = target_id if direction == Direction.main_to_sub else origin_id
+        direction = bucket.direction
+        # Counted under the sub-store: the target going down, the origin coming up. A status
+        # set on a replica goes back the other way.
+        sub_id = bucket.target_store_id if direction == main else bucket.origin_store_id
+        if bucket.kind == "back":
+            direction = up if direction == main else main
         sub = stores.get(sub_id)
         name = sub.name if sub else str(sub_id)
-        bucket = result[direction]
-        bucket[name] = bucket.get(name, 0) + count
-        result["total"] += count
-    # Statuses set on a replica and not yet written back flow the other way.
-    back = (
-        await session.exec(  # type: ignore[call-overload]
-            sa.select(col(Link.direction), col(Link.origin_store_id), col(Link.target_store_id), func.count())
-            .where(col(Link.status_to_origin).is_not(None))
-            .group_by(col(Link.direction), col(Link.origin_store_id), col(Link.target_store_id))
-        )
-    ).all()
-    for direction, origin_id, target_id, count in back:
-        if origin_id in archived or target_id in archived:
+        result[direction][name] = result[direction].get(name, 0) + bucket.n
+        result["copies_by_direction"][direction] += bucket.n
+        result["copies"] += bucket.n
+    orders = (await session.exec(select(OrderCount).where(col(OrderCount.n) > 0))).all()
+    for row in orders:
+        store = stores.get(row.origin_store_id)
+        if store is None or store.archived_at is not None:
             continue
-        reverse = Direction.sub_to_main if direction == Direction.main_to_sub else Direction.main_to_sub
-        sub_id = target_id if direction == Direction.main_to_sub else origin_id
-        sub = stores.get(sub_id)
-        name = sub.name if sub else str(sub_id)
-        result[reverse][name] = result[reverse].get(name, 0) + count
-        result["total"] += count
+        # An order's copies go away from its store; a status going back comes to it.
+        away = main if store.role == StoreRole.main else up
+        if row.kind == "any":
+            result["orders"] += row.n
+        elif row.kind == "failed":
+            result["failed"] += row.n
+        elif row.kind == "waiting":
+            result["orders_by_direction"][away] += row.n
+        elif row.kind == "back":
+            result["orders_by_direction"][up if away == main else main] += row.n
+    result["total"] = result["orders"]
     return result
+
+
+async def link_totals(
+    session: AsyncSession, *, state: LinkState | None, direction: Direction | None, store_id: int | None
+) -> int:
+    """How many links match these filters, from the counts the database keeps."""
+    query = select(func.coalesce(func.sum(LinkCount.n), 0)).where(
+        col(LinkCount.kind).in_([state.value] if state is not None else list(LINK_STATES))
+    )
+    if direction is not None:
+        query = query.where(LinkCount.direction == direction.value)
+    if store_id is not None:
+        query = query.where(
+            sa.or_(col(LinkCount.origin_store_id) == store_id, col(LinkCount.target_store_id) == store_id)
+        )
+    return int((await session.exec(query)).one())
 
 
 async def list_links(
@@ -431,24 +451,45 @@ async def list_links(
     direction: Direction | None,
     store_id: int | None,
     limit: int,
-    offset: int,
+    offset: int = 0,
+    before: int | None = None,
 ) -> tuple[list[Link], int]:
-    query = select(Link)
-    count = select(func.count()).select_from(Link)
-    conditions: list[Any] = []
-    if state is not None:
-        conditions.append(Link.state == state)
-    if direction is not None:
-        conditions.append(Link.direction == direction)
+    """A page of links, newest first, and how many match in all. Keyset: `before` (a link id)
+    starts the page after the last one read, at the cost of an index lookup however deep. With
+    a store, the page is merged from one index range per side and state (each at most `limit`
+    rows), as `origin = S OR target = S` would sort every link of the store."""
+    total = await link_totals(session, state=state, direction=direction, store_id=store_id)
+    window = limit + offset
+
+    def part(*conditions: Any) -> Any:
+        query = select(Link.id).where(*conditions)
+        if before is not None:
+            query = query.where(col(Link.id) < before)
+        if direction is not None:
+            query = query.where(Link.direction == direction)
+        return query.order_by(col(Link.id).desc()).limit(window)
+
+    states = [state] if state is not None else list(LinkState)
     if store_id is not None:
-        conditions.append(
-            sa.or_(col(Link.origin_store_id) == store_id, col(Link.target_store_id) == store_id)
-        )
-    for condition in conditions:
-        query = query.where(condition)
-        count = count.where(condition)
-    rows = await session.exec(query.order_by(col(Link.id).desc()).limit(limit).offset(offset))
-    return list(rows.all()), int((await session.exec(count)).one())
+        parts = [
+            part(side == store_id, Link.state == each)
+            for side in (col(Link.origin_store_id), col(Link.target_store_id))
+            for each in states
+        ]
+    elif state is not None:
+        parts = [part(Link.state == state)]
+    else:
+        parts = [part()]
+    if len(parts) == 1:
+        ids_query = parts[0].limit(limit).offset(offset)
+    else:
+        merged = sa.union_all(*(select(p.subquery().c.id) for p in parts)).subquery()
+        ids_query = select(merged.c.id).order_by(merged.c.id.desc()).limit(limit).offset(offset)
+    ids = [i for i in (await session.exec(ids_query)).all() if i is not None]
+    if not ids:
+        return [], total
+    rows = await session.exec(select(Link).where(col(Link.id).in_(ids)).order_by(col(Link.id).desc()))
+    return list(rows.all()), total
 
 
 async def events_for_links(session: AsyncSession, link_ids: Sequence[int]) -> list[Event]:

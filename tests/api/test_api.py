@@ -108,9 +108,17 @@ async def test_sync_with_no_stores_succeeds_and_is_listed(api: httpx.AsyncClient
 
 async def test_links_paging_and_filters(api: httpx.AsyncClient) -> None:
     page = await api.get("/api/links", params={"state": "pending", "limit": 10})
-    assert page.status_code == 200 and page.json() == {"items": [], "total": 0, "limit": 10, "offset": 0}
+    assert page.status_code == 200 and page.json() == {
+        "items": [],
+        "total": 0,
+        "limit": 10,
+        "offset": 0,
+        "next_before": None,
+    }
     assert (await api.get("/api/links", params={"state": "weird"})).status_code == 422
     assert (await api.get("/api/links", params={"limit": 0})).status_code == 422
+    assert (await api.get("/api/links", params={"before": 0})).status_code == 422
+    assert (await api.get("/api/links", params={"before": 2**40})).status_code == 422
 
 
 class TestBoundedInput:

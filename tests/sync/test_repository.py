@@ -206,11 +206,17 @@ async def test_pending_counts_by_direction_and_sub_store(session_factory: Sessio
         )
     async with session_scope(session_factory) as session:
         counts = await repo.pending_counts(session)
+    # Main order 1000 waits for sub1 and failed on sub2: one order waiting, one failed.
     assert counts == {
+        "orders": 4,
+        "copies": 4,
         "total": 4,
+        "orders_by_direction": {"main_to_sub": 3, "sub_to_main": 1},
+        "copies_by_direction": {"main_to_sub": 3, "sub_to_main": 1},
         "main_to_sub": {"sub1": 3},
         "sub_to_main": {"sub2": 1},
         "failed": 1,
+        "failed_copies": 1,
         "stores_failing": [],
     }
 
@@ -233,9 +239,14 @@ async def test_pending_counts_include_statuses_waiting_to_flow_back(session_fact
     async with session_scope(session_factory) as session:
         counts = await repo.pending_counts(session)
     assert counts == {
+        "orders": 1,
+        "copies": 1,
         "total": 1,
+        "orders_by_direction": {"main_to_sub": 0, "sub_to_main": 1},
+        "copies_by_direction": {"main_to_sub": 0, "sub_to_main": 1},
         "main_to_sub": {},
         "sub_to_main": {"sub1": 1},
         "failed": 0,
+        "failed_copies": 0,
         "stores_failing": [],
     }
