@@ -227,7 +227,7 @@ $routes = $GLOBALS['h']['routes'];
 // Pending count for a sub-store: its own orders both ways, not the other stores'.
 $GLOBALS['h']['responses'] = array(
 	'/api/stores/sub1' => http_response( 200, array( 'name' => 'sub1', 'role' => 'sub' ) ),
-	'/api/pending'     => http_response( 200, array( 'total' => 7, 'main_to_sub' => array( 'sub1' => 2, 'sub2' => 4 ), 'sub_to_main' => array( 'sub1' => 1 ), 'failed' => 5 ) ),
+	'/api/pending'     => http_response( 200, array( 'orders' => 6, 'copies' => 7, 'total' => 6, 'main_to_sub' => array( 'sub1' => 2, 'sub2' => 4 ), 'sub_to_main' => array( 'sub1' => 1 ), 'failed' => 5 ) ),
 	'/api/links'       => http_response( 200, array( 'items' => array(), 'total' => 3 ) ),
 	'/api/sync'        => http_response( 202, array( 'run_id' => 9, 'status' => 'queued', 'new' => true ) ),
 	'/api/runs/9'      => http_response( 200, array( 'id' => 9, 'status' => 'running' ) ),

@@ -181,17 +181,19 @@
 
   async function refreshPending() {
     const pending = await api("GET", "/api/pending");
-    const total = $("#pending-total");
-    setText(total, String(pending.total));
-    $("#badge-pending").dataset.count = String(pending.total);
-    $("#badge-pending").setAttribute("aria-label", `${plural(pending.total, "order")} waiting to sync`);
+    // Orders, each counted once however many stores it waits for; copies are the detail.
+    const orders = pending.orders ?? pending.total;
+    const copies = pending.copies ?? orders;
+    setText($("#pending-total"), String(orders));
+    $("#badge-pending").dataset.count = String(orders);
+    $("#badge-pending").setAttribute("aria-label", `${plural(orders, "order")} waiting to sync`);
     setText($("#failed-total"), String(pending.failed));
     $("#badge-failed").dataset.count = String(pending.failed);
     $("#badge-failed").setAttribute("aria-label", `${plural(pending.failed, "failed order")}`);
 
-    setText($("#pending-summary"), pending.total === 0
+    setText($("#pending-summary"), orders === 0
       ? "All caught up"
-      : `${plural(pending.total, "order")} waiting`);
+      : `${plural(orders, "order")} waiting` + (copies !== orders ? ` (${plural(copies, "copy", "copies")})` : ""));
     renderBreakdown(pending);
     setText($("#pending-updated"), `Last checked ${new Date().toLocaleTimeString()}.`);
     showError("");

@@ -139,8 +139,10 @@ class Wcsync_Admin_Client {
 		}
 		$store = $this->settings->store();
 		if ( 'main' === $role ) {
-			$pending = (int) ( $counts['total'] ?? 0 );
+			// Orders, each counted once however many sub-stores it waits for (`total` before 0.2).
+			$pending = (int) ( $counts['orders'] ?? $counts['total'] ?? 0 );
 		} else {
+			// Per sub-store the counts are orders already: one copy of an order per store.
 			$pending = (int) ( $counts['main_to_sub'][ $store ] ?? 0 ) + (int) ( $counts['sub_to_main'][ $store ] ?? 0 );
 		}
 		$failed = $this->request( 'GET', '/api/links?' . http_build_query( array( 'state' => 'failed', 'store' => $store, 'limit' => 1 ) ), null, $timeout );
