@@ -106,7 +106,7 @@ async def list_links(
         offset=offset,
         before=before,
     )
-    names = {sid: s.name for sid, s in (await repo.stores_by_id(session)).items()}
+    names = await repo.store_names(session)
     return LinkPage(
         items=[LinkRead.of(ln, names) for ln in links],
         total=total,

@@ -351,7 +351,8 @@ class LinkRead(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, link: Link, names: dict[int, str]) -> LinkRead:
+    def of(cls, link: Link | Any, names: dict[int, str]) -> LinkRead:
+        """From a link, or a row of its columns (repository.LINK_PAGE_COLUMNS)."""
         assert link.id is not None
         return cls(
             id=link.id,

@@ -79,6 +79,13 @@ async def main_store(session: AsyncSession) -> Store | None:
     return (await session.exec(select(Store).where(Store.role == StoreRole.main, _ACTIVE))).first()
 
 
+async def store_names(session: AsyncSession) -> dict[int, str]:
+    """Every store's name by id, archived ones included, without loading (and decrypting) the
+    rest of each row."""
+    rows = await session.exec(select(Store.id, Store.name))
+    return {sid: name for sid, name in rows.all() if sid is not None}
+
+
 async def stores_by_id(session: AsyncSession) -> dict[int, Store]:
     """Every store the ledger names, archived ones included (their links remain)."""
     return {s.id: s for s in await list_stores(session, include_archived=True) if s.id is not None}
@@ -366,7 +373,18 @@ async def pending_counts(session: AsyncSession) -> dict[str, Any]:
     """What waits, from the counts the database keeps (migration 0007): a few rows read, never
     the ledger scanned, and no store called. Orders are counted once however many copies they
     wait for; copies are the detail."""
-    stores = await stores_by_id(session)
+    # The columns needed only: a whole Store row decrypts its keys.
+    columns = [
+        col(Store.id),
+        col(Store.name),
+        col(Store.role),
+        col(Store.enabled),
+        col(Store.archived_at),
+        col(Store.last_error_at),
+        col(Store.last_success_at),
+    ]
+    facts: Any = await session.exec(sa.select(*columns))  # type: ignore[call-overload]
+    stores = {row.id: row for row in facts.all() if row.id is not None}
     archived = {sid for sid, s in stores.items() if s.archived_at is not None}
     main = Direction.main_to_sub.value
     up = Direction.sub_to_main.value
@@ -428,6 +446,27 @@ async def pending_counts(session: AsyncSession) -> dict[str, Any]:
     return result
 
 
+# What a page of /api/links shows of each link (app.api.schemas.LinkRead).
+LINK_PAGE_COLUMNS = tuple(
+    col(getattr(Link, name))
+    for name in (
+        "id",
+        "direction",
+        "origin_store_id",
+        "origin_order_id",
+        "target_store_id",
+        "target_order_id",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "last_error_code",
+        "synced_at",
+        "updated_at",
+    )
+)
+
+
 async def link_totals(
     session: AsyncSession, *, state: LinkState | None, direction: Direction | None, store_id: int | None
 ) -> int:
@@ -453,7 +492,7 @@ async def list_links(
     limit: int,
     offset: int = 0,
     before: int | None = None,
-) -> tuple[list[Link], int]:
+) -> tuple[list[Any], int]:
     """A page of links, newest first, and how many match in all. Keyset: `before` (a link id)
     starts the page after the last one read, at the cost of an index lookup however deep. With
     a store, the page is merged from one index range per side and state (each at most `limit`
@@ -481,14 +520,17 @@ async def list_links(
     else:
         parts = [part()]
     if len(parts) == 1:
-        ids_query = parts[0].limit(limit).offset(offset)
+        chosen = parts[0].limit(limit).offset(offset).subquery()
     else:
         merged = sa.union_all(*(select(p.subquery().c.id) for p in parts)).subquery()
-        ids_query = select(merged.c.id).order_by(merged.c.id.desc()).limit(limit).offset(offset)
-    ids = [i for i in (await session.exec(ids_query)).all() if i is not None]
-    if not ids:
-        return [], total
-    rows = await session.exec(select(Link).where(col(Link.id).in_(ids)).order_by(col(Link.id).desc()))
+        chosen = select(merged.c.id).order_by(merged.c.id.desc()).limit(limit).offset(offset).subquery()
+    # One round trip: the page's ids chosen in a subquery, the rows read by primary key; plain
+    # rows of the columns a page shows, as building ORM objects costs more than the query.
+    rows: Any = await session.exec(
+        sa.select(*LINK_PAGE_COLUMNS)  # type: ignore[call-overload]
+        .join(chosen, col(Link.id) == chosen.c.id)
+        .order_by(col(Link.id).desc())
+    )
     return list(rows.all()), total
 
 
