@@ -241,10 +241,12 @@ def report(result: dict[str, Any], code: str) -> bool:
         f" {'equal' if result['counts_ok'] else 'DIFFERENT'}"
     )
     print(
-        f"  keyset walk of 20 pages of failed links: {'no repeat, in order' if result['keyset_ok'] else 'WRONG'}"
+        "  keyset walk of 20 pages of failed links:",
+        "no repeat, in order" if result["keyset_ok"] else "WRONG",
     )
     print(
-        f"  for comparison, offset={result['links'] // 2:,} (old clients): p50 {result['offset_deep_p50_ms']} ms"
+        f"  for comparison, offset={result['links'] // 2:,} (old clients):",
+        f"p50 {result['offset_deep_p50_ms']} ms",
     )
     print(json.dumps({**result, "code": code}))
     return ok
