@@ -53,9 +53,24 @@ class Settings(BaseSettings):
     replicate_interval_seconds: int = 300
     discover_interval_seconds: int = 60
     scheduler_enabled: bool = True
-    batch_size: int = Field(default=25, ge=1, le=100)
+    batch_size: int = Field(
+        default=50, ge=1, le=100, description="Most orders per batch request (the pace may send fewer)."
+    )
     store_timeout_seconds: float = 60.0
-    store_max_concurrency: int = Field(default=2, ge=1, le=16)
+    store_max_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=16,
+        description="Most requests at once to one store (the pace finds how many pay).",
+    )
+    store_start_concurrency: int = Field(
+        default=2, ge=1, le=16, description="Requests at once to a store before its pace has measured it."
+    )
+    adaptive_pace: bool = Field(
+        default=True,
+        description="Learn each store's requests at once and batch size from its answers; off: always "
+        "WCSYNC_STORE_MAX_CONCURRENCY and WCSYNC_BATCH_SIZE.",
+    )
     discovery_overlap_seconds: int = Field(
         default=10,
         ge=2,

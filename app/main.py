@@ -95,6 +95,9 @@ def create_app(
             timeout=settings.store_timeout_seconds,
             max_concurrency=settings.store_max_concurrency,
             transport_factory=transport_factory,
+            start_concurrency=settings.store_start_concurrency,
+            batch_size=settings.batch_size,
+            adaptive=settings.adaptive_pace,
         )
         engine = SyncEngine(
             session_factory, clients, settings, mark=ProcessMark(db_engine, settings.database_url)

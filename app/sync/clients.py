@@ -22,9 +22,15 @@ class ClientRegistry:
         max_concurrency: int,
         user_agent: str = "wcsync/0.1",
         transport_factory: TransportFactory | None = None,
+        start_concurrency: int | None = None,
+        batch_size: int = 100,
+        adaptive: bool = False,
     ) -> None:
         self._timeout = timeout
         self._max_concurrency = max_concurrency
+        self._start_concurrency = start_concurrency
+        self._batch_size = batch_size
+        self._adaptive = adaptive
         self._user_agent = user_agent
         self._transport_factory = transport_factory
         self._clients: dict[str, tuple[str, WooCommerceClient]] = {}
@@ -63,6 +69,9 @@ class ClientRegistry:
             user_agent=self._user_agent,
             transport=transport,
             store_name=store.name,
+            start_concurrency=self._start_concurrency,
+            batch_size=self._batch_size,
+            adaptive=self._adaptive,
         )
         self._clients[store.name] = (fingerprint, client)
         return client

@@ -354,14 +354,62 @@ async def count_due(
     direction: Direction,
     now: datetime,
     ignore_schedule: bool,
+    only_ids: Sequence[int] | None = None,
+    claimable: bool = False,
 ) -> int:
+    """Due links of a target: pending or in flight, or with `claimable`, pending only (what
+    claims will take)."""
+    states = [LinkState.pending] if claimable else [LinkState.pending, LinkState.in_flight]
     query = select(func.count()).where(
         Link.target_store_id == target_store_id,
         Link.direction == direction,
-        col(Link.state).in_([LinkState.pending, LinkState.in_flight]),
+        col(Link.state).in_(states),
     )
     if not ignore_schedule:
         query = query.where(sa.or_(col(Link.next_attempt_at).is_(None), col(Link.next_attempt_at) <= now))
+    if only_ids is not None:
+        query = query.where(col(Link.id).in_(list(only_ids)))
+    return int((await session.exec(query)).one())
+
+
+async def note_store_success(session: AsyncSession, store_id: int, now: datetime) -> None:
+    """The store answered a write: one UPDATE, without loading (and decrypting) its row."""
+    await session.exec(update(Store).where(col(Store.id) == store_id).values(last_success_at=now))
+
+
+async def take_due_notes(
+    session: AsyncSession, *, target_store_id: int, limit: int, only_ids: Sequence[int] | None = None
+) -> list[Link]:
+    """Take up to `limit` origin notes off a target's queue (they are sent after the commit)."""
+    due = (
+        select(Link.id)
+        .where(Link.target_store_id == target_store_id, col(Link.origin_note_due).is_(True))
+        .order_by(col(Link.id))
+        .limit(limit)
+    )
+    if only_ids is not None:
+        due = due.where(col(Link.id).in_(list(only_ids)))
+    if not _is_sqlite(session):
+        due = due.with_for_update(skip_locked=True)
+    chosen = _materialized(due)
+    ids = await session.exec(
+        update(Link)
+        .where(col(Link.id) == chosen.c.id, col(Link.origin_note_due).is_(True))
+        .values(origin_note_due=False)
+        .returning(col(Link.id))
+    )
+    taken = list(ids.scalars().all())
+    return [ln for ln in await links_by_ids(session, taken) if ln.target_order_id is not None]
+
+
+async def requeue_notes(session: AsyncSession, link_ids: Sequence[int]) -> None:
+    await session.exec(update(Link).where(col(Link.id).in_(list(link_ids))).values(origin_note_due=True))
+
+
+async def notes_due(session: AsyncSession, target_store_id: int) -> int:
+    query = select(func.count()).where(
+        Link.target_store_id == target_store_id, col(Link.origin_note_due).is_(True)
+    )
     return int((await session.exec(query)).one())
 
 

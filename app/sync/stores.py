@@ -150,6 +150,8 @@ async def check_store(clients: ClientRegistry, store: Store) -> StoreCheck:
         namespaces = index.get("namespaces") or []
         plugin = index.get("wcsync_admin")
         store.origin_filter = isinstance(plugin, dict) and plugin.get("origin_filter") is True
+        # The plugin shows each replica's origin on its screen: no origin note is written there.
+        store.admin_plugin = isinstance(plugin, dict)
         if "wc/v3" in namespaces:
             add("reachable", True, f"{store.base_url} answers and serves the WooCommerce REST API.")
         else:

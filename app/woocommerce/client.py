@@ -32,7 +32,8 @@ from app.woocommerce.classify import (
     truncated_body,
 )
 from app.woocommerce.clock import Skew, SkewEstimate
-from app.woocommerce.errors import MalformedResponse, WooCommerceError
+from app.woocommerce.errors import MalformedResponse, RetriableError, WooCommerceError
+from app.woocommerce.pacing import Pace
 from app.woocommerce.redact import redact_data
 
 logger = logging.getLogger("wcsync.woocommerce")
@@ -195,6 +196,9 @@ class WooCommerceClient:
         user_agent: str = "wcsync/0.1",
         transport: httpx.AsyncBaseTransport | None = None,
         store_name: str = "",
+        start_concurrency: int | None = None,
+        batch_size: int = BATCH_LIMIT,
+        adaptive: bool = False,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -210,7 +214,15 @@ class WooCommerceClient:
         self.timeout = timeout
         self._skew = SkewEstimate()
         self._secrets: tuple[str, ...] = (consumer_key, consumer_secret)
-        self._semaphore = asyncio.Semaphore(max_concurrency)
+        # Requests at once and orders per batch; with `adaptive`, learnt from the store's answers
+        # between 1 and `max_concurrency` (see app.woocommerce.pacing).
+        self.pace = Pace(
+            ceiling=max_concurrency,
+            start=start_concurrency or max_concurrency,
+            batch_max=min(batch_size, BATCH_LIMIT),
+            timeout=timeout,
+            adaptive=adaptive,
+        )
         self._http = httpx.AsyncClient(
             auth=make_auth(self.auth_mode, consumer_key, consumer_secret, base_url),
             timeout=httpx.Timeout(timeout, connect=connect_timeout),
@@ -251,8 +263,11 @@ class WooCommerceClient:
         json_body: Any = None,
         site_root: bool = False,
         creates_order: bool = False,
+        low_priority: bool = False,
+        writes: int = 0,
     ) -> _Reply:
-        """Send one request and return its parsed 2xx JSON body; raise a classified error."""
+        """Send one request and return its parsed 2xx JSON body; raise a classified error.
+        `writes`: orders the request writes (a batch), reported to the pace with its time."""
         url = (self.base_url if site_root else self.api_root) + path
         log_path = path
         ctx = RequestContext(
@@ -264,9 +279,11 @@ class WooCommerceClient:
         )
         started = time.perf_counter()
         try:
-            async with self._semaphore:
+            async with self.pace.slots.held(low=low_priority):
                 # The deadline starts once a slot is free, so a request that timed out while
                 # queued was never sent. httpx.ASGITransport ignores httpx timeouts; this does not.
+                in_flight = self.pace.in_flight()
+                served_from = time.perf_counter()
                 async with asyncio.timeout(self.timeout):
                     sent_at = datetime.now(UTC)
                     response = await self._http.request(
@@ -277,9 +294,12 @@ class WooCommerceClient:
                         # The site index is public; no need to spend an OAuth nonce on it.
                         auth=None if site_root else httpx.USE_CLIENT_DEFAULT,
                     )
+                served = time.perf_counter() - served_from
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, TimeoutError) as exc:
             error = error_from_transport(exc, ctx, self.timeout)
             self._log_failure(ctx, error, started)
+            if isinstance(error, RetriableError):
+                self.pace.backoff(error.kind or "no answer")
             raise error from None
 
         self._record_clock_skew(response, sent_at)
@@ -293,7 +313,11 @@ class WooCommerceClient:
                 status=response.status_code, headers=response.headers, text=text, ctx=ctx
             )
             self._log_failure(ctx, error, started)
+            if isinstance(error, RetriableError):
+                self.pace.backoff(f"HTTP {response.status_code}")
             raise error
+        if writes:
+            self.pace.observe_write(writes, served, in_flight)
 
         try:
             data = decode_json(text)
@@ -587,7 +611,7 @@ class WooCommerceClient:
         if delete:
             body["delete"] = [int(order_id) for order_id in delete]
         path = "/orders/batch"
-        reply = await self._send("POST", path, json_body=body)
+        reply = await self._send("POST", path, json_body=body, writes=len(create) + len(update))
         data = reply.data
         if count == 0 and data in ([], {}):
             # PHP encodes the empty result as `[]`.
@@ -716,12 +740,14 @@ class WooCommerceClient:
         return self._expect_list(await self._send("GET", path), "GET", path)
 
     async def create_order_note(
-        self, order_id: int, note: str, *, customer_note: bool = False
+        self, order_id: int, note: str, *, customer_note: bool = False, low_priority: bool = False
     ) -> dict[str, Any]:
-        """``POST /orders/{id}/notes``. Adding a note does not move the order's modified date."""
+        """``POST /orders/{id}/notes``. Adding a note does not move the order's modified date.
+        A `low_priority` note waits while any other request waits for a slot."""
         path = f"/orders/{int(order_id)}/notes"
         body = {"note": note, "customer_note": customer_note}
-        return self._expect_object(await self._send("POST", path, json_body=body), "POST", path)
+        reply = await self._send("POST", path, json_body=body, low_priority=low_priority)
+        return self._expect_object(reply, "POST", path)
 
     async def create_refund(self, order_id: int, payload: dict[str, Any]) -> dict[str, Any]:
         """``POST /orders/{id}/refunds``.

@@ -119,6 +119,10 @@ class Stack:
         assert response.status_code == 200, response.text
         return dict(response.json())
 
+    async def notes_written(self) -> None:
+        """Wait for the origin notes queued by the passes so far."""
+        await self.app.state.engine.notes_drained(timeout=30)
+
     def replicas(self, target: str, origin: str) -> list[dict[str, Any]]:
         return self.fakes[target].find_by_meta("_wcsync_origin", origin)
 

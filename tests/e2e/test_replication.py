@@ -50,6 +50,8 @@ async def test_orders_reach_routed_sub_stores_once_and_rerun_creates_nothing(dat
         ]
         assert copy["line_items"][0]["total"] == shirt["line_items"][0]["total"]
         assert copy["customer_id"] == 0 and copy["billing"]["email"] == shirt["billing"]["email"]
+        # The origin note comes after the creates, from a low-priority queue.
+        await s.notes_written()
         notes = s.fakes["sub1"].notes.get(copy["id"], [])
         assert any(f"#{shirt['number']}" in n["note"] and "'main'" in n["note"] for n in notes)
 
@@ -57,10 +59,15 @@ async def test_orders_reach_routed_sub_stores_once_and_rerun_creates_nothing(dat
         assert again["counts"]["created"] == 0 and again["status"] == "succeeded"
         assert len(s.fakes["sub1"].orders) == 2 and len(s.fakes["sub2"].orders) == 3
         assert (await s.api.get("/api/pending")).json() == {
+            "orders": 0,
+            "copies": 0,
             "total": 0,
+            "orders_by_direction": {"main_to_sub": 0, "sub_to_main": 0},
+            "copies_by_direction": {"main_to_sub": 0, "sub_to_main": 0},
             "main_to_sub": {},
             "sub_to_main": {},
             "failed": 0,
+            "failed_copies": 0,
             "stores_failing": [],
         }
 
@@ -140,8 +147,13 @@ async def test_timeout_after_create_leaves_exactly_one_replica(database_url: str
         for order in orders:
             assert len(s.replicas("sub1", f"main:{order['id']}")) == 1
         assert run["counts"]["created"] == 4
-        links = (await s.api.get(f"/api/orders/main/{orders[0]['id']}")).json()
-        assert "adopted" in [e["kind"] for e in links["events"]]
+        # The batch whose answer was lost (the four orders go in batches split over the store's
+        # slots) was adopted, not sent again.
+        adopted = []
+        for order in orders:
+            links = (await s.api.get(f"/api/orders/main/{order['id']}")).json()
+            adopted += [order["id"] for e in links["events"] if e["kind"] == "adopted"]
+        assert adopted
         await s.sync()
         for order in orders:
             assert len(s.replicas("sub1", f"main:{order['id']}")) == 1
@@ -223,4 +235,6 @@ async def test_with_the_plugin_filter_a_replica_is_found_by_origin(database_url:
             for label, q in fakes["sub1"].recent_requests
             if label == "GET /orders" and "wcsync_origin=" in q
         ]
-        assert len(lookups) == 2 and all("wcsync_origin=main" in q and "after=" not in q for q in lookups)
+        # One per order of the lost batch (the two orders went in a batch per request slot).
+        assert 1 <= len(lookups) <= 2
+        assert all("wcsync_origin=main" in q and "after=" not in q for q in lookups)

@@ -33,7 +33,7 @@ from app.sync.runs.full import full_walk
 from app.sync.runs.liveness import ProcessMark, lease_tag
 from app.sync.write.flowback import flow_back
 from app.sync.write.notes import sync_notes
-from app.sync.write.replicate import ReplicationStats, replicate_target
+from app.sync.write.replicate import ReplicationStats, drain_origin_notes, replicate_target
 from app.woocommerce.errors import NotFoundError, WooCommerceError
 
 DIRECTION_ORDER = (Direction.sub_to_main, Direction.main_to_sub)
@@ -83,6 +83,9 @@ class SyncEngine:
         self._request_lock = asyncio.Lock()
         # One pass per direction at a time in this process; leases keep processes apart.
         self._direction_locks = {d: asyncio.Lock() for d in Direction}
+        # Origin notes, drained per target in the background after a pass's creates (low
+        # priority: they take a store's request slot only when no write waits for it).
+        self._note_tasks: dict[int, asyncio.Task[None]] = {}
 
     @property
     def busy(self) -> bool:
@@ -204,8 +207,37 @@ class SyncEngine:
                 await self._settle(session, utcnow())
             await asyncio.sleep(every)
 
+    @property
+    def notes_busy(self) -> bool:
+        return any(not t.done() for t in self._note_tasks.values())
+
+    async def notes_drained(self, timeout: float | None = None) -> None:
+        """Wait until the origin notes queued so far are written (benchmarks, tests)."""
+        pending = [t for t in self._note_tasks.values() if not t.done()]
+        if pending:
+            await asyncio.wait_for(asyncio.gather(*pending, return_exceptions=True), timeout)
+
+    def _drain_notes(self, target: Store) -> None:
+        assert target.id is not None
+        running = self._note_tasks.get(target.id)
+        if running is not None and not running.done():
+            return  # the running drain takes what this pass queued too
+
+        async def drain() -> None:
+            try:
+                written = await drain_origin_notes(self.ctx, target)
+                if written:
+                    log.info("sync.notes.written %s", kv(store=target.name, notes=written))
+            except Exception:  # a note is never worth a crash; its link keeps it queued
+                log.exception("sync.notes.crashed %s", kv(store=target.name))
+
+        self._note_tasks[target.id] = asyncio.create_task(drain(), name=f"wcsync-notes-{target.name}")
+
     async def shutdown(self, timeout: float = 30.0) -> None:
         """Let running passes finish (bounded), then cancel what remains."""
+        for task in self._note_tasks.values():
+            task.cancel()  # queued notes stay queued for the next start
+        await asyncio.gather(*self._note_tasks.values(), return_exceptions=True)
         pending = [t for t in self._tasks.values() if not t.done()]
         if pending:
             done, still = await asyncio.wait(pending, timeout=timeout)
@@ -395,6 +427,7 @@ class SyncEngine:
                 raise outcome
             else:
                 errors += outcome.errors
+            self._drain_notes(target)
         return errors
 
     async def _store_error(self, store: Store, message: str) -> None:
@@ -472,6 +505,10 @@ class SyncEngine:
                 )
                 await self._progress(run_id, stats)
                 errors += stats.errors
+                # One order: its note is written now, after its create.
+                await drain_origin_notes(
+                    self.ctx, stores[target_id], [ln.id for ln in links if ln.id is not None]
+                )
             # Notes move no modified date: an explicit Sync Order is when they are copied.
             await sync_notes(self.ctx, link_ids, run_id=run_id)
         except Exception as exc:

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from app.db import session_scope
 from app.errors import MappingError, OrderRejected
 from app.models import Direction, Link, LinkState, Routing, SourceOrder, Store, StoreRole, utcnow
@@ -37,10 +39,18 @@ from app.sync.write.outcomes import (
 )
 from app.sync.write.reconcile import reconcile_target
 from app.sync.write.refunds import RefundJob, copy_refunds, fully_refunded, refunds_owed
-from app.woocommerce.client import ALL_ORDER_STATUSES, WooCommerceClient
+from app.woocommerce.client import ALL_ORDER_STATUSES, MAX_PER_PAGE, WooCommerceClient
 from app.woocommerce.errors import NotFoundError, WooCommerceError
+from app.woocommerce.pacing import Slots
 
-__all__ = ["ReplicationStats", "ProgressHook", "push_batch", "reconcile_target", "replicate_target"]
+__all__ = [
+    "ProgressHook",
+    "ReplicationStats",
+    "drain_origin_notes",
+    "push_batch",
+    "reconcile_target",
+    "replicate_target",
+]
 
 # What the planner compares, read for a whole batch of replicas in one request.
 REPLICA_FIELDS = (
@@ -72,7 +82,7 @@ async def map_links(
     target: Store,
     links: Sequence[Link],
     snapshots: dict[tuple[int, int], SourceOrder],
-    stores: dict[int, Store],
+    names: dict[int, str],
 ) -> tuple[dict[int, MappedOrder], dict[int, MappingError]]:
     """The replica each link's target should hold; SKUs the cached catalogue lacks are looked
     up on the store once before a line is declared unknown."""
@@ -90,7 +100,7 @@ async def map_links(
             body = {**body, "status": desired_status(str(body.get("status")))}
         return map_order(
             body,
-            origin_store=stores[link.origin_store_id].name,
+            origin_store=names[link.origin_store_id],
             target_store=target.name,
             catalog=products,
             only_sold=only_sold,
@@ -212,20 +222,48 @@ async def _decide(
     return batch
 
 
+@dataclass
+class Claimed:
+    """A claimed batch and what mapping it needs, read in the claim's own unit of work."""
+
+    link_ids: list[int]
+    links: list[Link]
+    snapshots: dict[tuple[int, int], SourceOrder]
+    names: dict[int, str]
+
+
+async def load_claimed(session: AsyncSession, link_ids: Sequence[int]) -> Claimed:
+    links = await repo.links_by_ids(session, link_ids)
+    return Claimed(
+        link_ids=list(link_ids),
+        links=links,
+        snapshots=await repo.source_orders_for_links(session, links),
+        names=await repo.store_names(session),
+    )
+
+
 async def push_batch(
-    ctx: SyncContext, target: Store, link_ids: Sequence[int], *, run_id: int | None
+    ctx: SyncContext,
+    target: Store,
+    link_ids: Sequence[int],
+    *,
+    run_id: int | None,
+    claimed: Claimed | None = None,
+    progress_run: int | None = None,
 ) -> tuple[ReplicationStats, bool]:
     """Push one claimed batch: creates for new replicas and the planned writes for existing ones,
     in one batch request. Returns the stats and whether the store is usable (False stops the
-    other workers for this target: a store that is down is not hammered)."""
+    other workers for this target: a store that is down is not hammered). `claimed` is the batch
+    as read with its claim; `progress_run` gets the batch's counts in the same unit of work as
+    its results."""
     stats = ReplicationStats()
     client = ctx.clients.get(target)
-    async with session_scope(ctx.session_factory) as session:
-        links = await repo.links_by_ids(session, link_ids)
-        stores = await repo.stores_by_id(session)
-        snapshots = await repo.source_orders_for_links(session, links)
+    if claimed is None:
+        async with session_scope(ctx.session_factory) as session:
+            claimed = await load_claimed(session, link_ids)
+    links, snapshots, names = claimed.links, claimed.snapshots, claimed.names
     try:
-        mapped, mapping_errors = await map_links(ctx, target, links, snapshots, stores)
+        mapped, mapping_errors = await map_links(ctx, target, links, snapshots, names)
         plan = await _decide(client, links, mapped, snapshots)
     except WooCommerceError as exc:
         return await _release_unsent(ctx, target, link_ids, exc, run_id, stats), False
@@ -247,6 +285,7 @@ async def push_batch(
     now = utcnow()
     created: list[tuple[int, Link]] = []
     refund_jobs: list[RefundJob] = []
+    notes_wanted = origin_notes_wanted(ctx, target)
     async with session_scope(ctx.session_factory) as session:
         fresh = {ln.id: ln for ln in await repo.links_by_ids(session, link_ids)}
         latest = await repo.source_orders_for_links(session, list(fresh.values()))
@@ -349,6 +388,8 @@ async def push_batch(
                 row = fresh[_id(link)]
                 if item.order is not None and isinstance(item.order.get("id"), int):
                     synced(row, item.order["id"], item.order)
+                    # The origin note waits in a low-priority queue: it never delays a create.
+                    row.origin_note_due = notes_wanted
                     link_event(
                         session, row, "created", f"order {item.order['id']} on store {target.name}", run_id
                     )
@@ -404,16 +445,25 @@ async def push_batch(
                         retriable=is_retriable(refused),
                         target_name=target.name,
                     )
-    if plan.creates or plan.updates:
-        await note_store_health(ctx, target, None if result_error is None else str(result_error))
+        if result_error is None and (plan.creates or plan.updates):
+            await repo.note_store_success(session, target.id or 0, now)
+        if progress_run is not None:
+            await repo.add_run_counts(
+                session,
+                progress_run,
+                progress_done=stats.done,
+                created=stats.created + stats.adopted,
+                updated=stats.updated,
+                skipped=stats.skipped,
+                failed=stats.failed,
+            )
     if result_error is not None:
+        await note_store_health(ctx, target, str(result_error))
         log.warning(
             "sync.batch.failed %s",
             kv(store=target.name, links=len(plan.creates) + len(plan.updates), error=result_error),
         )
         stats.errors.append(f"store {target.name}: {result_error}")
-    if created and ctx.settings.origin_note:
-        await _add_origin_notes(ctx, client, created, snapshots, stores)
     if refund_jobs:
         stats.add(await copy_refunds(ctx, target, refund_jobs, run_id=run_id))
     return stats, usable
@@ -443,24 +493,57 @@ async def _release_unsent(
     return stats
 
 
-async def _add_origin_notes(
-    ctx: SyncContext,
-    client: WooCommerceClient,
-    created: list[tuple[int, Link]],
-    snapshots: dict[tuple[int, int], SourceOrder],
-    stores: dict[int, Store],
-) -> None:
-    async def one(target_order_id: int, link: Link) -> None:
-        snapshot = snapshots.get((link.origin_store_id, link.origin_order_id))
-        body = snapshot.body if snapshot else {"id": link.origin_order_id}
-        try:
-            await client.create_order_note(
-                target_order_id, origin_note(stores[link.origin_store_id].name, body)
-            )
-        except WooCommerceError as exc:
-            log.warning("sync.note.failed %s", kv(order=target_order_id, error=exc))
+def origin_notes_wanted(ctx: SyncContext, target: Store) -> bool:
+    """An origin note is written on a new replica unless turned off, or unless the store runs
+    the wcsync-admin plugin, which shows each replica's origin on its screen itself."""
+    return ctx.settings.origin_note and not target.admin_plugin
 
-    await asyncio.gather(*(one(oid, link) for oid, link in created))
+
+async def drain_origin_notes(ctx: SyncContext, target: Store, only_ids: Sequence[int] | None = None) -> int:
+    """Write the origin notes still due on `target`'s new replicas, at low priority: a note takes
+    a request slot only when no create or update waits for one. A note is taken off the queue
+    before it is sent, so a crash loses it rather than writing it twice; a store that fails a
+    note keeps it queued for the next drain. Returns the notes written."""
+    assert target.id is not None
+    client = ctx.clients.get(target)
+    written = 0
+    while True:
+        async with session_scope(ctx.session_factory) as session:
+            due = await repo.take_due_notes(
+                session, target_store_id=target.id, limit=MAX_PER_PAGE, only_ids=only_ids
+            )
+            if not due:
+                return written
+            names = await repo.store_names(session)
+            snapshots = await repo.source_orders_for_links(session, due)
+        failed: list[int] = []
+
+        async def one(
+            link: Link,
+            snapshots: dict[tuple[int, int], SourceOrder] = snapshots,
+            names: dict[int, str] = names,
+            failed: list[int] = failed,
+        ) -> None:
+            snapshot = snapshots.get((link.origin_store_id, link.origin_order_id))
+            body = snapshot.body if snapshot else {"id": link.origin_order_id}
+            try:
+                await client.create_order_note(
+                    link.target_order_id or 0,
+                    origin_note(names.get(link.origin_store_id, "?"), body),
+                    low_priority=True,
+                )
+            except WooCommerceError as exc:
+                log.warning("sync.note.failed %s", kv(order=link.target_order_id, error=exc))
+                if is_retriable(exc):
+                    failed.append(_id(link))
+
+        # Requests queue at the store's slots; as many in flight as the store takes.
+        results = await asyncio.gather(*(one(link) for link in due), return_exceptions=True)
+        written += sum(1 for r in results if r is None) - len(failed)
+        if failed:
+            async with session_scope(ctx.session_factory) as session:
+                await repo.requeue_notes(session, failed)
+            return written
 
 
 async def replicate_target(
@@ -495,35 +578,63 @@ async def replicate_target(
     if on_progress:
         await on_progress(stats)
     stop = asyncio.Event()
-    concurrency = target.max_concurrency or ctx.settings.store_max_concurrency
+    client = ctx.clients.get(target)
+    pace = client.pace
+    async with session_scope(ctx.session_factory) as session:
+        remaining = await repo.count_due(
+            session,
+            target_store_id=target.id,
+            direction=direction,
+            now=utcnow(),
+            ignore_schedule=ignore_schedule,
+            only_ids=only_ids,
+            claimable=True,
+        )
+    # One worker more than the store takes at once: it claims and maps its batch while the
+    # others' requests run, so that a slot freed is taken at once. Tickets bound the batches
+    # claimed but not yet answered to the pace's slots plus that one.
+    tickets = Slots(pace.limit + 1)
 
     async def worker() -> None:
+        nonlocal remaining
         while not stop.is_set():
-            async with session_scope(ctx.session_factory) as session:
-                claimed = await repo.claim_due_links(
-                    session,
-                    target_store_id=target.id or 0,
-                    direction=direction,
-                    limit=ctx.settings.batch_size,
-                    owner=ctx.owner,
-                    lease_seconds=ctx.settings.lease_seconds,
-                    now=utcnow(),
-                    ignore_schedule=ignore_schedule,
-                    only_ids=only_ids,
+            tickets.resize(pace.limit + 1)
+            async with tickets.held():
+                if stop.is_set():
+                    return
+                size = pace.batch_for(remaining)
+                async with session_scope(ctx.session_factory) as session:
+                    ids = await repo.claim_due_links(
+                        session,
+                        target_store_id=target.id or 0,
+                        direction=direction,
+                        limit=size,
+                        owner=ctx.owner,
+                        lease_seconds=ctx.settings.lease_seconds,
+                        now=utcnow(),
+                        ignore_schedule=ignore_schedule,
+                        only_ids=only_ids,
+                        run_id=run_id,
+                    )
+                    claimed = await load_claimed(session, ids) if ids else None
+                if claimed is None:
+                    return
+                remaining = max(0, remaining - len(ids))
+                batch_stats, usable = await push_batch(
+                    ctx,
+                    target,
+                    ids,
                     run_id=run_id,
+                    claimed=claimed,
+                    progress_run=run_id if on_progress else None,
                 )
-            if not claimed:
-                return
-            batch_stats, usable = await push_batch(ctx, target, claimed, run_id=run_id)
             stats.add(batch_stats)
-            if on_progress:
-                await on_progress(batch_stats)
             if not usable:
                 stop.set()
 
     # A worker that crashes takes the others down with it, rather than leaving them pushing.
     async with asyncio.TaskGroup() as workers:
-        for _ in range(concurrency):
+        for _ in range(pace.ceiling + 1):
             workers.create_task(worker())
     # Settle at once what this pass left unconfirmed (error replies, timeouts).
     tail = await reconcile_target(ctx, target, run_id=run_id, only_ids=only_ids)

@@ -1,0 +1,235 @@
+"""How hard to drive one store: requests at once and orders per batch, adjusted from the store's
+own answers.
+
+A WooCommerce store has a knee: past the number of requests its PHP workers and CPUs serve at once,
+more requests only wait, and each one takes longer (on the 2-core test host, 4 clients double a
+request's time for no more orders a second: docs/woocommerce-performance.md). So the pace
+starts low and probes:
+
+- **Concurrency** rises one step at a time while the orders written per second rise with it
+  (by at least `GAIN`), and falls back to the last good value when they do not, or when a
+  request's time per order reaches twice the best seen (the knee). After a failed probe it holds
+  for `HOLD_EPOCHS` before trying again. A small host therefore stays at its knee's foot and a
+  big one is climbed until it stops giving more.
+- **Batch size** rises (×1.5, at most the configured size) while the time per order written
+  falls by at least `BATCH_GAIN`, and never past what the store writes within a quarter of the
+  request timeout.
+- **Errors** (429, 5xx, timeouts) halve both at once and hold.
+
+The slots are priority-aware: a low-priority request (an origin note) takes a free slot only
+when no normal request is waiting for one, so notes never delay a create.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+GAIN = 0.10  # a concurrency step must bring this much more throughput to be kept
+BATCH_GAIN = 0.03  # a bigger batch must cut the time per order by this much
+KNEE = 2.0  # a request's time per order this many times the best seen: past the knee
+HOLD_EPOCHS = 12  # epochs to stay put after a failed probe or an error
+MIN_EPOCH = 3  # writes measured before a decision
+
+
+class Slots:
+    """A resizable semaphore with two priorities."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.busy = 0
+        self._normal: deque[asyncio.Future[None]] = deque()
+        self._low: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._normal) + len(self._low)
+
+    def resize(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self._wake()
+
+    async def acquire(self, *, low: bool = False) -> None:
+        if self.busy < self.limit and not self._normal and (not low or not self._low):
+            self.busy += 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._low if low else self._normal
+        queue.append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # granted as we were cancelled: give it back
+            else:
+                queue.remove(future)
+            raise
+
+    def release(self) -> None:
+        self.busy -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        while self.busy < self.limit and (self._normal or self._low):
+            queue = self._normal if self._normal else self._low
+            future = queue.popleft()
+            if future.done():
+                continue
+            self.busy += 1
+            future.set_result(None)
+
+    @asynccontextmanager
+    async def held(self, *, low: bool = False) -> AsyncIterator[None]:
+        await self.acquire(low=low)
+        try:
+            yield
+        finally:
+            self.release()
+
+
+@dataclass
+class _Epoch:
+    orders: int = 0
+    seconds: float = 0.0  # summed service time of the writes
+    writes: int = 0
+    in_flight: float = 0.0  # summed requests in flight when each write started
+
+    def rate(self) -> float:
+        """Orders a second the store gave: per-write rate times the writes it served at once."""
+        if not self.writes or self.seconds <= 0:
+            return 0.0
+        return self.orders / self.seconds * (self.in_flight / self.writes)
+
+    def per_order(self) -> float:
+        return self.seconds / self.orders if self.orders else math.inf
+
+
+@dataclass
+class Pace:
+    """One store's pace (see the module's description). `observe_write` is told every batch
+    write's orders and service time; `backoff` every retriable failure."""
+
+    ceiling: int
+    start: int = 2
+    batch_max: int = 50
+    timeout: float = 60.0
+    adaptive: bool = True
+    limit: int = field(init=False)
+    batch: int = field(init=False)
+    slots: Slots = field(init=False)
+    # How the pace moved, for logs and the benchmarks: (monotonic time, limit, batch, why).
+    history: list[tuple[float, int, int, str]] = field(default_factory=list)
+    _epoch: _Epoch = field(default_factory=_Epoch)
+    _previous: tuple[int, int, float, float] | None = None  # limit, batch, rate, per-order before a probe
+    _probing: str | None = None  # "limit" or "batch"
+    _hold: int = 0
+    _best_per_order: float = math.inf
+    _next_probe: str = "limit"
+
+    def __post_init__(self) -> None:
+        self.ceiling = max(1, self.ceiling)
+        self.limit = min(max(1, self.start), self.ceiling) if self.adaptive else self.ceiling
+        self.batch = max(1, self.batch_max)
+        self.slots = Slots(self.limit)
+        self._note("start")
+
+    def _note(self, why: str) -> None:
+        self.history.append((time.monotonic(), self.limit, self.batch, why))
+        del self.history[:-200]
+
+    def _set(self, limit: int, batch: int, why: str) -> None:
+        limit = min(max(1, limit), self.ceiling)
+        batch = min(max(1, batch), self.batch_max)
+        if (limit, batch) != (self.limit, self.batch):
+            self.limit, self.batch = limit, batch
+            self.slots.resize(limit)
+            self._note(why)
+        self._epoch = _Epoch()
+
+    def in_flight(self) -> int:
+        return self.slots.busy
+
+    def observe_write(self, orders: int, seconds: float, in_flight: int) -> None:
+        """A batch write of `orders` orders took `seconds` of service, with `in_flight`
+        requests at the store (itself included) when it started."""
+        if not self.adaptive or orders <= 0 or seconds <= 0:
+            return
+        epoch = self._epoch
+        epoch.orders += orders
+        epoch.seconds += seconds
+        epoch.writes += 1
+        epoch.in_flight += max(1, in_flight)
+        if epoch.writes < max(MIN_EPOCH, self.limit):
+            return
+        per_order = epoch.per_order()
+        rate = epoch.rate()
+        self._best_per_order = min(self._best_per_order, per_order)
+        if per_order >= KNEE * self._best_per_order and self.limit > 1:
+            # Past the knee: each request takes twice as long for the same orders.
+            back = self._previous[0] if self._previous and self._probing == "limit" else self.limit - 1
+            self._probing, self._previous, self._hold = None, None, HOLD_EPOCHS
+            self._set(back, self.batch, "knee: time per order doubled")
+            return
+        if self._probing is not None and self._previous is not None:
+            limit, batch, old_rate, old_per_order = self._previous
+            kept = (
+                rate >= old_rate * (1 + GAIN)
+                if self._probing == "limit"
+                else per_order <= old_per_order * (1 - BATCH_GAIN)
+            )
+            what = self._probing
+            self._probing, self._previous = None, None
+            if not kept:
+                self._hold = HOLD_EPOCHS
+                self._set(limit, batch, f"{what} probe gave nothing: back")
+                return
+            self._epoch = _Epoch()
+            self._hold = 0
+            # It paid: the next probe may go on in the same direction at once.
+            self._next_probe = what
+        elif self._hold > 0:
+            self._hold -= 1
+            self._epoch = _Epoch()
+            return
+        self._probe(rate, per_order)
+
+    def _probe(self, rate: float, per_order: float) -> None:
+        order = ("limit", "batch") if self._next_probe == "limit" else ("batch", "limit")
+        for what in order:
+            if what == "limit" and self.limit < self.ceiling:
+                self._previous = (self.limit, self.batch, rate, per_order)
+                self._probing = "limit"
+                self._next_probe = "batch"
+                self._set(self.limit + 1, self.batch, "probe: one more request at once")
+                return
+            # Bigger batches only while a batch stays well inside the request timeout.
+            bigger = min(self.batch_max, math.ceil(self.batch * 1.5))
+            if what == "batch" and bigger > self.batch and bigger * per_order <= self.timeout / 4:
+                self._previous = (self.limit, self.batch, rate, per_order)
+                self._probing = "batch"
+                self._next_probe = "limit"
+                self._set(self.limit, bigger, "probe: bigger batches")
+                return
+        self._hold = HOLD_EPOCHS
+        self._epoch = _Epoch()
+
+    def backoff(self, why: str) -> None:
+        """A 429, a 5xx or a timeout: half the requests at once and half the batch, then hold."""
+        if not self.adaptive:
+            return
+        self._probing, self._previous, self._hold = None, None, HOLD_EPOCHS
+        self._set(max(1, self.limit // 2), max(1, self.batch // 2), f"backoff: {why}")
+
+    def batch_for(self, due: int) -> int:
+        """Orders for the next batch when `due` wait: at most the pace's batch, and split so
+        that every slot gets the same number of batches (a last small batch would leave the
+        other slots idle while it runs)."""
+        if due <= 0:
+            return self.batch
+        batches = self.limit * math.ceil(due / (self.limit * self.batch))
+        return max(1, min(self.batch, math.ceil(due / batches)))
