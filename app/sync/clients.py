@@ -76,6 +76,11 @@ class ClientRegistry:
         self._clients[store.name] = (fingerprint, client)
         return client
 
+    def pace_history(self, name: str) -> list[tuple[float, int, int, str]]:
+        """How a store's pace moved (requests at once, batch size, why), for the benchmarks."""
+        entry = self._clients.get(name)
+        return list(entry[1].pace.history) if entry else []
+
     async def aclose(self) -> None:
         clients = [c for _, c in self._clients.values()] + self._stale
         self._clients.clear()
