@@ -282,7 +282,7 @@ class WooCommerceClient:
             async with self.pace.slots.held(low=low_priority):
                 # The deadline starts once a slot is free, so a request that timed out while
                 # queued was never sent. httpx.ASGITransport ignores httpx timeouts; this does not.
-                in_flight = self.pace.in_flight()
+                in_flight, epoch = self.pace.in_flight(), self.pace.epoch_id
                 served_from = time.perf_counter()
                 async with asyncio.timeout(self.timeout):
                     sent_at = datetime.now(UTC)
@@ -317,7 +317,7 @@ class WooCommerceClient:
                 self.pace.backoff(f"HTTP {response.status_code}")
             raise error
         if writes:
-            self.pace.observe_write(writes, served, in_flight)
+            self.pace.observe_write(writes, served, in_flight, epoch)
 
         try:
             data = decode_json(text)

@@ -130,6 +130,8 @@ class Pace:
     _hold: int = 0
     _best_per_order: float = math.inf
     _next_probe: str = "limit"
+    # Bumped at every change: a write that started under another setting measures that one.
+    epoch_id: int = 0
 
     def __post_init__(self) -> None:
         self.ceiling = max(1, self.ceiling)
@@ -149,16 +151,22 @@ class Pace:
             self.limit, self.batch = limit, batch
             self.slots.resize(limit)
             self._note(why)
+        self._new_epoch()
+
+    def _new_epoch(self) -> None:
         self._epoch = _Epoch()
+        self.epoch_id += 1
 
     def in_flight(self) -> int:
         return self.slots.busy
 
-    def observe_write(self, orders: int, seconds: float, in_flight: int) -> None:
+    def observe_write(self, orders: int, seconds: float, in_flight: int, epoch_id: int | None = None) -> None:
         """A batch write of `orders` orders took `seconds` of service, with `in_flight`
-        requests at the store (itself included) when it started."""
+        requests at the store (itself included) when it started, in epoch `epoch_id`."""
         if not self.adaptive or orders <= 0 or seconds <= 0:
             return
+        if epoch_id is not None and epoch_id != self.epoch_id:
+            return  # sent under the previous setting
         epoch = self._epoch
         epoch.orders += orders
         epoch.seconds += seconds
@@ -188,13 +196,13 @@ class Pace:
                 self._hold = HOLD_EPOCHS
                 self._set(limit, batch, f"{what} probe gave nothing: back")
                 return
-            self._epoch = _Epoch()
+            self._new_epoch()
             self._hold = 0
             # It paid: the next probe may go on in the same direction at once.
             self._next_probe = what
         elif self._hold > 0:
             self._hold -= 1
-            self._epoch = _Epoch()
+            self._new_epoch()
             return
         self._probe(rate, per_order)
 
@@ -216,7 +224,7 @@ class Pace:
                 self._set(self.limit, bigger, "probe: bigger batches")
                 return
         self._hold = HOLD_EPOCHS
-        self._epoch = _Epoch()
+        self._new_epoch()
 
     def backoff(self, why: str) -> None:
         """A 429, a 5xx or a timeout: half the requests at once and half the batch, then hold."""
