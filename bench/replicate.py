@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
 import math
 import os
@@ -604,7 +605,13 @@ async def run_passes(
         engine: SyncEngine = app.state.engine
         try:
             await register_stores(app.state.session_factory, fakes)
+            profile = cProfile.Profile() if args.profile else None
+            if profile:
+                profile.enable()
             first = await timed_pass(engine, http, fakes, args.timeout, "pass 1")
+            if profile:
+                profile.disable()
+                profile.dump_stats(args.profile)
             peak = peak_rss_mib()  # before verification reads thousands of orders into this process
             # Origin notes are written after the creates, off the pass (a low-priority queue).
             notes_before = await store_stats(http, fakes)
@@ -847,6 +854,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeat", type=int, default=1, help="measure R times, print medians (1)")
     parser.add_argument("--timeout", type=float, default=900.0, help="give up on a pass after this (900 s)")
     parser.add_argument("--log-level", default="WARNING", help="wcsync's log level (WARNING)")
+    parser.add_argument("--profile", default=None, help="write a cProfile of pass 1 to this file")
     return parser
 
 

@@ -91,10 +91,10 @@ class Link(SQLModel, table=True):
         sa.UniqueConstraint(
             "origin_store_id", "origin_order_id", "target_store_id", name="uq_link_origin_target"
         ),
-        sa.Index("ix_link_claim", "target_store_id", "state", "next_attempt_at"),
-        sa.Index("ix_link_state_direction", "state", "direction"),
         sa.Index("ix_link_origin", "origin_store_id", "origin_order_id"),
-        # Keyset pages of /api/links, newest first, by state and by store (either side).
+        # Claims (a target's pending links in id order) and keyset pages of /api/links, newest
+        # first, by state and by store (either side). Few indexes hold `state`: each is written
+        # at every change of a link's state.
         sa.Index("ix_link_state_id", "state", "id"),
         sa.Index("ix_link_origin_state_id", "origin_store_id", "state", "id"),
         sa.Index("ix_link_target_state_id", "target_store_id", "state", "id"),

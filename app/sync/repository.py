@@ -159,6 +159,22 @@ async def source_orders_for_links(
     return snapshots
 
 
+async def source_modified_for_links(
+    session: AsyncSession, links: Sequence[Link]
+) -> dict[tuple[int, int], datetime]:
+    """The origin versions (modified dates) of these links' snapshots, without their bodies."""
+    found: dict[tuple[int, int], datetime] = {}
+    for origin_id in {ln.origin_store_id for ln in links}:
+        wanted = [ln.origin_order_id for ln in links if ln.origin_store_id == origin_id]
+        rows = await session.exec(
+            select(SourceOrder.order_id, SourceOrder.modified_gmt).where(
+                SourceOrder.store_id == origin_id, col(SourceOrder.order_id).in_(wanted)
+            )
+        )
+        found.update({(origin_id, order_id): modified for order_id, modified in rows.all()})
+    return found
+
+
 # --- links --------------------------------------------------------------------------------
 
 

@@ -109,28 +109,30 @@ def _sqlite_order_counts(row: str, sign: int) -> list[str]:
         f"os.origin_store_id = {row}.origin_store_id AND os.origin_order_id = {row}.origin_order_id"
     )
     return [
-        # Orders per store: +1 when an order's count of a kind leaves 0, -1 when it returns to 0.
-        f"""INSERT INTO order_count (origin_store_id, kind, n)
-        SELECT {row}.origin_store_id, kind,
-               CASE WHEN cur = 0 AND cur + d > 0 THEN 1 WHEN cur > 0 AND cur + d = 0 THEN -1 ELSE 0 END
-        FROM (
-            SELECT 'waiting' AS kind, COALESCE(os.waiting, 0) AS cur, {sign} * {w} AS d
-              FROM (SELECT 1) LEFT JOIN order_state os ON {key}
-            UNION ALL
-            SELECT 'back', COALESCE(os.back, 0), {sign} * {b} FROM (SELECT 1) LEFT JOIN order_state os ON {key}
-            UNION ALL
-            SELECT 'failed', COALESCE(os.failed, 0), {sign} * {f} FROM (SELECT 1) LEFT JOIN order_state os ON {key}
-            UNION ALL
-            SELECT 'any', COALESCE(os.waiting + os.back, 0), {sign} * ({w} + {b})
-              FROM (SELECT 1) LEFT JOIN order_state os ON {key}
-        )
-        WHERE d <> 0 AND ((cur = 0) <> (cur + d = 0)) AND {active}
-        ON CONFLICT (origin_store_id, kind) DO UPDATE SET n = n + excluded.n""",
         f"""INSERT INTO order_state (origin_store_id, origin_order_id, waiting, back, failed)
         SELECT {row}.origin_store_id, {row}.origin_order_id, {sign} * {w}, {sign} * {b}, {sign} * {f}
         WHERE ({w} OR {b} OR {f}) AND {active}
         ON CONFLICT (origin_store_id, origin_order_id) DO UPDATE SET
             waiting = waiting + excluded.waiting, back = back + excluded.back, failed = failed + excluded.failed""",
+        # Orders per store: +1 when an order's count of a kind leaves 0, -1 when it returns to 0,
+        # from the order's row as it is now (before = now less this change), read once.
+        f"""INSERT INTO order_count (origin_store_id, kind, n)
+        SELECT {row}.origin_store_id, k.kind, CASE WHEN k.before = 0 THEN 1 ELSE -1 END
+        FROM (
+            SELECT kinds.kind AS kind,
+                   CASE kinds.kind WHEN 'waiting' THEN s.w WHEN 'back' THEN s.b WHEN 'failed' THEN s.f
+                        ELSE s.w + s.b END AS now,
+                   CASE kinds.kind WHEN 'waiting' THEN s.w - s.dw WHEN 'back' THEN s.b - s.db
+                        WHEN 'failed' THEN s.f - s.df ELSE s.w + s.b - s.dw - s.db END AS before
+            FROM (
+                SELECT COALESCE(os.waiting, 0) AS w, COALESCE(os.back, 0) AS b, COALESCE(os.failed, 0) AS f,
+                       {sign} * {w} AS dw, {sign} * {b} AS db, {sign} * {f} AS df
+                FROM (SELECT 1) LEFT JOIN order_state os ON {key}
+            ) s,
+            (SELECT 'waiting' AS kind UNION ALL SELECT 'back' UNION ALL SELECT 'failed' UNION ALL SELECT 'any') kinds
+        ) k
+        WHERE (k.before = 0) <> (k.now = 0) AND {active}
+        ON CONFLICT (origin_store_id, kind) DO UPDATE SET n = n + excluded.n""",
         f"""DELETE FROM order_state WHERE origin_store_id = {row}.origin_store_id
         AND origin_order_id = {row}.origin_order_id AND waiting = 0 AND back = 0 AND failed = 0""",
     ]
@@ -337,6 +339,10 @@ def upgrade() -> None:
     # recreate='never': rebuilding `link` on SQLite would cascade-delete every event row.
     with op.batch_alter_table('link', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('origin_note_due', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # ix_link_target_state_id serves claims better (in id order) than ix_link_claim, and
+    # ix_link_state_id what ix_link_state_direction served: fewer indexes to write per change.
+    op.drop_index('ix_link_claim', table_name='link')
+    op.drop_index('ix_link_state_direction', table_name='link')
     op.create_index('ix_link_state_id', 'link', ['state', 'id'], unique=False)
     op.create_index('ix_link_origin_state_id', 'link', ['origin_store_id', 'state', 'id'], unique=False)
     op.create_index('ix_link_target_state_id', 'link', ['target_store_id', 'state', 'id'], unique=False)
@@ -361,6 +367,8 @@ def downgrade() -> None:
     op.drop_index('ix_link_target_state_id', table_name='link')
     op.drop_index('ix_link_origin_state_id', table_name='link')
     op.drop_index('ix_link_state_id', table_name='link')
+    op.create_index('ix_link_state_direction', 'link', ['state', 'direction'], unique=False)
+    op.create_index('ix_link_claim', 'link', ['target_store_id', 'state', 'next_attempt_at'], unique=False)
     with op.batch_alter_table('link', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('origin_note_due')
     with op.batch_alter_table('store', schema=None, recreate='never') as batch_op:

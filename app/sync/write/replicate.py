@@ -288,7 +288,7 @@ async def push_batch(
     notes_wanted = origin_notes_wanted(ctx, target)
     async with session_scope(ctx.session_factory) as session:
         fresh = {ln.id: ln for ln in await repo.links_by_ids(session, link_ids)}
-        latest = await repo.source_orders_for_links(session, list(fresh.values()))
+        latest = await repo.source_modified_for_links(session, list(fresh.values()))
 
         def synced(row: Link, order_id: int, replica: dict[str, Any]) -> None:
             """Synced to the origin version it was mapped from; if the origin changed meanwhile
@@ -300,7 +300,7 @@ async def push_batch(
             record_replica(row, replica)
             if owed:
                 refund_jobs.append(RefundJob(link_id=_id(row), replica=replica))
-            if key in latest and latest[key].modified_gmt > snapshots[key].modified_gmt:
+            if key in latest and latest[key] > snapshots[key].modified_gmt:
                 row.state = LinkState.pending
 
         for link_id, error in {**mapping_errors, **plan.mismatched}.items():
