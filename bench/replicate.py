@@ -796,6 +796,15 @@ def print_summary(summary: dict[str, Any]) -> None:
         ],
         ["replicas checked", "ok" if summary["verified"] else "FAILED"],
     ]
+    if "vs_naive" in summary:
+        rows += [
+            [
+                "naive replicator",
+                f"{summary['naive_replicas_per_s']:.2f} replicas/s ({summary['naive_seconds']:.1f} s,"
+                f" {summary['naive_requests']} requests; official client, one POST per order)",
+            ],
+            ["wcsync / naive", f"{summary['vs_naive']:.1f}x  (goal >= 6x)"],
+        ]
     print_table(rows, ["figure", "value"])
     print(json.dumps(summary))
 
@@ -855,6 +864,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=900.0, help="give up on a pass after this (900 s)")
     parser.add_argument("--log-level", default="WARNING", help="wcsync's log level (WARNING)")
     parser.add_argument("--profile", default=None, help="write a cProfile of pass 1 to this file")
+    parser.add_argument(
+        "--naive",
+        action="store_true",
+        help="also run the naive replicator (bench/naive.py) on the same model and print the ratio",
+    )
     return parser
 
 
@@ -906,6 +920,16 @@ async def run(args: argparse.Namespace) -> int:
         print_measurement(measurement, model, repetition, args.repeat)
         measurements.append(measurement)
     summary = summarise(args, model, measurements, code)
+    if args.naive:
+        # The baseline on the same model, fresh stores: the official client, one POST per order.
+        from bench.naive import measure_naive
+
+        naive = await measure_naive(args.orders, args.subs, model)
+        summary["naive_replicas_per_s"] = round(naive["replicas_per_s"], 3)
+        summary["naive_seconds"] = round(naive["seconds"], 1)
+        summary["naive_requests"] = naive["requests"]
+        summary["vs_naive"] = round(summary["replicas_per_s"] / naive["replicas_per_s"], 2)
+        summary["verified"] = summary["verified"] and naive["verified"]
     print_summary(summary)
     return 0 if summary["verified"] else 1
 
