@@ -213,6 +213,7 @@ async def claim_due_links(
     ignore_schedule: bool = False,
     only_ids: Sequence[int] | None = None,
     run_id: int | None = None,
+    creates_only: bool = False,
 ) -> list[int]:
     """Lease up to `limit` due pending links in one statement, correct on both databases:
     `WITH chosen AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE … FROM chosen`.
@@ -232,6 +233,8 @@ async def claim_due_links(
         due = due.where(sa.or_(col(Link.next_attempt_at).is_(None), col(Link.next_attempt_at) <= now))
     if only_ids is not None:
         due = due.where(col(Link.id).in_(list(only_ids)))
+    if creates_only:
+        due = due.where(col(Link.target_order_id).is_(None))
     if run_id is not None:
         # A run claims a link at most once.
         due = due.where(sa.or_(col(Link.claimed_run).is_(None), col(Link.claimed_run) != run_id))
@@ -372,6 +375,7 @@ async def count_due(
     ignore_schedule: bool,
     only_ids: Sequence[int] | None = None,
     claimable: bool = False,
+    creates_only: bool = False,
 ) -> int:
     """Due links of a target: pending or in flight, or with `claimable`, pending only (what
     claims will take)."""
@@ -385,6 +389,8 @@ async def count_due(
         query = query.where(sa.or_(col(Link.next_attempt_at).is_(None), col(Link.next_attempt_at) <= now))
     if only_ids is not None:
         query = query.where(col(Link.id).in_(list(only_ids)))
+    if creates_only:
+        query = query.where(col(Link.target_order_id).is_(None))
     return int((await session.exec(query)).one())
 
 

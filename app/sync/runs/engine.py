@@ -37,6 +37,7 @@ from app.sync.write.replicate import ReplicationStats, drain_origin_notes, repli
 from app.woocommerce.errors import NotFoundError, WooCommerceError
 
 DIRECTION_ORDER = (Direction.sub_to_main, Direction.main_to_sub)
+EARLY_POLL = 0.25  # seconds between looks for new orders to copy while discovery reads
 
 
 @dataclass(frozen=True)
@@ -301,14 +302,31 @@ class SyncEngine:
                 # Every store is read before anything is written, so that a status set on a
                 # replica meets the latest origin (conflicts are judged on both sides' news),
                 # then sub->main goes first, so that one click leaves every store complete.
-                for each in directions:
-                    if mode == SyncMode.full:
-                        scope = await self._scope(each, store)
-                        errors += await full_walk(self.ctx, run_id, each, scope.sources, scope.targets, since)
-                    else:
-                        found, read = await self._discover(run_id, each, store)
-                        errors += found
-                        stores_read += read
+                # New orders are copied while discovery reads on: creates depend on nothing
+                # another store may change, so they need not wait for every store to be read.
+                if force and mode != SyncMode.full and kind != RunKind.discovery:
+                    # Parked links get a fresh set of attempts before anything is claimed (a
+                    # run claims a link once, and creates start while discovery reads).
+                    await self._requeue_failed(directions, store)
+                discovering = asyncio.Event()
+                early: asyncio.Task[list[str]] | None = None
+                if mode != SyncMode.full and kind != RunKind.discovery:
+                    early = asyncio.create_task(self._early_creates(run_id, directions, store, discovering))
+                try:
+                    for each in directions:
+                        if mode == SyncMode.full:
+                            scope = await self._scope(each, store)
+                            errors += await full_walk(
+                                self.ctx, run_id, each, scope.sources, scope.targets, since
+                            )
+                        else:
+                            found, read = await self._discover(run_id, each, store)
+                            errors += found
+                            stores_read += read
+                finally:
+                    discovering.set()
+                    if early is not None:
+                        errors += await early
                 if kind != RunKind.discovery:
                     errors += await self._flow_back(run_id)
                     for each in directions:
@@ -356,6 +374,53 @@ class SyncEngine:
                     await repo.add_run_counts(session, run_id, skipped=result.skipped)
         return errors, read
 
+    async def _requeue_failed(self, directions: Sequence[Direction], store: str | None) -> None:
+        now = utcnow()
+        async with session_scope(self.ctx.session_factory) as session:
+            for direction in directions:
+                for target in (await self._scope(direction, store)).targets:
+                    await repo.requeue_failed(
+                        session, direction=direction, target_store_id=target.id, now=now
+                    )
+
+    async def _early_creates(
+        self, run_id: int, directions: Sequence[Direction], store: str | None, done: asyncio.Event
+    ) -> list[str]:
+        """While discovery reads, copy the new orders it has queued so far: creates only (a
+        link without a replica), claimed by this run so that the pass proper skips them. Every
+        target keeps its own loop; each looks again every `EARLY_POLL` seconds until discovery
+        is done."""
+        errors: list[str] = []
+
+        async def one(direction: Direction, target: Store) -> None:
+            while True:
+                finished = done.is_set()
+                stats = await replicate_target(
+                    self.ctx,
+                    target,
+                    direction,
+                    run_id=run_id,
+                    creates_only=True,
+                    count_total=True,
+                    on_progress=lambda delta: self._progress(run_id, delta),
+                )
+                errors.extend(stats.errors)
+                if finished or stats.errors:
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), EARLY_POLL)
+
+        scopes = [(d, await self._scope(d, store)) for d in directions]
+        results = await asyncio.gather(
+            *(one(d, t) for d, scope in scopes for t in scope.targets), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, WooCommerceError):
+                errors.append(str(result))
+            elif isinstance(result, BaseException):
+                raise result
+        return errors
+
     async def _copy_notes(self, run_id: int, store: str | None) -> None:
         """Full sync copies notes for every synced link, a page of links at a time."""
         after = 0
@@ -386,11 +451,6 @@ class SyncEngine:
         errors: list[str] = []
         now = utcnow()
         async with session_scope(self.ctx.session_factory) as session:
-            for target in scope.targets:
-                if force:
-                    await repo.requeue_failed(
-                        session, direction=direction, target_store_id=target.id, now=now
-                    )
             total = 0
             for target in scope.targets:
                 assert target.id is not None

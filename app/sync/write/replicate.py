@@ -555,6 +555,8 @@ async def replicate_target(
     ignore_schedule: bool = False,
     only_ids: Sequence[int] | None = None,
     on_progress: ProgressHook | None = None,
+    creates_only: bool = False,
+    count_total: bool = False,
 ) -> ReplicationStats:
     """Drain the due links of one target with as many workers as the store serves at once.
     A run claims a link at most once: what fails in it waits for the retry policy's next time,
@@ -589,6 +591,7 @@ async def replicate_target(
             ignore_schedule=ignore_schedule,
             only_ids=only_ids,
             claimable=True,
+            creates_only=creates_only,
         )
     # One worker more than the store takes at once: it claims and maps its batch while the
     # others' requests run, so that a slot freed is taken at once. Tickets bound the batches
@@ -615,8 +618,11 @@ async def replicate_target(
                         ignore_schedule=ignore_schedule,
                         only_ids=only_ids,
                         run_id=run_id,
+                        creates_only=creates_only,
                     )
                     claimed = await load_claimed(session, ids) if ids else None
+                    if ids and count_total and run_id is not None:
+                        await repo.add_run_counts(session, run_id, progress_total=len(ids))
                 if claimed is None:
                     return
                 remaining = max(0, remaining - len(ids))
