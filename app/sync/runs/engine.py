@@ -87,6 +87,11 @@ class SyncEngine:
         # Origin notes, drained per target in the background after a pass's creates (low
         # priority: they take a store's request slot only when no write waits for it).
         self._note_tasks: dict[int, asyncio.Task[None]] = {}
+        # After a pass that wrote, one discovery once its writes are older than the overlap
+        # window, so that the next pass need not read them again: an idle pass then costs one
+        # request per store and direction, even right after a big sync. On with the scheduler.
+        self.settle_after_pass = settings.scheduler_enabled
+        self._settle_task: asyncio.Task[None] | None = None
 
     @property
     def busy(self) -> bool:
@@ -234,8 +239,30 @@ class SyncEngine:
 
         self._note_tasks[target.id] = asyncio.create_task(drain(), name=f"wcsync-notes-{target.name}")
 
+    def _schedule_settle(self) -> None:
+        if self._settle_task is not None and not self._settle_task.done():
+            self._settle_task.cancel()  # a later pass wrote: settle after it instead
+
+        async def settle() -> None:
+            await asyncio.sleep(self.ctx.settings.discovery_overlap_seconds + 1)
+            await self.notes_drained()
+            run, _ = await self.request_run(kind=RunKind.discovery, direction="both")
+            assert run.id is not None
+            await self.wait(run.id)
+
+        self._settle_task = asyncio.create_task(settle(), name="wcsync-settle")
+
+    async def settled(self, timeout: float | None = None) -> None:
+        """Wait for the discovery that follows a pass that wrote (benchmarks, tests)."""
+        if self._settle_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._settle_task), timeout)
+
     async def shutdown(self, timeout: float = 30.0) -> None:
         """Let running passes finish (bounded), then cancel what remains."""
+        if self._settle_task is not None:
+            self._settle_task.cancel()
+            await asyncio.gather(self._settle_task, return_exceptions=True)
         for task in self._note_tasks.values():
             task.cancel()  # queued notes stay queued for the next start
         await asyncio.gather(*self._note_tasks.values(), return_exceptions=True)
@@ -349,7 +376,10 @@ class SyncEngine:
                     run.status = RunStatus.succeeded
                 run.finished_at = utcnow()
                 status = run.status
+                wrote = run.created + run.updated > 0
             log.info("sync.run.finished %s", kv(run=run_id, status=status))
+            if wrote and kind != RunKind.discovery and self.settle_after_pass:
+                self._schedule_settle()
 
     async def _discover(self, run_id: int, direction: Direction, store: str | None) -> tuple[list[str], int]:
         """Discover every source of the direction at once; returns the errors and how many

@@ -546,6 +546,24 @@ async def drain_origin_notes(ctx: SyncContext, target: Store, only_ids: Sequence
             return written
 
 
+async def _creates_due(
+    ctx: SyncContext, target: Store, direction: Direction, only_ids: Sequence[int] | None
+) -> bool:
+    """Whether anything may be created on the target: a store new to the ledger is inventoried
+    before its first create only, not by a pass with nothing to copy there."""
+    async with session_scope(ctx.session_factory) as session:
+        due = await repo.count_due(
+            session,
+            target_store_id=target.id or 0,
+            direction=direction,
+            now=utcnow(),
+            ignore_schedule=True,
+            only_ids=only_ids,
+            creates_only=True,
+        )
+    return due > 0
+
+
 async def replicate_target(
     ctx: SyncContext,
     target: Store,
@@ -563,9 +581,10 @@ async def replicate_target(
     whatever the run's kind."""
     assert target.id is not None
     stats = ReplicationStats()
-    if target.inventory_at is None:
+    if target.inventory_at is None and await _creates_due(ctx, target, direction, only_ids):
         try:
             await take_inventory(ctx, target, run_id=run_id)
+            target.inventory_at = utcnow()  # this pass's copy of the row, read again by its loops
         except WooCommerceError as exc:
             # Nothing is created on a store whose existing copies cannot be read first; its
             # waiting links say why.
