@@ -910,12 +910,8 @@ def check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Non
         parser.error("SQLite is the default (a fresh file per repetition); --database-url is for PostgreSQL")
 
 
-async def run(args: argparse.Namespace) -> int:
-    code = code_version()  # now: the modules measured were read from disk at start-up
-    task = asyncio.current_task()
-    assert task is not None
-    # SIGTERM takes the same way out as Ctrl-C: cancel, so every `finally` stops its stores.
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+def model_and_settings(args: argparse.Namespace) -> tuple[Model, dict[str, Any]]:
+    """The fakes' latency model and wcsync's settings for these arguments."""
     model = Model(
         base_ms=args.latency_base_ms * args.scale,
         per_order_ms=args.latency_per_order_ms * args.scale,
@@ -937,6 +933,16 @@ async def run(args: argparse.Namespace) -> int:
         settings_values["store_max_concurrency"] = args.wcsync_concurrency
     if args.batch_size is not None:
         settings_values["batch_size"] = args.batch_size
+    return model, settings_values
+
+
+async def run(args: argparse.Namespace) -> int:
+    code = code_version()  # now: the modules measured were read from disk at start-up
+    task = asyncio.current_task()
+    assert task is not None
+    # SIGTERM takes the same way out as Ctrl-C: cancel, so every `finally` stops its stores.
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    model, settings_values = model_and_settings(args)
     measurements = []
     for repetition in range(1, args.repeat + 1):
         measurement = await measure(args, model, settings_values)

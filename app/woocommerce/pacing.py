@@ -6,7 +6,7 @@ more requests only wait, and each one takes longer (on the 2-core test host, 4 c
 request's time for no more orders a second: docs/woocommerce-performance.md). So the pace
 starts low and probes:
 
-- **Concurrency** rises one step at a time while the orders written per second rise with it
+- **Concurrency** rises by half again (at least one) while the orders written per second rise with it
   (by at least `GAIN`), and falls back to the last good value when they do not, or when a
   request's time per order reaches twice the best seen (the knee). After a failed probe it holds
   for `HOLD_EPOCHS` before trying again. A small host therefore stays at its knee's foot and a
@@ -97,14 +97,24 @@ class _Epoch:
     orders: int = 0
     seconds: float = 0.0  # summed service time of the writes
     writes: int = 0
-    first_start: float = math.inf
+    first_end: float = math.inf
+    first_orders: int = 0
     last_end: float = 0.0
 
+    def add(self, orders: int, seconds: float, end: float) -> None:
+        self.orders += orders
+        self.seconds += seconds
+        self.writes += 1
+        if end < self.first_end:
+            self.first_end, self.first_orders = end, orders
+        self.last_end = max(self.last_end, end)
+
     def rate(self) -> float:
-        """Orders a second the store gave over the epoch: its writes' orders over the time from
-        the first one's start to the last one's end."""
-        span = self.last_end - self.first_start
-        return self.orders / span if self.writes and span > 0 else 0.0
+        """Orders a second the store gave over the epoch: the orders of the writes that ended
+        after the first one, over the time from its end to the last one's (with `limit`
+        requests in flight, writes end every service time / limit: whole rounds either way)."""
+        span = self.last_end - self.first_end
+        return (self.orders - self.first_orders) / span if self.writes > 1 and span > 0 else 0.0
 
     def per_order(self) -> float:
         return self.seconds / self.orders if self.orders else math.inf
@@ -179,13 +189,8 @@ class Pace:
             return  # sent under the previous setting
         end = time.monotonic() if ended is None else ended
         epoch = self._epoch
-        epoch.orders += orders
-        epoch.seconds += seconds
-        epoch.writes += 1
-        epoch.first_start = min(epoch.first_start, end - seconds)
-        epoch.last_end = max(epoch.last_end, end)
-        # Enough writes for every slot to have served two: the rate then spans whole rounds.
-        if epoch.writes < max(MIN_EPOCH, 2 * self.limit):
+        epoch.add(orders, seconds, end)
+        if epoch.writes < max(MIN_EPOCH, self.limit + 1):
             return
         per_order = epoch.per_order()
         rate = epoch.rate()
@@ -226,7 +231,9 @@ class Pace:
                 self._previous = (self.limit, self.batch, rate, per_order)
                 self._probing = "limit"
                 self._next_probe = "batch"
-                self._set(self.limit + 1, self.batch, "probe: one more request at once")
+                # Half again as many (at least one more): a big host is climbed in a few steps.
+                step = max(1, self.limit // 2)
+                self._set(self.limit + step, self.batch, "probe: more requests at once")
                 return
             # Bigger batches only while a batch stays well inside the request timeout.
             bigger = min(self.batch_max, math.ceil(self.batch * 1.5))

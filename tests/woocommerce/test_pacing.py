@@ -35,7 +35,8 @@ class TestConcurrency:
         pace = Pace(ceiling=16, start=2, batch_max=50)
         limits = simulate(pace, slots=8, base=0.05, per_order=0.04, writes=600)
         assert limits[-1] in (8, 9)
-        assert max(limits) <= 9
+        assert next(i for i, c in enumerate(limits) if c >= 8) < 60  # climbed in a few steps
+        assert max(limits) < 16  # probes stop short of the knee, where a request's time doubles
 
     def test_errors_halve_the_pace_and_hold_it(self) -> None:
         pace = Pace(ceiling=16, start=8, batch_max=50)
