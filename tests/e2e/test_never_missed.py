@@ -257,3 +257,43 @@ async def test_the_badge_says_when_discovery_fails_on_every_store(
     pending = (await api.get("/api/pending")).json()
     assert pending["total"] == 0
     assert sorted(pending["stores_failing"]) == ["main", "sub1", "tees"]
+
+
+async def test_woocommerce_10_drafts_are_never_copied_and_a_failed_create_leaves_none(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WooCommerce 10.x keeps a `checkout-draft` behind a create that fails after its first save
+    (and lists it). Such a draft is never replicated, and the one a rejected create of wcsync's
+    leaves is trashed like any leftover before the order is sent again."""
+    from app.sync.write import replicate
+
+    fakes = {"main": make_fake("main", wc_version="10.6"), "sub1": make_fake("sub1", wc_version="10.6")}
+    mapped = replicate.map_order
+    broken = {"left": 1}
+
+    def with_a_bad_coupon(*args: Any, **kwargs: Any) -> Any:
+        result = mapped(*args, **kwargs)
+        if broken["left"]:  # a create the store refuses after saving it
+            broken["left"] -= 1
+            result.payload["coupon_lines"] = [{"code": "NO-SUCH-COUPON"}]
+        return result
+
+    monkeypatch.setattr(replicate, "map_order", with_a_bad_coupon)
+    async with in_process(database_url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["sub1"])
+        draft = fakes["main"].place_order([("SKU-MUG-001", 1)], status="checkout-draft")
+        order = fakes["main"].place_order([("SKU-STICKER", 1)])
+        run = await sync(api)
+        assert run["status"] == "partial", run
+        assert copies(fakes["sub1"], f"main:{draft['id']}") == []
+        (left,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert left["status"] == "trash"  # the draft the failed create left, trashed
+        (link,) = (await api.get("/api/links?state=failed")).json()["items"]
+        assert "NO-SUCH-COUPON" in link["last_error"]
+        response = await api.post(f"/api/orders/main/{order['id']}/sync")
+        assert response.status_code == 200, response.text
+        live = [c for c in copies(fakes["sub1"], f"main:{order['id']}") if c["status"] != "trash"]
+        assert len(live) == 1
+        assert_exact_copy(order, live[0], origin_store="main")
+        assert (await api.get("/api/pending")).json()["total"] == 0
