@@ -234,3 +234,25 @@ async def test_a_variable_product_is_routed_and_copied_with_its_variation(databa
         assert [(r["total"], r["reason"]) for r in polo["refunds"]] == [("-22.00", "size M returned")]
         assert one(s, "mugs", f"main:{order['id']}")["refunds"] == []
         assert_exact_copy(origin, polo, origin_store="main", sold=POLO)
+
+
+async def test_a_target_that_adds_tax_keeps_the_lines_and_says_why_the_total_differs(
+    database_url: str,
+) -> None:
+    """WooCommerce computes a copy's taxes from the target's own rates (recorded real-*/t*): with
+    a 20 % rate on the target only, the lines are the origin's and the total is not. wcsync says
+    so in the order's history instead of leaving it to be found."""
+    from app.testing.exact import copy_differences
+
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1", tax_rate_percent=20.0)}
+    async with stack(database_url, fakes) as s:
+        await s.add_store("main", role="main")
+        await s.add_store("sub1")
+        order = fakes["main"].place_order([("SKU-MUG-001", 2)])
+        await s.sync()
+        copy = one(s, "sub1", f"main:{order['id']}")
+        differences = copy_differences(order, copy, origin_store="main")
+        assert len(differences) == 1 and differences[0].startswith("total:"), differences
+        events = (await s.api.get(f"/api/orders/main/{order['id']}")).json()["events"]
+        (note,) = [e for e in events if e["kind"] == "total_differs"]
+        assert order["total"] in note["message"] and copy["total"] in note["message"]

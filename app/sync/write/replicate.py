@@ -23,8 +23,9 @@ from app.sync.discover.catalog import catalog, look_up_skus
 from app.sync.events import link_event
 from app.sync.health import note_store_health
 from app.sync.plan.conflicts import ReplicaChange, desired_status, replica_change
-from app.sync.plan.mapping import MappedOrder, MetaFilter, map_order, origin_note
+from app.sync.plan.mapping import MappedOrder, MetaFilter, expected_total, map_order, origin_note
 from app.sync.plan.planner import ReplicaMismatch, plan_update
+from app.sync.plan.refunds import amount
 from app.sync.write.inventory import take_inventory
 from app.sync.write.outcomes import (
     ProgressHook,
@@ -352,6 +353,7 @@ async def push_batch(
                     link_event(
                         session, row, "created", f"order {item.order['id']} on store {target.name}", run_id
                     )
+                    _note_total(session, row, mapped[_id(link)], item.order, target, run_id)
                     created.append((item.order["id"], row))
                     stats.created += 1
                     stats.done += 1
@@ -368,6 +370,7 @@ async def push_batch(
                 stats.done += 1
                 if item.order is not None:
                     synced(row, row.target_order_id or 0, item.order)
+                    _note_total(session, row, mapped[_id(update.link)], item.order, target, run_id)
                     written = ", ".join(sorted(update.changes))
                     link_event(
                         session,
@@ -417,6 +420,24 @@ async def push_batch(
     if refund_jobs:
         stats.add(await copy_refunds(ctx, target, refund_jobs, run_id=run_id))
     return stats, usable
+
+
+def _note_total(
+    session: Any, link: Link, mapped: MappedOrder, replica: dict[str, Any], target: Store, run_id: int | None
+) -> None:
+    """The target computes taxes from its own settings: when the copy's total is not what the
+    origin's lines make, say so in the order's history, in words."""
+    expected = expected_total(mapped)
+    got = amount(replica.get("total"))
+    if expected is not None and got != expected:
+        link_event(
+            session,
+            link,
+            "total_differs",
+            f"the copy's total on store {target.name} is {got}, the origin's {expected}: the store "
+            "computes taxes from its own tax settings (the lines and their totals are the origin's)",
+            run_id,
+        )
 
 
 def _id(link: Link) -> int:
