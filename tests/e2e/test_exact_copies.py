@@ -256,3 +256,22 @@ async def test_a_target_that_adds_tax_keeps_the_lines_and_says_why_the_total_dif
         events = (await s.api.get(f"/api/orders/main/{order['id']}")).json()["events"]
         (note,) = [e for e in events if e["kind"] == "total_differs"]
         assert order["total"] in note["message"] and copy["total"] in note["message"]
+
+
+async def test_a_copy_in_a_status_a_plugin_added_is_never_made_again(database_url: str) -> None:
+    """A listing names the core statuses only: a copy a shipping plugin moved to its own status
+    ("shipped") is missing from it, yet exists. It is read by id, never made twice."""
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    async with stack(database_url, fakes) as s:
+        await s.add_store("main", role="main")
+        await s.add_store("sub1")
+        order = fakes["main"].place_order([("SKU-MUG-001", 1)])
+        await s.sync()
+        copy = one(s, "sub1", f"main:{order['id']}")
+        fakes["sub1"].orders[copy["id"]]["status"] = "shipped"  # set by a plugin's own status
+        await asyncio.sleep(TICK)
+        order = fakes["main"].update_order_direct(order["id"], customer_note="call first")
+        await s.sync()
+        copies = s.replicas("sub1", f"main:{order['id']}")
+        assert [c["id"] for c in copies] == [copy["id"]]
+        assert copies[0]["customer_note"] == "call first"

@@ -195,8 +195,14 @@ async def _decide(
     for link in existing:
         replica = replicas.get(link.target_order_id or 0)
         if replica is None:
-            batch.gone.append(link)
-            continue
+            # Not listed: deleted for good, or in a status a plugin added (a listing names the
+            # core statuses only). Only the order itself can tell, and a copy is never made
+            # again while one exists.
+            try:
+                replica = await client.get_order(link.target_order_id or 0)
+            except NotFoundError:
+                batch.gone.append(link)
+                continue
         if replica.get("status") == "trash":
             batch.trashed.append(_Update(link, replica, {}))
             continue
