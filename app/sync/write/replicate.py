@@ -25,8 +25,9 @@ from app.sync.discover.catalog import catalog, look_up_skus
 from app.sync.events import link_event
 from app.sync.health import note_store_health
 from app.sync.plan.conflicts import ReplicaChange, desired_status, replica_change
-from app.sync.plan.mapping import MappedOrder, MetaFilter, map_order, origin_note
+from app.sync.plan.mapping import MappedOrder, MetaFilter, expected_total, map_order, origin_note
 from app.sync.plan.planner import ReplicaMismatch, plan_update
+from app.sync.plan.refunds import amount
 from app.sync.write.inventory import take_inventory
 from app.sync.write.outcomes import (
     ProgressHook,
@@ -141,6 +142,35 @@ async def read_replicas(client: WooCommerceClient, order_ids: Sequence[int]) -> 
     return found
 
 
+async def _read_unread_origins(
+    ctx: SyncContext,
+    links: Sequence[Link],
+    snapshots: dict[tuple[int, int], SourceOrder],
+    stores: dict[int, Store],
+) -> dict[tuple[int, int], SourceOrder]:
+    """Origins wcsync never read (a copy adopted from the store's own orders, whose origin was
+    last changed before this ledger began): read them now, as they are, and keep them. An origin
+    that no longer exists stays unread; its link is parked with that reason."""
+    wanted: dict[int, list[int]] = {}
+    for link in links:
+        if (link.origin_store_id, link.origin_order_id) not in snapshots:
+            wanted.setdefault(link.origin_store_id, []).append(link.origin_order_id)
+    found: dict[tuple[int, int], SourceOrder] = {}
+    for store_id, order_ids in wanted.items():
+        origin = stores.get(store_id)
+        if origin is None:
+            continue
+        bodies = await read_replicas(ctx.clients.get(origin), order_ids)
+        if not bodies:
+            continue
+        async with session_scope(ctx.session_factory) as session:
+            for body in bodies.values():
+                snapshot = await repo.save_source_order(session, store_id, body)
+                if snapshot is not None:
+                    found[(store_id, snapshot.order_id)] = snapshot
+    return found
+
+
 @dataclass
 class _Update:
     link: Link
@@ -204,8 +234,14 @@ async def _decide(
     for link in existing:
         replica = replicas.get(link.target_order_id or 0)
         if replica is None:
-            batch.gone.append(link)
-            continue
+            # Not listed: deleted for good, or in a status a plugin added (a listing names the
+            # core statuses only). Only the order itself can tell, and a copy is never made
+            # again while one exists.
+            try:
+                replica = await client.get_order(link.target_order_id or 0)
+            except NotFoundError:
+                batch.gone.append(link)
+                continue
         if replica.get("status") == "trash":
             batch.trashed.append(_Update(link, replica, {}))
             continue
@@ -263,6 +299,11 @@ async def push_batch(
             claimed = await load_claimed(session, link_ids)
     links, snapshots, names = claimed.links, claimed.snapshots, claimed.names
     try:
+        if any((ln.origin_store_id, ln.origin_order_id) not in snapshots for ln in links):
+            # Rare (an adopted copy whose origin wcsync never read): whole store rows then.
+            async with session_scope(ctx.session_factory) as session:
+                stores = await repo.stores_by_id(session)
+            snapshots.update(await _read_unread_origins(ctx, links, snapshots, stores))
         mapped, mapping_errors = await map_links(ctx, target, links, snapshots, names)
         plan = await _decide(client, links, mapped, snapshots)
     except WooCommerceError as exc:
@@ -393,6 +434,7 @@ async def push_batch(
                     link_event(
                         session, row, "created", f"order {item.order['id']} on store {target.name}", run_id
                     )
+                    _note_total(session, row, mapped[_id(link)], item.order, target, run_id)
                     created.append((item.order["id"], row))
                     stats.created += 1
                     stats.done += 1
@@ -409,6 +451,7 @@ async def push_batch(
                 stats.done += 1
                 if item.order is not None:
                     synced(row, row.target_order_id or 0, item.order)
+                    _note_total(session, row, mapped[_id(update.link)], item.order, target, run_id)
                     written = ", ".join(sorted(update.changes))
                     link_event(
                         session,
@@ -467,6 +510,24 @@ async def push_batch(
     if refund_jobs:
         stats.add(await copy_refunds(ctx, target, refund_jobs, run_id=run_id))
     return stats, usable
+
+
+def _note_total(
+    session: Any, link: Link, mapped: MappedOrder, replica: dict[str, Any], target: Store, run_id: int | None
+) -> None:
+    """The target computes taxes from its own settings: when the copy's total is not what the
+    origin's lines make, say so in the order's history, in words."""
+    expected = expected_total(mapped)
+    got = amount(replica.get("total"))
+    if expected is not None and got != expected:
+        link_event(
+            session,
+            link,
+            "total_differs",
+            f"the copy's total on store {target.name} is {got}, the origin's {expected}: the store "
+            "computes taxes from its own tax settings (the lines and their totals are the origin's)",
+            run_id,
+        )
 
 
 def _id(link: Link) -> int:
