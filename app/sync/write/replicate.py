@@ -607,24 +607,6 @@ async def drain_origin_notes(ctx: SyncContext, target: Store, only_ids: Sequence
             return written
 
 
-async def _creates_due(
-    ctx: SyncContext, target: Store, direction: Direction, only_ids: Sequence[int] | None
-) -> bool:
-    """Whether anything may be created on the target: a store new to the ledger is inventoried
-    before its first create only, not by a pass with nothing to copy there."""
-    async with session_scope(ctx.session_factory) as session:
-        due = await repo.count_due(
-            session,
-            target_store_id=target.id or 0,
-            direction=direction,
-            now=utcnow(),
-            ignore_schedule=True,
-            only_ids=only_ids,
-            creates_only=True,
-        )
-    return due > 0
-
-
 async def replicate_target(
     ctx: SyncContext,
     target: Store,
@@ -642,7 +624,7 @@ async def replicate_target(
     whatever the run's kind."""
     assert target.id is not None
     stats = ReplicationStats()
-    if target.inventory_at is None and await _creates_due(ctx, target, direction, only_ids):
+    if target.inventory_at is None:
         try:
             await take_inventory(ctx, target, run_id=run_id)
             target.inventory_at = utcnow()  # this pass's copy of the row, read again by its loops
