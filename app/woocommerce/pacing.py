@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 GAIN = 0.10  # a concurrency step must bring this much more throughput to be kept
 BATCH_GAIN = 0.03  # a bigger batch must cut the time per order by this much
 KNEE = 2.0  # a request's time per order this many times the best seen: past the knee
-HOLD_EPOCHS = 12  # epochs to stay put after a failed probe or an error
+HOLD_EPOCHS = 6  # epochs to stay put after a failed probe or an error (doubled while probes fail)
+MAX_HOLD_EPOCHS = 48
+WARM_UP_EPOCHS = 2  # epochs measured at the start before the first probe
 MIN_EPOCH = 3  # writes measured before a decision
 
 
@@ -138,8 +140,11 @@ class Pace:
     _epoch: _Epoch = field(default_factory=_Epoch)
     _previous: tuple[int, int, float, float] | None = None  # limit, batch, rate, per-order before a probe
     _probing: str | None = None  # "limit" or "batch"
-    _hold: int = 0
+    _hold: int = WARM_UP_EPOCHS
+    _hold_after_failure: int = HOLD_EPOCHS
     _best_per_order: float = math.inf
+    # The best rate measured at each number of requests at once (orders a second).
+    _rate_at: dict[int, float] = field(default_factory=dict)
     _next_probe: str = "limit"
     # Bumped at every change: a write that started under another setting measures that one.
     epoch_id: int = 0
@@ -195,6 +200,7 @@ class Pace:
         per_order = epoch.per_order()
         rate = epoch.rate()
         self._best_per_order = min(self._best_per_order, per_order)
+        self._rate_at[self.limit] = max(self._rate_at.get(self.limit, 0.0), rate)
         if per_order >= KNEE * self._best_per_order and self.limit > 1:
             # Past the knee: each request takes twice as long for the same orders.
             back = self._previous[0] if self._previous and self._probing == "limit" else self.limit - 1
@@ -203,19 +209,24 @@ class Pace:
             return
         if self._probing is not None and self._previous is not None:
             limit, batch, old_rate, old_per_order = self._previous
+            # Against the best the previous setting ever gave, not its last epoch only: one
+            # slow epoch there must not make a probe look like a gain.
+            baseline = max(old_rate, self._rate_at.get(limit, 0.0))
             kept = (
-                rate >= old_rate * (1 + GAIN)
+                rate >= baseline * (1 + GAIN)
                 if self._probing == "limit"
                 else per_order <= old_per_order * (1 - BATCH_GAIN)
             )
             what = self._probing
             self._probing, self._previous = None, None
             if not kept:
-                self._hold = HOLD_EPOCHS
+                self._hold = self._hold_after_failure
+                self._hold_after_failure = min(MAX_HOLD_EPOCHS, 2 * self._hold_after_failure)
                 self._set(limit, batch, f"{what} probe gave nothing: back")
                 return
             self._new_epoch()
             self._hold = 0
+            self._hold_after_failure = HOLD_EPOCHS
             # It paid: the next probe may go on in the same direction at once.
             self._next_probe = what
         elif self._hold > 0:

@@ -42,7 +42,7 @@ class TestConcurrency:
         pace = Pace(ceiling=16, start=8, batch_max=50)
         pace.backoff("HTTP 429")
         assert (pace.limit, pace.batch) == (4, 25)
-        simulate(pace, slots=16, base=0.05, per_order=0.04, writes=3 * (HOLD_EPOCHS - 1))
+        simulate(pace, slots=16, base=0.05, per_order=0.04, writes=4 * (HOLD_EPOCHS - 1))
         assert pace.limit == 4  # held, not probed at once
 
     def test_a_fixed_pace_never_moves(self) -> None:
