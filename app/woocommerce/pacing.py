@@ -6,11 +6,13 @@ more requests only wait, and each one takes longer (on the 2-core test host, 4 c
 request's time for no more orders a second: docs/woocommerce-performance.md). So the pace
 starts low and probes:
 
-- **Concurrency** rises by half again (at least one) while the orders written per second rise with it
-  (by at least `GAIN`), and falls back to the last good value when they do not, or when a
-  request's time per order reaches twice the best seen (the knee). After a failed probe it holds
-  for `HOLD_EPOCHS` before trying again. A small host therefore stays at its knee's foot and a
-  big one is climbed until it stops giving more.
+- **Concurrency** rises by half again (at least one) while the orders written per second rise
+  with it (by at least `GAIN`) and each request's time per order does not (within `QUEUEING`: a
+  request that waits at the store means its workers are all busy), and falls back to the last
+  good value when they do not, or when a request's time per order reaches twice the best seen
+  (the knee). After a failed probe it holds for `HOLD_EPOCHS` (doubled while probes fail) before
+  trying again. A small host therefore stays at its knee's foot and a big one is climbed until
+  it stops giving more.
 - **Batch size** rises (×1.5, at most the configured size) while the time per order written
   falls by at least `BATCH_GAIN`, and never past what the store writes within a quarter of the
   request timeout.
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 GAIN = 0.10  # a concurrency step must bring this much more throughput to be kept
 BATCH_GAIN = 0.03  # a bigger batch must cut the time per order by this much
 KNEE = 2.0  # a request's time per order this many times the best seen: past the knee
+QUEUEING = 1.25  # a probe that makes each request this much slower is queueing at the store
 HOLD_EPOCHS = 6  # epochs to stay put after a failed probe or an error (doubled while probes fail)
 MAX_HOLD_EPOCHS = 48
 WARM_UP_EPOCHS = 2  # epochs measured at the start before the first probe
@@ -212,8 +215,10 @@ class Pace:
             # Against the best the previous setting ever gave, not its last epoch only: one
             # slow epoch there must not make a probe look like a gain.
             baseline = max(old_rate, self._rate_at.get(limit, 0.0))
+            # More requests at once must bring more orders a second without making each one
+            # wait longer at the store (a queue there means its workers are all busy already).
             kept = (
-                rate >= baseline * (1 + GAIN)
+                rate >= baseline * (1 + GAIN) and per_order <= old_per_order * QUEUEING
                 if self._probing == "limit"
                 else per_order <= old_per_order * (1 - BATCH_GAIN)
             )
