@@ -102,24 +102,24 @@ class _Epoch:
     orders: int = 0
     seconds: float = 0.0  # summed service time of the writes
     writes: int = 0
-    first_end: float = math.inf
-    first_orders: int = 0
-    last_end: float = 0.0
+    in_flight: float = 0.0  # summed requests at the store when each write started
 
-    def add(self, orders: int, seconds: float, end: float) -> None:
+    def add(self, orders: int, seconds: float, in_flight: int) -> None:
         self.orders += orders
         self.seconds += seconds
         self.writes += 1
-        if end < self.first_end:
-            self.first_end, self.first_orders = end, orders
-        self.last_end = max(self.last_end, end)
+        self.in_flight += max(1, in_flight)
+
+    def mean_in_flight(self) -> float:
+        return self.in_flight / self.writes if self.writes else 0.0
 
     def rate(self) -> float:
-        """Orders a second the store gave over the epoch: the orders of the writes that ended
-        after the first one, over the time from its end to the last one's (with `limit`
-        requests in flight, writes end every service time / limit: whole rounds either way)."""
-        span = self.last_end - self.first_end
-        return (self.orders - self.first_orders) / span if self.writes > 1 and span > 0 else 0.0
+        """Orders a second the store gave: each write's orders over its time, times the writes
+        it served at once (with more in flight than its workers, each write takes as much
+        longer, so a saturated store's rate stays flat)."""
+        if not self.writes or self.seconds <= 0:
+            return 0.0
+        return self.orders / self.seconds * self.mean_in_flight()
 
     def per_order(self) -> float:
         return self.seconds / self.orders if self.orders else math.inf
@@ -185,21 +185,22 @@ class Pace:
         seconds: float,
         in_flight: int,
         epoch_id: int | None = None,
-        *,
-        ended: float | None = None,
     ) -> None:
-        """A batch write of `orders` orders took `seconds` of service, ending at `ended`
-        (monotonic; now if not given), in epoch `epoch_id`. `in_flight`: the requests at the
-        store when it started (kept for the logs)."""
+        """A batch write of `orders` orders took `seconds` of service, with `in_flight`
+        requests at the store (itself included) when it started, in epoch `epoch_id`."""
         if not self.adaptive or orders <= 0 or seconds <= 0:
             return
         if epoch_id is not None and epoch_id != self.epoch_id:
             return  # sent under the previous setting
-        end = time.monotonic() if ended is None else ended
         epoch = self._epoch
-        epoch.add(orders, seconds, end)
+        epoch.add(orders, seconds, in_flight)
         if epoch.writes < max(MIN_EPOCH, self.limit + 1):
             return
+        if self._probing == "limit" and epoch.mean_in_flight() < self.limit - 0.5:
+            # The probe was not exercised yet (wcsync did not keep that many requests at the
+            # store): measure on, for a while, then count it as giving nothing.
+            if epoch.writes < 4 * self.limit:
+                return
         per_order = epoch.per_order()
         rate = epoch.rate()
         self._best_per_order = min(self._best_per_order, per_order)

@@ -13,12 +13,10 @@ def simulate(pace: Pace, *, slots: int, base: float, per_order: float, writes: i
     """Drive the pace with writes as a store with `slots` workers answers them when `pace.limit`
     requests are always in flight; returns the limit after each write."""
     limits = []
-    clock = 0.0
     for _ in range(writes):
         c, n = pace.limit, pace.batch
         service = (base + per_order * n) * max(1.0, c / slots)  # queued behind the busy workers
-        clock += service / c  # c requests in flight: one ends every service / c seconds
-        pace.observe_write(n, service, c, pace.epoch_id, ended=clock)
+        pace.observe_write(n, service, c, pace.epoch_id)
         limits.append(pace.limit)
     return limits
 
@@ -57,7 +55,7 @@ class TestConcurrency:
         pace.backoff("timeout")
         before = pace.history[-1]
         for _ in range(20):
-            pace.observe_write(50, 100.0, 1, old, ended=1000.0)  # awful, but from before the change
+            pace.observe_write(50, 100.0, 1, old)  # awful, but from before the change
         assert pace.history[-1] == before
 
 
