@@ -138,6 +138,9 @@ class Pace:
     limit: int = field(init=False)
     batch: int = field(init=False)
     slots: Slots = field(init=False)
+    # Batches claimed but not yet answered: the slots plus one, so that one batch is ready
+    # whenever a slot frees (resized with the slots).
+    tickets: Slots = field(init=False)
     # How the pace moved, for logs and the benchmarks: (monotonic time, limit, batch, why).
     history: list[tuple[float, int, int, str]] = field(default_factory=list)
     _epoch: _Epoch = field(default_factory=_Epoch)
@@ -157,6 +160,7 @@ class Pace:
         self.limit = min(max(1, self.start), self.ceiling) if self.adaptive else self.ceiling
         self.batch = max(1, self.batch_max)
         self.slots = Slots(self.limit)
+        self.tickets = Slots(self.limit + 1)
         self._note("start")
 
     def _note(self, why: str) -> None:
@@ -169,6 +173,7 @@ class Pace:
         if (limit, batch) != (self.limit, self.batch):
             self.limit, self.batch = limit, batch
             self.slots.resize(limit)
+            self.tickets.resize(limit + 1)
             self._note(why)
         self._new_epoch()
 

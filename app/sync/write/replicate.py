@@ -42,7 +42,6 @@ from app.sync.write.reconcile import reconcile_target
 from app.sync.write.refunds import RefundJob, copy_refunds, fully_refunded, refunds_owed
 from app.woocommerce.client import ALL_ORDER_STATUSES, MAX_PER_PAGE, WooCommerceClient
 from app.woocommerce.errors import NotFoundError, WooCommerceError
-from app.woocommerce.pacing import Slots
 
 __all__ = [
     "ProgressHook",
@@ -658,12 +657,11 @@ async def replicate_target(
     # One worker more than the store takes at once: it claims and maps its batch while the
     # others' requests run, so that a slot freed is taken at once. Tickets bound the batches
     # claimed but not yet answered to the pace's slots plus that one.
-    tickets = Slots(pace.limit + 1)
+    tickets = pace.tickets
 
     async def worker() -> None:
         nonlocal remaining
         while not stop.is_set():
-            tickets.resize(pace.limit + 1)
             async with tickets.held():
                 if stop.is_set():
                     return
