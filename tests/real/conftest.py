@@ -20,6 +20,7 @@ from app.config import Settings
 from app.db import create_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
+from app.models import RunKind
 from tests.e2e.support import TOKEN, loopback
 from tests.real.harness import HarnessError, StoreInfo, session_stores
 from tests.real.stores import RealStore, open_stores
@@ -71,6 +72,17 @@ class Wcsync:
 
     async def sync(self, **body: Any) -> dict[str, Any]:
         response = await self.api.post("/api/sync?wait=true", json=body or None)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    async def discover(self) -> None:
+        """A discovery pass, as the scheduler runs each minute (it is off in these tests)."""
+        engine = self.app.state.engine
+        run, _ = await engine.request_run(kind=RunKind.discovery, direction="both")
+        await engine.wait(run.id)
+
+    async def pending(self) -> dict[str, Any]:
+        response = await self.api.get("/api/pending")
         assert response.status_code == 200, response.text
         return dict(response.json())
 
