@@ -49,7 +49,9 @@ class RealStore:
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.http.request(method, API + path, **kwargs)
-        assert response.status_code < 300, f"{self.name}: {method} {path} -> {response.status_code} {response.text}"
+        assert response.status_code < 300, (
+            f"{self.name}: {method} {path} -> {response.status_code} {response.text}"
+        )
         return response.json()
 
     async def place_order(
@@ -119,7 +121,9 @@ class RealStore:
                 },
             )
             for order in batch:
-                if any(m.get("key") == "_wcsync_origin" and m.get("value") == origin for m in order["meta_data"]):
+                if any(
+                    m.get("key") == "_wcsync_origin" and m.get("value") == origin for m in order["meta_data"]
+                ):
                     found.append(await self.order(order["id"]))
             if len(batch) < 100:
                 return found

@@ -69,7 +69,9 @@ async def test_webhooks_from_a_real_store_produce_and_update_the_replicas(
     order = await source.place_order([("SKU-MUG-001", 3)], fees=[("Gift card", "1.50")])
     origin_key = f"{origin_store}:{order['id']}"
     for target in TARGETS[origin_store]:
-        found = await wcsync.stores[target].wait_for_replicas(origin_key, wcsync.started, timeout=DELIVERY_TIMEOUT)
+        found = await wcsync.stores[target].wait_for_replicas(
+            origin_key, wcsync.started, timeout=DELIVERY_TIMEOUT
+        )
         assert len(found) == 1, f"{target}: {len(found)} replicas of {origin_key} after {DELIVERY_TIMEOUT} s"
         assert_faithful_copy(await source.order(order["id"]), found[0], origin_store=origin_store)
     await wcsync.app.state.webhooks.wait_idle()
