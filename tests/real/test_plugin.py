@@ -7,7 +7,7 @@ back from the other stores."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,12 +15,14 @@ import pytest
 from tests.e2e.support import TOKEN
 from tests.real.checks import assert_faithful_copy
 from tests.real.conftest import Wcsync
+from tests.real.harness import StoreInfo
 from tests.real.wordpress import (
     activate_plugin,
     configure_plugin,
     install_plugin,
     order_edit_path,
     orders_list_path,
+    remove_plugin,
     sign_in,
 )
 from tests.web.support import chromium, new_page, screenshot, skip_without_browser, wait_for_text
@@ -40,14 +42,24 @@ async def browser() -> AsyncIterator[Browser]:
         yield launched
 
 
+@pytest.fixture
+def plugin_on(wcsync: Wcsync, name: str) -> Iterator[StoreInfo]:
+    """The plugin's files copied into the store; removed again afterwards."""
+    info = wcsync.stores[name].info
+    install_plugin(info)
+    try:
+        yield info
+    finally:
+        remove_plugin(info)
+
+
 @pytest.mark.parametrize("name", ["main", "sub1", "sub2"])
 async def test_plugin_activates_and_syncs_from_the_orders_screens(
-    name: str, wcsync: Wcsync, browser: Browser
+    name: str, wcsync: Wcsync, browser: Browser, plugin_on: StoreInfo
 ) -> None:
     store = wcsync.stores[name]
-    info = store.info
+    info = plugin_on
     await wcsync.add_all()
-    install_plugin(info)
 
     async with new_page(browser, info.base_url) as page:
         await sign_in(page)

@@ -21,9 +21,9 @@ RESET = Path(__file__).resolve().parent / "plugin_reset.php"
 ADMIN_USER, ADMIN_PASSWORD = "admin", "adminpass"
 
 
-def install_plugin(store: StoreInfo) -> None:
-    """Copy the plugin into the store, as the README's first installation step says, after
-    undoing what an earlier run left there (active plugin, saved settings)."""
+def remove_plugin(store: StoreInfo) -> None:
+    """Deactivate the plugin, forget its settings and delete its folder: the stores are shared
+    with the other real tests (an active plugin adds its namespace to the REST index)."""
     target = store.site / "wp-content" / "plugins" / "wcsync-admin"
     if target.exists():
         result = subprocess.run(
@@ -31,7 +31,13 @@ def install_plugin(store: StoreInfo) -> None:
         )
         assert result.returncode == 0 and result.stdout.strip() == "inactive", result.stdout + result.stderr
         shutil.rmtree(target)
-    shutil.copytree(PLUGIN, target)
+
+
+def install_plugin(store: StoreInfo) -> None:
+    """Copy the plugin into the store, as the README's first installation step says, after
+    undoing what an earlier run may have left there."""
+    remove_plugin(store)
+    shutil.copytree(PLUGIN, store.site / "wp-content" / "plugins" / "wcsync-admin")
 
 
 def orders_list_path(store: StoreInfo) -> str:
