@@ -109,7 +109,7 @@ class RealContractStore:
         DEMO_CATALOG): totals, line names and stock notes are compared with the recordings."""
         updates = [
             {
-                "id": self.info.products[p["sku"]],
+                "id": self.info.products[str(p["sku"])],
                 "name": p["name"],
                 "regular_price": p["price"],
                 "manage_stock": True,
