@@ -1,22 +1,36 @@
-"""`wcsync` commands. Everything but `serve`, `demo` and `fake-store` talks to a running
-service over its HTTP API (WCSYNC_URL, WCSYNC_ADMIN_TOKEN)."""
+"""`wcsync` commands. Everything but `serve`, `demo`, `fake-store` and `secrets` talks to a
+running service over its HTTP API (WCSYNC_URL, WCSYNC_ADMIN_TOKEN)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import httpx
+from pydantic import ValidationError
+
+from app.errors import WcsyncError
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
 class CliError(Exception):
-    pass
+    def __init__(self, message: str, body: Any = None) -> None:
+        super().__init__(message)
+        self.body = body
+
+    @property
+    def code(self) -> str | None:
+        try:
+            return str(self.body["error"]["code"])
+        except (KeyError, TypeError):
+            return None
 
 
 def _api(args: argparse.Namespace) -> httpx.Client:
@@ -34,11 +48,13 @@ def _call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
     except httpx.HTTPError as exc:
         raise CliError(f"Cannot reach wcsync at {client.base_url}: {type(exc).__name__}") from exc
     if response.status_code >= 400:
+        body: Any = None
         try:
-            message = response.json()["error"]["message"]
+            body = response.json()
+            message = body["error"]["message"]
         except (ValueError, KeyError, TypeError):
             message = response.text[:200]
-        raise CliError(f"{response.status_code}: {message}")
+        raise CliError(f"{response.status_code}: {message}", body)
     return response.json() if response.content else None
 
 
@@ -50,8 +66,20 @@ def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def when(value: str | None) -> str:
+    """An API time (ISO 8601, UTC) as people read it: local time, to the second."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
 def progress_bar(done: int, total: int, width: int = 30) -> str:
-    fraction = 1.0 if total <= 0 else min(done / total, 1.0)
+    # Nothing to do is not "all done": an empty bar until there is a total.
+    fraction = 0.0 if total <= 0 else min(done / total, 1.0)
     filled = int(round(fraction * width))
     return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
 
@@ -123,7 +151,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     f"{r['progress']['done']}/{r['progress']['total']}",
                     r["counts"]["created"],
                     r["counts"]["failed"],
-                    r["started_at"],
+                    when(r["started_at"]),
                 )
                 for r in runs
             ],
@@ -152,7 +180,21 @@ def cmd_store(args: argparse.Namespace) -> int:
                 body["backfill_since"] = args.backfill_since
             if args.full_sync:
                 body["full_sync"] = True
-            store = _call(client, "POST", "/api/stores", json=body)
+            try:
+                store = _call(
+                    client, "POST", "/api/stores", json=body, params={"check": str(not args.force).lower()}
+                )
+            except CliError as exc:
+                if exc.code != "store_check_failed":
+                    raise
+                for item in exc.body["error"].get("checks") or []:
+                    print(f"{'ok  ' if item['ok'] else 'FAIL'} {item['name']:<10} {item['detail']}")
+                print(
+                    f"Store {args.name} was not added: its check failed. Fix what FAIL says, or add it "
+                    "anyway with --force.",
+                    file=sys.stderr,
+                )
+                return 1
             print(f"added {store['role']} store {store['name']} at {store['base_url']}")
             if store.get("full_sync_run_id"):
                 print(
@@ -212,6 +254,60 @@ def _store_webhooks(client: httpx.Client, args: argparse.Namespace) -> int:
     return 1 if any(w["status"] == "disabled" for w in result["webhooks"]) else 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    with _api(args) as client:
+        if args.token_command == "create":
+            created = _call(client, "POST", "/api/tokens", json={"store": args.store, "label": args.label})
+            print(
+                f"token {created['id']} for store {created['store']} "
+                "(shown once; wcsync keeps only its hash):"
+            )
+            print(created["token"])
+            print("Enter it as the token in the store's wcsync-admin plugin (WooCommerce > wcsync).")
+        elif args.token_command == "list":
+            tokens = _call(client, "GET", "/api/tokens")
+            rows = [
+                (
+                    t["id"],
+                    t["store"],
+                    t["hint"] + "…",
+                    t["label"],
+                    when(t["created_at"]),
+                    when(t["last_used_at"]),
+                )
+                for t in tokens
+            ]
+            print(_table(rows, ["id", "store", "token", "label", "created", "last used"]))
+        elif args.token_command == "revoke":
+            _call(client, "DELETE", f"/api/tokens/{args.id}")
+            print(f"revoked token {args.id}")
+    return 0
+
+
+def cmd_secrets(args: argparse.Namespace) -> int:
+    """Offline: works on the database and the key named by the settings, not over the API."""
+    from app.config import get_settings
+    from app.crypto import new_key, rotate_secrets
+
+    if args.secrets_command == "new-key":
+        print(new_key())
+        return 0
+    settings = get_settings()
+    count, keyring = asyncio.run(rotate_secrets(settings, args.new_key))
+    print(f"re-encrypted {count} secret values under a new key")
+    if keyring.path is not None:
+        print(f"{keyring.path} now holds only the new key; running wcsync processes reload it.")
+        print("Back the file up: without it the stores' secrets cannot be read.")
+    else:
+        if not args.new_key:
+            print(f"the new key: {keyring.keys[0].decode()}")
+        print(
+            "Put the new key in WCSYNC_SECRET_KEY and restart wcsync: until then, running processes "
+            "cannot read the stores' secrets."
+        )
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -240,11 +336,17 @@ def cmd_fake_store(args: argparse.Namespace, extra: list[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wcsync", description=__doc__)
+    # Accepted before the command (`wcsync --token X status`) and after it.
+    parser.add_argument("--url", default=os.environ.get("WCSYNC_URL", DEFAULT_URL), help="wcsync's URL")
+    parser.add_argument("--token", default=None, help="admin token (default: $WCSYNC_ADMIN_TOKEN)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def remote(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--url", default=os.environ.get("WCSYNC_URL", DEFAULT_URL), help="wcsync's URL")
-        p.add_argument("--token", default=None, help="admin token (default: $WCSYNC_ADMIN_TOKEN)")
+        # SUPPRESS: given only after the command, they override the ones before it.
+        p.add_argument("--url", default=argparse.SUPPRESS, help="wcsync's URL")
+        p.add_argument(
+            "--token", default=argparse.SUPPRESS, help="admin token (default: $WCSYNC_ADMIN_TOKEN)"
+        )
 
     serve = sub.add_parser("serve", help="run the service")
     serve.add_argument("--host", default="127.0.0.1")
@@ -281,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--auth-mode", choices=["auto", "basic", "query", "oauth1"], default="auto")
     add.add_argument("--backfill-since", default=None, help="ISO date: also replicate orders since then")
     add.add_argument("--full-sync", action="store_true", help="run a Full sync of the store once it is added")
+    add.add_argument("--force", action="store_true", help="add the store even if its check fails")
     remote(add)
     for name in ("check", "remove"):
         p = store_sub.add_parser(name)
@@ -296,6 +399,23 @@ def build_parser() -> argparse.ArgumentParser:
         p = hooks_sub.add_parser(name, help=text)
         p.add_argument("name", help="store name")
         remote(p)
+
+    token = sub.add_parser("token", help="store tokens for the WordPress plugin")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="a new token for one store's plugin (shown once)")
+    create.add_argument("--store", required=True, help="the store whose plugin will use it")
+    create.add_argument("--label", default="", help="a note, e.g. where the token is used")
+    remote(create)
+    remote(token_sub.add_parser("list", help="the tokens (never the tokens themselves)"))
+    revoke = token_sub.add_parser("revoke", help="revoke a token at once")
+    revoke.add_argument("id", type=int)
+    remote(revoke)
+
+    secrets_parser = sub.add_parser("secrets", help="the key that encrypts the stores' secrets")
+    secrets_sub = secrets_parser.add_subparsers(dest="secrets_command", required=True)
+    rotate = secrets_sub.add_parser("rotate", help="re-encrypt every secret under a new key (offline)")
+    rotate.add_argument("--new-key", default=None, help="the new key (default: a fresh one)")
+    secrets_sub.add_parser("new-key", help="print a fresh key for WCSYNC_SECRET_KEY")
     return parser
 
 
@@ -310,11 +430,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync": cmd_sync,
         "status": cmd_status,
         "store": cmd_store,
+        "token": cmd_token,
+        "secrets": cmd_secrets,
     }
     try:
         return handlers[args.command](args)
     except CliError as exc:
         print(f"wcsync: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        for error in exc.errors():
+            message = str(error.get("msg", "")).removeprefix("Value error, ")
+            field = ".".join(str(part) for part in error.get("loc", ()))
+            print(f"wcsync: {f'WCSYNC_{field.upper()}: ' if field else ''}{message}", file=sys.stderr)
+        return 2
+    except WcsyncError as exc:
+        print(f"wcsync: {exc.message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

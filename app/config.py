@@ -6,8 +6,13 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.db import async_database_url, sqlite_path
+
+# 24 characters of `secrets.token_urlsafe` carry 144 bits; a shorter token is one a person typed.
+MIN_ADMIN_TOKEN_LENGTH = 24
 
 
 class Settings(BaseSettings):
@@ -21,6 +26,29 @@ class Settings(BaseSettings):
         default="",
         description="Bearer token for /api. Empty: a random token is generated at start-up.",
     )
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Fernet key(s) that encrypt the stores' secrets, comma-separated, the first "
+        "encrypts. Empty: the key file (secret_key_file) is used, created on first start.",
+    )
+    secret_key_file: str = Field(
+        default="",
+        description="Key file used when secret_key is empty. Empty: wcsync.key beside the SQLite "
+        "file, or in the working directory for PostgreSQL.",
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    auth_max_failures: int = Field(default=10, ge=1, description="Wrong tokens from one client per window.")
+    auth_failure_window_seconds: int = Field(default=300, ge=1)
+    auth_lockout_seconds: int = Field(default=60, ge=1, description="The first lockout; doubles after each.")
+    auth_lockout_max_seconds: int = Field(default=3600, ge=1)
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body (not webhooks)."
+    )
+    allow_link_local_urls: bool = Field(
+        default=False,
+        description="Accept store URLs on link-local addresses (169.254.0.0/16, fe80::/10), where "
+        "cloud metadata services live.",
+    )
     log_level: str = "INFO"
     replicate_interval_seconds: int = 300
     discover_interval_seconds: int = 60
@@ -28,7 +56,14 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=25, ge=1, le=100)
     store_timeout_seconds: float = 60.0
     store_max_concurrency: int = Field(default=2, ge=1, le=16)
-    discovery_overlap_seconds: int = 120
+    discovery_overlap_seconds: int = Field(
+        default=10,
+        ge=2,
+        description="Each discovery pass re-reads (ids and dates only) this far before its cursor.",
+    )
+    clock_max_age_seconds: int = Field(
+        default=300, ge=10, description="A store's clock is read again before use when older than this."
+    )
     reconcile_margin_seconds: int = 300
     lease_seconds: int = 600
     max_attempts: int = 8
@@ -36,11 +71,36 @@ class Settings(BaseSettings):
     backoff_max_seconds: float = 3600.0
     catalog_ttl_seconds: int = 600
     origin_note: bool = True
+    copy_meta_allow: str = Field(
+        default="*",
+        description=(
+            "Comma-separated patterns of the origin order's own meta keys a replica carries. Private "
+            "(underscore) keys travel only when a pattern starting with '_' names them."
+        ),
+    )
+    copy_meta_deny: str = Field(
+        default="", description="Comma-separated patterns of order meta keys never copied to a replica."
+    )
     replicate_statuses: str = Field(
         default="processing,on-hold,completed",
         description="Origin statuses that are replicated; others wait until they reach one.",
     )
     public_url: str = Field(default="", description="URL the stores use to reach wcsync (webhooks).")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return async_database_url(value)
+
+    @model_validator(mode="after")
+    def _admin_token_long_enough(self) -> Settings:
+        if self.admin_token and len(self.admin_token) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"WCSYNC_ADMIN_TOKEN is {len(self.admin_token)} characters long; it must have at least "
+                f"{MIN_ADMIN_TOKEN_LENGTH}. Make one with: python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'"
+            )
+        return self
 
     @model_validator(mode="after")
     def _lease_outlives_a_request(self) -> Settings:
@@ -53,6 +113,13 @@ class Settings(BaseSettings):
 
     def resolved_admin_token(self) -> str:
         return self.admin_token or _generated_token()
+
+    def resolved_secret_key_file(self) -> Path:
+        """Where the key file is: the setting, else beside the SQLite file, else the working directory."""
+        if self.secret_key_file:
+            return Path(self.secret_key_file).expanduser()
+        database = sqlite_path(self.database_url)
+        return (database.parent if database else Path.cwd()) / "wcsync.key"
 
 
 @lru_cache(maxsize=1)

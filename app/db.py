@@ -5,20 +5,74 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+if TYPE_CHECKING:
+    from app.crypto import Keyring
+
+_SQLITE_DRIVERS = {"sqlite", "sqlite+pysqlite", "sqlite+aiosqlite"}
+_POSTGRES_DRIVERS = {
+    "postgres",
+    "postgresql",
+    "postgresql+asyncpg",
+    "postgresql+psycopg",
+    "postgresql+psycopg2",
+    "postgresql+pg8000",
+}
+_URL_HELP = (
+    "WCSYNC_DATABASE_URL must be a SQLite or PostgreSQL URL, such as sqlite:///wcsync.db, "
+    "sqlite:////var/lib/wcsync/wcsync.db or postgresql://user:password@host:5432/wcsync"
+)
+
+
+def async_database_url(url: str) -> str:
+    """The URL as people write it (`sqlite:///path`, `postgres://…`, `postgresql://…`) turned
+    into the async drivers wcsync runs on (aiosqlite, asyncpg). libpq's `sslmode` becomes
+    asyncpg's `ssl`, which takes the same values."""
+    try:
+        parsed = make_url(url.strip())
+    except ArgumentError as exc:
+        raise ValueError(_URL_HELP) from exc
+    driver = parsed.drivername.lower()
+    if driver in _SQLITE_DRIVERS:
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if driver not in _POSTGRES_DRIVERS:
+        raise ValueError(f"{_URL_HELP} (got a {parsed.drivername!r} URL)")
+    parsed = parsed.set(drivername="postgresql+asyncpg")
+    if "sslmode" in parsed.query:
+        mode = parsed.query["sslmode"]
+        parsed = parsed.difference_update_query(["sslmode"]).update_query_dict({"ssl": mode})
+    return parsed.render_as_string(hide_password=False)
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def sqlite_path(url: str) -> Path | None:
+    """The SQLite database file of a URL; None for PostgreSQL and for an in-memory database."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def create_engine(url: str, *, echo: bool = False, keyring: Keyring | None = None) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL and a busy timeout so that concurrent
-    units of work wait for each other instead of failing with `database is locked`."""
+    units of work wait for each other instead of failing with `database is locked`.
+
+    `keyring` encrypts and decrypts the stores' secrets on this engine's connections; without
+    one, the process's keyring from the settings is used."""
+    url = async_database_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": 30}
@@ -38,6 +92,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+    if keyring is not None:
+        from app.crypto import attach_keyring
+
+        attach_keyring(engine, keyring)
     return engine
 
 

@@ -49,8 +49,7 @@ def build_fake_stores() -> dict[str, FakeStore]:
         "main", consumer_key="ck_demo_main", consumer_secret="cs_demo_main", https=False, knobs=knobs()
     )
     stores = {"main": main}
-    for product in DEMO_CATALOG:
-        main.add_product(product["sku"], product["name"], product["price"])
+    main.load_catalog(DEMO_CATALOG)
     for name, skus in SUB_CATALOGS.items():
         sub = FakeStore(
             name,
@@ -59,9 +58,7 @@ def build_fake_stores() -> dict[str, FakeStore]:
             https=False,
             knobs=knobs(),
         )
-        for product in DEMO_CATALOG:
-            if product["sku"] in skus:
-                sub.add_product(product["sku"], product["name"], product["price"])
+        sub.load_catalog([product for product in DEMO_CATALOG if product["sku"] in skus])
         stores[name] = sub
     return stores
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class WcsyncError(Exception):
     status_code: int = 400
@@ -10,6 +12,59 @@ class WcsyncError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        # Headers of the answer (Retry-After) and fields added to the error body (details).
+        self.headers: dict[str, str] | None = None
+        self.extra: dict[str, Any] = {}
+
+
+class NotAuthenticated(WcsyncError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class Forbidden(WcsyncError):
+    """Authenticated, but this token may not do this."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class CsrfHeaderMissing(WcsyncError):
+    status_code = 403
+    code = "csrf_header_missing"
+
+
+class TooManyFailures(WcsyncError):
+    status_code = 429
+    code = "too_many_failures"
+
+    def __init__(self, retry_after: float) -> None:
+        seconds = max(1, int(retry_after + 0.999))
+        super().__init__(
+            f"Too many wrong tokens from your address: wcsync refuses sign-ins from it for {seconds} s."
+        )
+        self.retry_after = seconds
+        self.headers = {"Retry-After": str(seconds)}
+
+
+class TokenNotFound(WcsyncError):
+    status_code = 404
+    code = "token_not_found"
+
+    def __init__(self, token_id: int) -> None:
+        super().__init__(f"No store token with id {token_id}.")
+
+
+class StoreCheckFailed(WcsyncError):
+    """A store was not added because its check failed; `checks` says why."""
+
+    status_code = 422
+    code = "store_check_failed"
+
+    def __init__(self, name: str, checks: list[dict[str, Any]]) -> None:
+        failed = "; ".join(f"{c['name']}: {c['detail']}" for c in checks if not c["ok"])
+        super().__init__(f"Store {name!r} was not added, its check failed: {failed}")
+        self.extra = {"checks": checks}
 
 
 class StoreNotFound(WcsyncError):
@@ -60,6 +115,11 @@ class StoreUnavailable(WcsyncError):
 class InvalidRequest(WcsyncError):
     status_code = 422
     code = "invalid_request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        if field is not None:
+            self.extra = {"details": [{"field": field, "problem": message}]}
 
 
 class MappingError(WcsyncError):

@@ -12,19 +12,40 @@ from sqlalchemy import text
 from app.api import orders as orders_api
 from app.api import stores as stores_api
 from app.api import sync as sync_api
+from app.api import tokens as tokens_api
 from app.api import webhooks as webhooks_api
-from app.api.deps import require_token
-from app.api.errors import install_error_handlers
+from app.api.deps import authenticate
+from app.api.errors import BodySizeLimit, install_error_handlers, responses
+from app.auth.sessions import end_stale_sessions
+from app.auth.throttle import ThrottlePolicy
 from app.config import Settings, get_settings
-from app.db import create_engine, make_session_factory
+from app.crypto import Keyring, verify_keyring
+from app.db import create_engine, make_session_factory, session_scope
 from app.migrate import upgrade_to_head
 from app.scheduler import Scheduler
 from app.sync.clients import ClientRegistry, TransportFactory
-from app.sync.engine import SyncEngine
-from app.sync.liveness import ProcessMark
-from app.sync.webhooks import WebhookReceiver
+from app.sync.discover.webhooks import WebhookReceiver
+from app.sync.runs.engine import SyncEngine
+from app.sync.runs.liveness import ProcessMark
 
 log = logging.getLogger("wcsync")
+
+API_DESCRIPTION = """\
+Every route under `/api` needs a token: `Authorization: Bearer <token>`, or the dashboard's
+session cookie with `X-Requested-With: wcsync`. Errors have one shape:
+`{"error": {"code": "…", "message": "…"}}`.
+
+**The admin token** (`WCSYNC_ADMIN_TOKEN`) may call every route.
+
+**A store token** (`wcst_…`, made with `POST /api/tokens` for one store's WordPress plugin) may call
+only the routes marked `x-store-token`, on its own store: `GET /api/pending`,
+`GET /api/stores/{its name}`, `POST /api/sync` (Sync Now; a sub-store's token syncs its store),
+`GET /api/runs/{id}` (its store's runs), `GET|POST /api/orders/{its name}/{order_id}[/sync]`
+and `GET /api/links` (its store's). Any other call answers `403 forbidden`.
+
+By default, ten wrong tokens from one address within five minutes lock it out for a minute (`429`, with
+`Retry-After`), doubling with each lockout up to an hour.
+"""
 
 
 # Loggers of libraries that print what they carry: httpx logs every request URL at INFO (with
@@ -58,10 +79,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db_engine = create_engine(settings.database_url)
+        keyring = Keyring.from_settings(settings)
+        db_engine = create_engine(settings.database_url, keyring=keyring)
         if run_migrations:
             await upgrade_to_head(db_engine)
+        # A wrong or lost key is said at start, not as a 500 on the first store read.
+        await verify_keyring(db_engine)
         session_factory = make_session_factory(db_engine)
+        admin_token = settings.resolved_admin_token()
+        async with session_scope(session_factory) as session:
+            ended = await end_stale_sessions(session, admin_token)
+        if ended:
+            log.info("auth.sessions.ended count=%d (expired, or opened with another admin token)", ended)
         clients = ClientRegistry(
             timeout=settings.store_timeout_seconds,
             max_concurrency=settings.store_max_concurrency,
@@ -76,7 +105,14 @@ def create_app(
         app.state.clients = clients
         app.state.engine = engine
         app.state.webhooks = WebhookReceiver(engine.sync_order)
-        app.state.admin_token = settings.resolved_admin_token()
+        app.state.admin_token = admin_token
+        app.state.throttle_policy = ThrottlePolicy(
+            max_failures=settings.auth_max_failures,
+            window_seconds=settings.auth_failure_window_seconds,
+            lockout_seconds=settings.auth_lockout_seconds,
+            lockout_max_seconds=settings.auth_lockout_max_seconds,
+        )
+        app.state.session_hours = settings.session_hours
         scheduler = Scheduler(engine, db_engine, settings)
         if settings.scheduler_enabled:
             scheduler.start()
@@ -92,17 +128,29 @@ def create_app(
     app = FastAPI(
         title="wcsync",
         summary="Replicates WooCommerce orders between a main store and its sub-stores.",
+        description=API_DESCRIPTION,
         version="0.1.0",
         lifespan=lifespan,
+        # Served from the package (app.web.routes): the stock pages load Swagger UI from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
-    api = APIRouter(prefix="/api", dependencies=[Depends(require_token)])
+    # Not FastAPI's max_body_size: its 413 for a declared Content-Length bypasses the app's
+    # exception handlers and answers in another shape.
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, exempt=("/api/webhooks/",))
+    api = APIRouter(
+        prefix="/api",
+        dependencies=[Depends(authenticate)],
+        responses=responses(401, 403, 413, 422, 429),
+    )
     api.include_router(stores_api.router)
     api.include_router(sync_api.router)
     api.include_router(orders_api.router)
+    api.include_router(tokens_api.router)
     app.include_router(api)
     # Outside the Bearer-protected router: WooCommerce cannot send our token, the signature is
-    # the auth. The install/list routes in it carry require_token themselves.
+    # the auth. The install/list routes in it carry `authenticate` themselves.
     app.include_router(webhooks_api.router)
     app.include_router(webhooks_api.admin_router)
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import Settings
 from app.db import HeldAdvisoryLock, is_sqlite
 from app.models import RunKind
-from app.sync.engine import SyncEngine
+from app.sync.runs.engine import SyncEngine
 
 log = logging.getLogger("wcsync.scheduler")
 

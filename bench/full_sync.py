@@ -80,7 +80,7 @@ async def measure(orders: int, replicate: bool) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(
                 database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
-                admin_token="bench-token",
+                admin_token="bench-admin-token-0123456789",
                 scheduler_enabled=False,
                 origin_note=False,
                 store_timeout_seconds=120,

@@ -50,9 +50,9 @@ from app.main import configure_logging, create_app
 from app.models import Run, RunKind, RunStatus
 from app.sync import repository as repo
 from app.sync import stores as store_service
-from app.sync.engine import SyncEngine
-from app.sync.mapping import ORIGIN_META, meta_value, origin_key
-from app.testing.catalog import DEMO_CATALOG
+from app.sync.plan.mapping import ORIGIN_META, meta_value, origin_key
+from app.sync.runs.engine import SyncEngine
+from app.testing.catalog import SIMPLE_CATALOG
 
 BATCH_LIMIT = 100  # WooCommerce's most items per /orders/batch and per listing page
 MAIN = "main"
@@ -227,7 +227,7 @@ async def wait_ready(http: httpx.AsyncClient, fake: FakeStoreProcess) -> None:
 
 async def seed_orders(http: httpx.AsyncClient, main: FakeStoreProcess, count: int) -> list[int]:
     """Storefront checkouts on the main store (the control API adds no latency)."""
-    skus = [p["sku"] for p in DEMO_CATALOG if p["sku"]]
+    skus = [p["sku"] for p in SIMPLE_CATALOG if p["sku"]]
     limit = asyncio.Semaphore(SEED_IN_FLIGHT)
 
     async def place(index: int) -> int:
@@ -815,7 +815,7 @@ async def run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
     )
     settings_values: dict[str, Any] = {
-        "admin_token": "bench-admin-token",
+        "admin_token": "bench-admin-token-0123456789",
         "scheduler_enabled": False,
         "log_level": args.log_level,
         "store_max_concurrency": args.concurrency,

@@ -15,6 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from app.db import SessionFactory, create_engine, make_session_factory
 from app.migrate import upgrade_to_head
 
+# The stores' secrets are encrypted at rest; without a key in the environment each engine made
+# without one would create a key file in the working directory. Tests that exercise the key file
+# pass `secret_key=""` to their settings.
+os.environ.setdefault("WCSYNC_SECRET_KEY", "d2NzeW5jLXRlc3RzLW9ubHkta2V5LTAxMjM0NTY3ODk=")
+
 PG_URL = os.environ.get("WCSYNC_TEST_DATABASE_URL", "")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 RECORDED = Path(__file__).resolve().parent / "woocommerce" / "recorded"

@@ -30,3 +30,59 @@ async def test_migrations_create_every_table(db_engine: AsyncEngine) -> None:
     async with db_engine.connect() as conn:
         names = await conn.run_sync(tables)
     assert {"store", "cursor", "source_order", "link", "run", "event", "product", "alembic_version"} <= names
+
+
+async def test_upgrading_an_old_ledger_keeps_its_links_and_history(tmp_path: object) -> None:
+    """On SQLite a batch migration that rebuilds `link` cascades into `event` and wipes every
+    order's history: the ledger v2 migration alters the tables in place."""
+    from pathlib import Path
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.db import create_engine
+    from app.migrate import alembic_config
+
+    url = f"sqlite+aiosqlite:///{Path(str(tmp_path)) / 'old.db'}"
+    engine = create_engine(url)
+
+    def to(revision: str) -> object:
+        def run(connection: Connection) -> None:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
+
+        return run
+
+    async with engine.begin() as conn:
+        await conn.run_sync(to("0004"))  # type: ignore[arg-type]
+        await conn.execute(
+            text(
+                "INSERT INTO store (id, name, role, base_url, consumer_key, consumer_secret, auth_mode, "
+                "routing, enabled, origin_filter, created_at, updated_at) VALUES "
+                "(1, 'main', 'main', 'https://m.test', 'ck', 'cs', 'auto', 'all', 1, 0, '2026-11-01', "
+                "'2026-11-01'), (2, 'sub1', 'sub', 'https://s.test', 'ck', 'cs', 'auto', 'all', 1, 0, "
+                "'2026-11-01', '2026-11-01')"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO link (id, origin_store_id, origin_order_id, target_store_id, direction, state, "
+                "attempts, created_at, updated_at) VALUES (1, 1, 10, 2, 'main_to_sub', 'synced', 0, "
+                "'2026-11-01', '2026-11-01')"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO event (link_id, store_id, order_id, kind, message, created_at) "
+                "VALUES (1, 1, 10, 'created', 'order 5 on store sub1', '2026-11-01')"
+            )
+        )
+    async with engine.begin() as conn:
+        await conn.execute(text("PRAGMA foreign_keys=ON"))
+        await conn.run_sync(to("head"))  # type: ignore[arg-type]
+        links = (await conn.execute(text("SELECT count(*) FROM link"))).scalar()
+        events = (await conn.execute(text("SELECT message FROM event"))).scalars().all()
+    await engine.dispose()
+    assert links == 1
+    assert events == ["order 5 on store sub1"]

@@ -1,54 +1,157 @@
 from __future__ import annotations
 
-import secrets
+import hmac
+import logging
 from collections.abc import AsyncIterator
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.db import session_scope
-from app.errors import WcsyncError
+from app.auth import sessions, throttle, tokens
+from app.db import SessionFactory, session_scope
+from app.errors import CsrfHeaderMissing, Forbidden, NotAuthenticated, TooManyFailures
 from app.sync.clients import ClientRegistry
-from app.sync.engine import SyncEngine
+from app.sync.runs.engine import SyncEngine
+
+log = logging.getLogger("wcsync.auth")
+
+SESSION_COOKIE = "wcsync_session"
+CSRF_HEADER = "X-Requested-With"
+CSRF_VALUE = "wcsync"
+# The OpenAPI extension that marks a route a store token may call; `authenticate` refuses
+# store tokens everywhere else, so a new route is admin-only unless it says otherwise.
+STORE_TOKEN_EXTENSION = "x-store-token"
+
+_bearer = HTTPBearer(auto_error=False, description="The admin token, or a store's plugin token.")
 
 
-class NotAuthenticated(WcsyncError):
-    status_code = 401
-    code = "not_authenticated"
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the admin (token or dashboard session), or one store's plugin."""
+
+    store: str | None = None
+    token_id: int | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.store is None
+
+    def require_store(self, name: str | None, what: str) -> None:
+        """A store token may act on its own store only."""
+        if self.store is not None and name != self.store:
+            raise Forbidden(f"This token belongs to store {self.store!r} and may {what} for that store only.")
 
 
-_bearer = HTTPBearer(auto_error=False)
+ADMIN = Principal()
+
+
+def store_token_allowed(what: str) -> dict[str, Any]:
+    """`openapi_extra` of a route that a store token may call, on its own store."""
+    return {STORE_TOKEN_EXTENSION: what}
+
+
+def _factory(request: Request) -> SessionFactory:
+    factory: SessionFactory = request.app.state.session_factory
+    return factory
+
+
+def throttle_policy(request: Request) -> throttle.ThrottlePolicy:
+    policy: throttle.ThrottlePolicy = request.app.state.throttle_policy
+    return policy
+
+
+def client_of(request: Request) -> str:
+    return throttle.client_key(request.client.host if request.client else None)
+
+
+async def check_not_blocked(request: Request) -> str:
+    """The client's throttle key; 429 if it is refused for now."""
+    client = client_of(request)
+    async with session_scope(_factory(request)) as session:
+        wait = await throttle.seconds_blocked(session, client)
+    if wait > 0:
+        log.warning("auth.throttled client=%s retry_after=%.0f", client, wait)
+        raise TooManyFailures(wait)
+    return client
+
+
+async def count_failure(request: Request, client: str, reason: str) -> None:
+    """Record a wrong token (in a unit of work of its own: the request's is rolled back), and
+    answer 429 at once if this one starts a lockout."""
+    async with session_scope(_factory(request)) as session:
+        blocked = await throttle.record_failure(session, client, throttle_policy(request))
+    log.warning("auth.refused reason=%s client=%s", reason, client)
+    if blocked > 0:
+        log.warning("auth.lockout client=%s seconds=%.0f", client, blocked)
+        raise TooManyFailures(blocked)
+
+
+def is_admin_token(request: Request, supplied: str) -> bool:
+    expected: str = request.app.state.admin_token
+    return bool(supplied) and hmac.compare_digest(supplied.encode(), expected.encode())
+
+
+async def signed_in(request: Request) -> bool:
+    """Whether the dashboard cookie names a live session of the current admin token."""
+    raw = request.cookies.get(SESSION_COOKIE, "")
+    if not raw:
+        return False
+    async with session_scope(_factory(request)) as session:
+        return await sessions.session_is_valid(session, raw, request.app.state.admin_token)
+
+
+async def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller of an /api route: a Bearer token (the admin token or a store token: the CLI,
+    the WordPress plugin, scripts) or the dashboard's session cookie. A browser sends the cookie
+    with any site's request too, so cookie calls must also carry a header that a cross-site form
+    cannot set. Store tokens reach only the routes marked for them."""
+    principal: Principal
+    if credentials:
+        client = await check_not_blocked(request)
+        supplied = credentials.credentials
+        if is_admin_token(request, supplied):
+            principal = ADMIN
+        else:
+            async with session_scope(_factory(request)) as session:
+                found = await tokens.store_of_token(session, supplied)
+            if found is None:
+                await count_failure(request, client, "wrong_bearer_token")
+                raise NotAuthenticated(
+                    "Wrong token: send Authorization: Bearer <admin token or store token>."
+                )
+            principal = Principal(store=found[1], token_id=found[0])
+    elif SESSION_COOKIE in request.cookies:
+        if request.headers.get(CSRF_HEADER.lower()) != CSRF_VALUE:
+            raise CsrfHeaderMissing(f"Cookie-authenticated calls must send {CSRF_HEADER}: {CSRF_VALUE}.")
+        if not await signed_in(request):
+            raise NotAuthenticated(
+                "The dashboard session has ended (signed out, expired, or the token changed)."
+            )
+        principal = ADMIN
+    else:
+        raise NotAuthenticated("Missing token: send Authorization: Bearer <token>.")
+    if not principal.is_admin:
+        route = request.scope.get("route")
+        extra = getattr(route, "openapi_extra", None) or {}
+        if STORE_TOKEN_EXTENSION not in extra:
+            raise Forbidden(
+                f"This token belongs to store {principal.store!r}'s WordPress plugin: it may read the "
+                "pending counts and its store, run Sync Now and Sync Order for its store, and list its "
+                "store's orders. Use the admin token for this."
+            )
+    return principal
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: committed when the handler returns, rolled back on error."""
     async with session_scope(request.app.state.session_factory) as session:
         yield session
-
-
-class CsrfHeaderMissing(WcsyncError):
-    status_code = 403
-    code = "csrf_header_missing"
-
-
-def require_token(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """The admin token, as a Bearer header (API, CLI, WordPress plugin) or as the dashboard's
-    HttpOnly cookie. A browser sends the cookie to any site's request too, so cookie calls
-    must also carry a header that a cross-site form cannot set."""
-    expected: str = request.app.state.admin_token
-    if credentials:
-        supplied = credentials.credentials
-    else:
-        supplied = request.cookies.get("wcsync_token", "")
-        if supplied and request.headers.get("x-requested-with") != "wcsync":
-            raise CsrfHeaderMissing("Cookie-authenticated calls must send X-Requested-With: wcsync.")
-    if not supplied or not secrets.compare_digest(supplied.encode(), expected.encode()):
-        raise NotAuthenticated("Missing or wrong admin token: send Authorization: Bearer <token>.")
 
 
 def get_engine(request: Request) -> SyncEngine:
@@ -67,3 +170,5 @@ def get_clients(request: Request) -> ClientRegistry:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 EngineDep = Annotated[SyncEngine, Depends(get_engine)]
 ClientsDep = Annotated[ClientRegistry, Depends(get_clients)]
+# The same dependency as the /api router's: FastAPI runs it once per request and hands the result here.
+PrincipalDep = Annotated[Principal, Depends(authenticate)]

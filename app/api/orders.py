@@ -4,8 +4,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import EngineDep, SessionDep
-from app.api.schemas import EventRead, LinkPage, LinkRead, OrderSyncRead
+from app.api.deps import EngineDep, PrincipalDep, SessionDep, store_token_allowed
+from app.api.errors import responses
+from app.api.schemas import (
+    NAME_PATTERN,
+    EventRead,
+    LinkPage,
+    LinkRead,
+    Offset,
+    OrderId,
+    OrderSyncRead,
+    StoreName,
+)
 from app.models import Direction, LinkState
 from app.sync import repository as repo
 
@@ -30,26 +40,52 @@ async def _order_view(session: SessionDep, store: str, order_id: int, run_id: in
     )
 
 
-@router.post("/orders/{store}/{order_id}/sync")
-async def sync_order(store: str, order_id: int, engine: EngineDep, session: SessionDep) -> OrderSyncRead:
+@router.post(
+    "/orders/{store}/{order_id}/sync",
+    responses=responses(
+        404,
+        502,
+        s404="No store of that name (`store_not_found`), or no such order on it (`order_not_found`)",
+    ),
+    openapi_extra=store_token_allowed("Sync Order of its store's orders"),
+)
+async def sync_order(
+    store: StoreName, order_id: OrderId, engine: EngineDep, session: SessionDep, principal: PrincipalDep
+) -> OrderSyncRead:
+    principal.require_store(store, "run Sync Order")
     run_id, _ = await engine.sync_order(store, order_id)
     return await _order_view(session, store, order_id, run_id)
 
 
-@router.get("/orders/{store}/{order_id}")
-async def order_links(store: str, order_id: int, session: SessionDep) -> OrderSyncRead:
+@router.get(
+    "/orders/{store}/{order_id}",
+    responses=responses(404, s404="No store of that name (`store_not_found`)"),
+    openapi_extra=store_token_allowed("its store's orders"),
+)
+async def order_links(
+    store: StoreName, order_id: OrderId, session: SessionDep, principal: PrincipalDep
+) -> OrderSyncRead:
+    principal.require_store(store, "read orders")
     return await _order_view(session, store, order_id, None)
 
 
-@router.get("/links")
+@router.get(
+    "/links",
+    responses=responses(404, s404="No store of that name (`store_not_found`)"),
+    openapi_extra=store_token_allowed("links of its store (store= defaults to it)"),
+)
 async def list_links(
     session: SessionDep,
+    principal: PrincipalDep,
     state: LinkState | None = None,
     direction: Direction | None = None,
-    store: str | None = None,
+    store: Annotated[str | None, Query(max_length=64, pattern=NAME_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> LinkPage:
+    if principal.store is not None:
+        store = store or principal.store
+        principal.require_store(store, "list links")
     store_id = (await repo.get_store(session, store)).id if store else None
     links, total = await repo.list_links(
         session, state=state, direction=direction, store_id=store_id, limit=limit, offset=offset

@@ -2,23 +2,120 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.models import AuthMode, Event, Link, Routing, Run, Store, StoreRole
+from app.models import ApiToken, AuthMode, Event, Link, Routing, Run, Store, StoreRole
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_NAME = re.compile(NAME_PATTERN)
+# What the validator below accepts is a subset of this: the OpenAPI document states it.
+BASE_URL_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\s]+(/[^?#\s]*)?\s*$"
+BASE_URL_MAX_LENGTH = 500
+# Ids are INTEGER columns on PostgreSQL (and SQLite's integers end at 2**63 - 1); order ids are
+# BIGINT. A larger number is refused as invalid input, not passed to the database to fail there.
+MAX_ID = 2**31 - 1
+MAX_ORDER_ID = 2**63 - 1
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+StoreName = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        pattern=NAME_PATTERN,
+        description="The store's name: a-z, 0-9, - and _, at most 64 characters.",
+    ),
+]
+RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
+OrderId = Annotated[int, Path(ge=1, le=MAX_ORDER_ID, description="The order's id on its store.")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+
+
+def check_time(value: datetime | None, field: str) -> datetime | None:
+    """A time from the API: without a zone it is UTC; refused outside 2000-01-01 .. tomorrow."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(f"{field} is out of range") from exc
+    if value < EARLIEST:
+        raise ValueError(f"{field} must be in 2000 or later")
+    if value > datetime.now(UTC) + timedelta(days=1):
+        raise ValueError(f"{field} must not be in the future")
+    return value
+
+
+def _check_host(host: str) -> None:
+    """Refuse IP addresses written in the forms that name a different address than they seem
+    (`http://2852039166/` is 169.254.169.254 to the resolver)."""
+    if re.fullmatch(
+        r"[0-9.]+|0[xX][0-9a-fA-F.xX]*|[0-9a-fA-FxX.]*\.0[xX][0-9a-fA-F]*", host
+    ) and not _is_ipv4(host):
+        raise ValueError("base_url's host looks like an IP address in an unusual form; write it as a.b.c.d")
+
+
+def _is_ipv4(host: str) -> bool:
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def link_local(base_url: str) -> bool:
+    """Whether the URL's host is a link-local address (169.254.0.0/16, fe80::/10), where cloud
+    metadata services answer."""
+    host = urlsplit(base_url).hostname or ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_link_local
 
 
 def _check_base_url(value: str) -> str:
     value = value.strip()
+    if len(value) > BASE_URL_MAX_LENGTH:
+        raise ValueError(f"base_url must be at most {BASE_URL_MAX_LENGTH} characters")
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise ValueError("base_url must be an http:// or https:// URL of the WordPress site")
+    if "@" in parts.netloc:
+        raise ValueError(
+            "base_url must not carry a user name or password (user:pass@): give the REST key and "
+            "secret in consumer_key and consumer_secret"
+        )
+    if any(ch.isspace() for ch in value):
+        raise ValueError("base_url must not contain spaces")
+    try:
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises on a port that is not a number in 0..65535
+    except ValueError as exc:
+        raise ValueError("base_url has an invalid host or port") from exc
+    if not host:
+        raise ValueError("base_url has no host name")
+    if not host.isascii():
+        # Kept as people wrote it (the store's own links use that form), but it must be a
+        # name that has an ASCII (punycode) form.
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise ValueError("base_url's host is not a valid host name") from exc
+    if not re.fullmatch(r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]+(%[A-Za-z0-9]+)?", host):
+        raise ValueError("base_url's host is not a valid host name or IP address")
+    _check_host(host)
     if "rest_route" in parts.query:
         raise ValueError(
             "base_url must be the site URL, not a ?rest_route= URL: WooCommerce authenticates "
@@ -29,21 +126,35 @@ def _check_base_url(value: str) -> str:
     path = parts.path.rstrip("/")
     if path.endswith("/wp-json") or "/wp-json/" in path:
         raise ValueError("base_url is the site URL (e.g. https://shop.example.com), without /wp-json")
-    return f"{parts.scheme}://{parts.netloc}{path}"
+    return f"{parts.scheme.lower()}://{parts.netloc}{path}"
+
+
+_BASE_URL_DOC = (
+    "The WordPress site's URL, http:// or https://, possibly with a path (a multisite sub-site); no "
+    "user:password@, query string, fragment or /wp-json. Link-local hosts (169.254.0.0/16, fe80::/10) "
+    "are refused unless WCSYNC_ALLOW_LINK_LOCAL_URLS is set."
+)
+_BACKFILL_DOC = "Also replicate orders created since then (2000 or later, not in the future; UTC if no zone)."
 
 
 class StoreCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(description="Slug: lower-case letters, digits, - and _.")
+    name: str = Field(
+        description="Slug: lower-case letters, digits, - and _.",
+        json_schema_extra={"pattern": NAME_PATTERN, "maxLength": 64, "minLength": 1},
+    )
     role: StoreRole
-    base_url: str
+    base_url: str = Field(
+        description=_BASE_URL_DOC,
+        json_schema_extra={"pattern": BASE_URL_PATTERN, "maxLength": BASE_URL_MAX_LENGTH},
+    )
     consumer_key: str = Field(min_length=1, max_length=200)
     consumer_secret: str = Field(min_length=1, max_length=200)
     auth_mode: AuthMode = AuthMode.auto
     routing: Routing = Routing.all
     enabled: bool = True
-    backfill_since: datetime | None = None
+    backfill_since: datetime | None = Field(default=None, description=_BACKFILL_DOC)
     max_concurrency: int | None = Field(default=None, ge=1, le=16)
     full_sync: bool = Field(
         default=False,
@@ -62,23 +173,37 @@ class StoreCreate(BaseModel):
     def _url(cls, value: str) -> str:
         return _check_base_url(value)
 
+    @field_validator("backfill_since")
+    @classmethod
+    def _since(cls, value: datetime | None) -> datetime | None:
+        return check_time(value, "backfill_since")
+
 
 class StoreUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str | None = None
+    base_url: str | None = Field(
+        default=None,
+        description=_BASE_URL_DOC,
+        json_schema_extra={"pattern": BASE_URL_PATTERN, "maxLength": BASE_URL_MAX_LENGTH},
+    )
     consumer_key: str | None = Field(default=None, min_length=1, max_length=200)
     consumer_secret: str | None = Field(default=None, min_length=1, max_length=200)
     auth_mode: AuthMode | None = None
     routing: Routing | None = None
     enabled: bool | None = None
-    backfill_since: datetime | None = None
+    backfill_since: datetime | None = Field(default=None, description=_BACKFILL_DOC)
     max_concurrency: int | None = Field(default=None, ge=1, le=16)
 
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
         return None if value is None else _check_base_url(value)
+
+    @field_validator("backfill_since")
+    @classmethod
+    def _since(cls, value: datetime | None) -> datetime | None:
+        return check_time(value, "backfill_since")
 
 
 def key_hint(key: str) -> str:
@@ -139,9 +264,17 @@ class SyncRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     direction: Literal["both", "main_to_sub", "sub_to_main"] = "both"
-    store: str | None = None
+    store: str | None = Field(default=None, json_schema_extra={"pattern": NAME_PATTERN, "maxLength": 64})
     mode: Literal["smart", "full"] = "smart"
-    since: datetime | None = Field(default=None, description="Full sync: only orders created since then.")
+    since: datetime | None = Field(
+        default=None,
+        description="Full sync: only orders created since then (2000 or later, not in the future).",
+    )
+
+    @field_validator("since")
+    @classmethod
+    def _since(cls, value: datetime | None) -> datetime | None:
+        return check_time(value, "since")
 
 
 class Progress(BaseModel):
@@ -273,3 +406,51 @@ class Pending(BaseModel):
     main_to_sub: dict[str, int]
     sub_to_main: dict[str, int]
     failed: int
+    stores_failing: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Stores whose last request failed (since their last success): orders there may be waiting unseen."
+        ),
+    )
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    store: str = Field(
+        description="The store whose WordPress plugin will use the token.",
+        json_schema_extra={"pattern": NAME_PATTERN, "maxLength": 64, "minLength": 1},
+    )
+    label: str = Field(default="", max_length=100, description="A note for people, e.g. where it is used.")
+
+    @field_validator("store")
+    @classmethod
+    def _store(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("store must be a store name: a-z, 0-9, - and _, at most 64 characters")
+        return value
+
+
+class TokenRead(BaseModel):
+    id: int
+    store: str
+    label: str
+    hint: str = Field(description="The token's first characters, to tell tokens apart.")
+    created_at: datetime
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, token: ApiToken, store: str) -> TokenRead:
+        assert token.id is not None
+        return cls(
+            id=token.id,
+            store=store,
+            label=token.label,
+            hint=token.hint,
+            created_at=token.created_at,
+            last_used_at=token.last_used_at,
+        )
+
+
+class TokenCreated(TokenRead):
+    token: str = Field(description="The token itself: shown this once, stored only hashed.")

@@ -8,11 +8,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel
 
-from app.api.deps import ClientsDep, EngineDep, SessionDep, require_token
-from app.sync import webhooks as service
+from app.api.deps import ClientsDep, EngineDep, SessionDep, authenticate
+from app.api.errors import responses
+from app.sync.discover import webhooks as service
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
-admin_router = APIRouter(prefix="/api/stores", tags=["webhooks"], dependencies=[Depends(require_token)])
+admin_router = APIRouter(
+    prefix="/api/stores",
+    tags=["webhooks"],
+    dependencies=[Depends(authenticate)],
+    responses=responses(401, 403, 404, 413, 422, 429, 502, s404="No store of that name (`store_not_found`)"),
+)
 
 
 def get_receiver(request: Request) -> service.WebhookReceiver:
@@ -95,7 +101,20 @@ async def _raw_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/{store}", response_model_exclude_none=True)
+@router.post(
+    "/{store}",
+    response_model_exclude_none=True,
+    responses={
+        202: {"model": DeliveryReceipt, "description": "A sync of the order was scheduled"},
+        **responses(
+            401,
+            413,
+            503,
+            s401="A missing or wrong signature, or an unknown store (`bad_signature`)",
+            s413="A body over 10 MiB (`body_too_large`)",
+        ),
+    },
+)
 async def receive_webhook(
     store: str, request: Request, response: Response, session: SessionDep, receiver: ReceiverDep
 ) -> DeliveryReceipt:

@@ -8,9 +8,24 @@ from app.models.enums import (
     StoreRole,
     SyncMode,
 )
-from app.models.tables import Cursor, Event, Link, Product, Run, SourceOrder, Store, utcnow
+from app.models.tables import (
+    AdminSession,
+    ApiToken,
+    AuthThrottle,
+    Cursor,
+    Event,
+    Link,
+    Product,
+    Run,
+    SourceOrder,
+    Store,
+    utcnow,
+)
 
 __all__ = [
+    "AdminSession",
+    "ApiToken",
+    "AuthThrottle",
     "AuthMode",
     "Cursor",
     "Direction",

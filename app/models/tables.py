@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
+from app.crypto import EncryptedText
 from app.models.enums import AuthMode, Direction, LinkState, Routing, RunStatus, StoreRole
 
 
@@ -20,22 +21,35 @@ class Store(SQLModel, table=True):
     name: str = Field(sa_type=sa.String(64), unique=True, index=True)
     role: StoreRole = Field(sa_type=sa.String(8))
     base_url: str = Field(sa_type=sa.String(500))
-    consumer_key: str = Field(sa_type=sa.String(200))
-    consumer_secret: str = Field(sa_type=sa.String(200))
+    # Encrypted at rest (app.crypto); read and written as plain values.
+    consumer_key: str = Field(sa_type=EncryptedText)
+    consumer_secret: str = Field(sa_type=EncryptedText)
     auth_mode: AuthMode = Field(default=AuthMode.auto, sa_type=sa.String(8))
     routing: Routing = Field(default=Routing.all, sa_type=sa.String(8))
     enabled: bool = True
     backfill_since: datetime | None = None
     max_concurrency: int | None = None
+    # The store's clock minus ours as last read, with its error bound and when (our clock).
     clock_skew_seconds: float | None = None
+    clock_skew_bound: float | None = None
+    clock_measured_at: datetime | None = None
+    # From when (store clock) its orders are new to wcsync: set when the store is added, from its
+    # backfill date or the moment of adding on the store's own clock.
+    orders_since: datetime | None = None
     catalog_refreshed_at: datetime | None = None
     last_success_at: datetime | None = None
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     last_error_at: datetime | None = None
-    webhook_secret: str | None = Field(default=None, sa_type=sa.String(100))
+    webhook_secret: str | None = Field(default=None, sa_type=EncryptedText)
     # The store runs the wcsync-admin plugin with its `wcsync_origin` order filter on (found by
     # the store check): a replica is then found in one request.
     origin_filter: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Removing a store archives it: its ledger is kept (hidden from lists and counts) and comes
+    # back when a store with the same base URL is added again.
+    archived_at: datetime | None = None
+    # When the orders already on the store that carry `_wcsync_origin` were last taken into the
+    # ledger; none yet means the store is new to the ledger, and no copy is made there before.
+    inventory_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -104,10 +118,13 @@ class Link(SQLModel, table=True):
     # is what keeps wcsync's own writes from coming back as changes (no echo).
     replica_status: str | None = Field(default=None, sa_type=sa.String(32))
     replica_modified_gmt: datetime | None = None
-    pushed_content_hash: str | None = Field(default=None, sa_type=sa.String(64))
-    # {"items": {origin item id: replica item id}, "shipping": [...], "fees": [...]}
-    target_lines: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    # {origin refund id: replica refund id}; {"to_target": [...], "to_origin": [...]} note ids
+    # The run that last claimed the link: a run claims a link at most once, so a write that
+    # fails waits for the retry policy even under Sync Now.
+    claimed_run: int | None = None
+    # {origin refund id: replica refund id or ""}: the origin refunds confirmed on the replica,
+    # so that a replica is read for refunds only when the origin has a new one (never what to
+    # write: that comes from both stores as they are). {"to_target": [...], "to_origin": [...]}:
+    # note ids copied.
     refunds_done: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     notes_done: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # A status set on the replica's store that must be written back to the origin.
@@ -136,7 +153,7 @@ class Run(SQLModel, table=True):
     # Full sync: the drift found by kind, and where the walk is (to resume after a crash).
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     since: datetime | None = None
-    # The key of the wcsync process running it (app.sync.liveness): a run whose owner died is
+    # The key of the wcsync process running it (app.sync.runs.liveness): a run whose owner died is
     # settled as failed instead of staying `running` for ever.
     owner: int | None = Field(default=None, sa_type=sa.BigInteger)
     requested_at: datetime = Field(default_factory=utcnow)
@@ -171,3 +188,46 @@ class Product(SQLModel, table=True):
     variation_id: int = Field(default=0, sa_type=sa.BigInteger)
     name: str = Field(default="", sa_type=sa.String(300))
     fetched_at: datetime = Field(default_factory=utcnow)
+
+
+class AdminSession(SQLModel, table=True):
+    """A dashboard sign-in. The cookie holds a random id; only its SHA-256 is stored, so a copy
+    of the database signs no one in. `token_fingerprint` ties the session to the admin token it
+    was opened with: when WCSYNC_ADMIN_TOKEN changes, every session ends."""
+
+    __tablename__ = "admin_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    id_hash: str = Field(sa_type=sa.String(64), unique=True, index=True)
+    token_fingerprint: str = Field(sa_type=sa.String(64))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+
+
+class ApiToken(SQLModel, table=True):
+    """A token of the WordPress plugin of one store, scoped to what the plugin does. Only its
+    SHA-256 is stored; `hint` (its first characters) lets a person tell tokens apart."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    store_id: int = Field(foreign_key="store.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(sa_type=sa.String(64), unique=True, index=True)
+    hint: str = Field(sa_type=sa.String(32))
+    label: str = Field(default="", sa_type=sa.String(100))
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+
+
+class AuthThrottle(SQLModel, table=True):
+    """Wrong tokens per client address: in the database so that every wcsync process (uvicorn
+    workers, replicas) counts against one limit, and a restart does not reset it."""
+
+    __tablename__ = "auth_throttle"
+
+    client: str = Field(sa_type=sa.String(64), primary_key=True)
+    failures: int = 0
+    window_started_at: datetime
+    blocked_until: datetime | None = None
+    lockouts: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, index=True)

@@ -12,11 +12,9 @@ from typing import Any
 
 from app.config import Settings
 from app.db import SessionFactory
-from app.models import Store
 from app.sync.clients import ClientRegistry
-from app.sync.mapping import ProductRef
+from app.sync.plan.mapping import ProductRef
 from app.sync.retry import RetryPolicy
-from app.woocommerce.client import WooCommerceClient
 
 log = logging.getLogger("wcsync.sync")
 
@@ -52,11 +50,3 @@ def parse_gmt(value: Any) -> datetime | None:
 def kv(**fields: Any) -> str:
     """`key=value` pairs for structured log lines."""
     return " ".join(f"{key}={value}" for key, value in fields.items() if value is not None)
-
-
-def clock_skew(client: WooCommerceClient, store: Store) -> float:
-    """The store's clock minus ours, in seconds: as the client last measured it (the `Date`
-    header), else as recorded on the store, else none."""
-    if client.clock_skew is not None:
-        return client.clock_skew
-    return store.clock_skew_seconds or 0.0

@@ -20,6 +20,7 @@ from app.models import (
     LinkState,
     Product,
     Run,
+    RunKind,
     RunStatus,
     SourceOrder,
     Store,
@@ -36,48 +37,70 @@ def _is_sqlite(session: AsyncSession) -> bool:
 # --- stores -------------------------------------------------------------------------------
 
 
+_ACTIVE = col(Store.archived_at).is_(None)
+
+
 async def get_store(session: AsyncSession, name: str) -> Store:
-    store = (await session.exec(select(Store).where(Store.name == name))).first()
+    store = await find_store(session, name)
     if store is None:
         raise StoreNotFound(name)
     return store
 
 
 async def find_store(session: AsyncSession, name: str) -> Store | None:
+    """A store in use by this name (archived stores are not)."""
+    return (await session.exec(select(Store).where(Store.name == name, _ACTIVE))).first()
+
+
+async def find_store_any(session: AsyncSession, name: str) -> Store | None:
+    """The store holding this name, archived or not (names are unique across both)."""
     return (await session.exec(select(Store).where(Store.name == name))).first()
 
 
-async def list_stores(session: AsyncSession, *, enabled_only: bool = False) -> list[Store]:
+async def archived_stores(session: AsyncSession) -> list[Store]:
+    rows = await session.exec(select(Store).where(col(Store.archived_at).is_not(None)))
+    return list(rows.all())
+
+
+async def list_stores(
+    session: AsyncSession, *, enabled_only: bool = False, include_archived: bool = False
+) -> list[Store]:
     query = select(Store).order_by(col(Store.role), col(Store.name))
     if enabled_only:
         query = query.where(col(Store.enabled).is_(True))
+    if not include_archived:
+        query = query.where(_ACTIVE)
     return list((await session.exec(query)).all())
 
 
 async def main_store(session: AsyncSession) -> Store | None:
-    return (await session.exec(select(Store).where(Store.role == StoreRole.main))).first()
+    return (await session.exec(select(Store).where(Store.role == StoreRole.main, _ACTIVE))).first()
 
 
 async def stores_by_id(session: AsyncSession) -> dict[int, Store]:
-    return {s.id: s for s in await list_stores(session) if s.id is not None}
+    """Every store the ledger names, archived ones included (their links remain)."""
+    return {s.id: s for s in await list_stores(session, include_archived=True) if s.id is not None}
 
 
 # --- cursors ------------------------------------------------------------------------------
 
 
-async def get_cursor(session: AsyncSession, store: Store, direction: Direction) -> Cursor:
-    """The store's cursor for a direction; a new store starts at the time it was added
-    (or its backfill date), so only new orders are replicated unless asked otherwise."""
+async def get_store_by_id(session: AsyncSession, store_id: int) -> Store:
+    store = await session.get(Store, store_id)
+    if store is None:
+        raise StoreNotFound(str(store_id))
+    return store
+
+
+async def get_cursor(session: AsyncSession, store: Store, direction: Direction, *, start: datetime) -> Cursor:
+    """The store's cursor for a direction (store clock); a new one starts at `start`, the
+    moment from which the store's orders are new to wcsync."""
     cursor = (
         await session.exec(select(Cursor).where(Cursor.store_id == store.id, Cursor.direction == direction))
     ).first()
     if cursor is None:
         assert store.id is not None
-        cursor = Cursor(
-            store_id=store.id,
-            direction=direction,
-            position=store.backfill_since or store.created_at,
-        )
+        cursor = Cursor(store_id=store.id, direction=direction, position=start)
         session.add(cursor)
         await session.flush()
     return cursor
@@ -164,6 +187,7 @@ async def claim_due_links(
     now: datetime,
     ignore_schedule: bool = False,
     only_ids: Sequence[int] | None = None,
+    run_id: int | None = None,
 ) -> list[int]:
     """Lease up to `limit` due pending links in one statement, correct on both databases:
     `WITH chosen AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE … FROM chosen`.
@@ -183,6 +207,9 @@ async def claim_due_links(
         due = due.where(sa.or_(col(Link.next_attempt_at).is_(None), col(Link.next_attempt_at) <= now))
     if only_ids is not None:
         due = due.where(col(Link.id).in_(list(only_ids)))
+    if run_id is not None:
+        # A run claims a link at most once.
+        due = due.where(sa.or_(col(Link.claimed_run).is_(None), col(Link.claimed_run) != run_id))
     if not _is_sqlite(session):
         due = due.with_for_update(skip_locked=True)
     chosen = _materialized(due)
@@ -190,6 +217,7 @@ async def claim_due_links(
         update(Link)
         .where(col(Link.id) == chosen.c.id, col(Link.state) == LinkState.pending)
         .values(
+            claimed_run=run_id,
             state=LinkState.in_flight,
             lease_owner=owner,
             lease_until=now + timedelta(seconds=lease_seconds),
@@ -320,8 +348,21 @@ async def pending_counts(session: AsyncSession) -> dict[str, Any]:
         Direction.main_to_sub.value: {},
         Direction.sub_to_main.value: {},
         "failed": 0,
+        # A store whose last error is newer than its last success: its orders may be waiting
+        # unseen, so a badge of 0 must not read as "all done".
+        "stores_failing": sorted(
+            s.name
+            for s in stores.values()
+            if s.archived_at is None
+            and s.enabled
+            and s.last_error_at is not None
+            and (s.last_success_at is None or s.last_error_at > s.last_success_at)
+        ),
     }
+    archived = {sid for sid, s in stores.items() if s.archived_at is not None}
     for direction, origin_id, target_id, state, count in rows:
+        if origin_id in archived or target_id in archived:
+            continue  # a removed store's ledger is kept, not counted
         if state == LinkState.failed:
             result["failed"] += count
             continue
@@ -341,6 +382,8 @@ async def pending_counts(session: AsyncSession) -> dict[str, Any]:
         )
     ).all()
     for direction, origin_id, target_id, count in back:
+        if origin_id in archived or target_id in archived:
+            continue
         reverse = Direction.sub_to_main if direction == Direction.main_to_sub else Direction.main_to_sub
         sub_id = target_id if direction == Direction.main_to_sub else origin_id
         sub = stores.get(sub_id)
@@ -451,20 +494,21 @@ async def get_run(session: AsyncSession, run_id: int) -> Run:
 
 
 async def active_run(
-    session: AsyncSession, *, direction: str, store_name: str | None, mode: str
+    session: AsyncSession, *, direction: str, store_name: str | None, mode: str, kind: str
 ) -> Run | None:
-    rows = await session.exec(
-        select(Run)
-        .where(
-            col(Run.status).in_([RunStatus.queued, RunStatus.running]),
-            Run.direction == direction,
-            Run.store_name == store_name,
-            Run.mode == mode,
-            col(Run.order_id).is_(None),
-        )
-        .order_by(col(Run.id))
+    """The queued or running pass a new request of `kind` may share. A discovery-only run never
+    stands in for a pass that must also write (a Sync Now that joined one would answer
+    "succeeded, created 0" and leave the orders waiting); a discovery may share any pass."""
+    query = select(Run).where(
+        col(Run.status).in_([RunStatus.queued, RunStatus.running]),
+        Run.direction == direction,
+        Run.store_name == store_name,
+        Run.mode == mode,
+        col(Run.order_id).is_(None),
     )
-    return rows.first()
+    if kind != RunKind.discovery:
+        query = query.where(Run.kind != RunKind.discovery)
+    return (await session.exec(query.order_by(col(Run.id)))).first()
 
 
 async def list_runs(session: AsyncSession, *, limit: int, offset: int) -> list[Run]:

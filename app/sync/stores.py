@@ -2,37 +2,92 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.api.schemas import CheckItem, StoreCheck, StoreCreate, StoreUpdate
 from app.db import session_scope
-from app.errors import MainStoreAlreadyExists, StoreAlreadyExists
+from app.errors import InvalidRequest, MainStoreAlreadyExists, StoreAlreadyExists, StoreCheckFailed
 from app.models import RunKind, Store, StoreRole, SyncMode, utcnow
 from app.sync import repository as repo
 from app.sync.clients import ClientRegistry
-from app.sync.engine import SyncEngine
-from app.sync.webhooks import webhook_check
+from app.sync.discover.webhooks import webhook_check
+from app.sync.runs.engine import SyncEngine
+from app.sync.storetime import new_orders_floor, store_clock
 from app.woocommerce.errors import AuthenticationError, RouteNotFoundError, WooCommerceError
 
 
+def same_site(a: str, b: str) -> bool:
+    """Whether two base URLs name the same store: scheme and host case-insensitive, the path
+    without its trailing slash."""
+
+    def norm(url: str) -> tuple[str, str, str]:
+        parts = urlsplit(url.strip())
+        return parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/")
+
+    return norm(a) == norm(b)
+
+
 async def create_store(session: AsyncSession, data: StoreCreate) -> Store:
+    """Add a store, or bring back the removed store with the same base URL, with its ledger:
+    its replicas stay known, so none is made twice."""
     if await repo.find_store(session, data.name) is not None:
         raise StoreAlreadyExists(data.name)
     if data.role == StoreRole.main:
         existing = await repo.main_store(session)
         if existing is not None:
             raise MainStoreAlreadyExists(existing.name)
-    store = Store(**data.model_dump(exclude={"full_sync"}))
-    session.add(store)
+    values = data.model_dump(exclude={"full_sync"})
+    archived = await repo.archived_stores(session)
+    store = next((a for a in archived if same_site(a.base_url, data.base_url)), None)
+    holder = await repo.find_store_any(session, data.name)
+    if holder is not None and holder is not store:
+        holder.name = f"{holder.name[:40]}~removed-{holder.id}"  # frees the name; its ledger stays
+        await session.flush()
+    if store is None:
+        store = Store(**values)
+        session.add(store)
+    else:
+        if store.role != data.role:
+            raise InvalidRequest(
+                f"{data.base_url} was the {store.role} store {store.name!r} before it was removed; "
+                f"add it back as a {store.role} store (its ledger is kept for that role)."
+            )
+        for key, value in values.items():
+            setattr(store, key, value)
+        # Taken again before the next create there: copies may have been made meanwhile.
+        store.archived_at, store.inventory_at, store.updated_at = None, None, utcnow()
     await session.flush()
     return store
 
 
-async def connect_store(engine: SyncEngine, data: StoreCreate) -> tuple[Store, int | None]:
+async def connect_store(
+    engine: SyncEngine, data: StoreCreate, *, clients: ClientRegistry | None = None
+) -> tuple[Store, int | None]:
     """Add a store in a unit of work of its own, then, when asked, start its first Full sync
-    (which must see the store committed)."""
+    (which must see the store committed). With `clients`, the store check runs first and a
+    store that fails it is refused with its verdicts (StoreCheckFailed)."""
+    learned: dict[str, object] = {}
+    if clients is not None:
+        async with session_scope(engine.ctx.session_factory) as session:
+            if await repo.find_store(session, data.name) is not None:
+                raise StoreAlreadyExists(data.name)
+        candidate = Store(**data.model_dump(exclude={"full_sync"}))
+        verdict = await check_store(clients, candidate)
+        if not verdict.ok:
+            raise StoreCheckFailed(data.name, [c.model_dump() for c in verdict.checks])
+        # What the check learned about the store is kept, as a check of a saved store would.
+        learned = {
+            "origin_filter": candidate.origin_filter,
+            "clock_skew_seconds": candidate.clock_skew_seconds,
+            "last_success_at": candidate.last_success_at,
+        }
     async with session_scope(engine.ctx.session_factory) as session:
         store = await create_store(session, data)
+        for key, value in learned.items():
+            setattr(store, key, value)
+    await _take_floor(engine, store)
     if not data.full_sync:
         return store, None
     run, _ = await engine.request_run(
@@ -45,6 +100,22 @@ async def connect_store(engine: SyncEngine, data: StoreCreate) -> tuple[Store, i
     return store, run.id
 
 
+async def _take_floor(engine: SyncEngine, store: Store) -> None:
+    """From now on, on the store's own clock, its orders are new to wcsync (a store brought back
+    keeps the floor it had). If the store cannot be read now, its first discovery takes the floor
+    from the moment it was added instead."""
+    if store.orders_since is not None:
+        return
+    try:
+        skew = await store_clock(engine.ctx, store)
+    except WooCommerceError:
+        return
+    async with session_scope(engine.ctx.session_factory) as session:
+        fresh = await repo.get_store_by_id(session, store.id or 0)
+        fresh.orders_since = new_orders_floor(fresh, skew)
+        store.orders_since = fresh.orders_since
+
+
 async def update_store(session: AsyncSession, name: str, data: StoreUpdate) -> Store:
     store = await repo.get_store(session, name)
     for key, value in data.model_dump(exclude_unset=True).items():
@@ -55,8 +126,10 @@ async def update_store(session: AsyncSession, name: str, data: StoreUpdate) -> S
 
 
 async def delete_store(session: AsyncSession, name: str) -> None:
+    """Remove a store from use. Its ledger is archived, not deleted: adding a store with the same
+    base URL again brings it back, so the copies already there are never made twice."""
     store = await repo.get_store(session, name)
-    await session.delete(store)
+    store.archived_at = store.updated_at = utcnow()
     await session.flush()
 
 

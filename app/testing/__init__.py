@@ -1,8 +1,11 @@
-"""A fake WooCommerce 7.8.2 store for wcsync's tests, demo and benchmarks.
+"""A fake WooCommerce store (7.8.2 by default, 10.6.2 with ``Knobs(wc_version="10.6")``) for
+wcsync's tests, demo and benchmarks.
 
 It answers ``/wp-json/wc/v3`` the way the recorded stores in ``tests/woocommerce/recorded``
-did (all 139 recorded exchanges are replayed by ``tests/testing/test_contract.py``), keeps its
-state in memory, and can inject latency, queueing and faults.
+did (the 7.8.2 exchanges are replayed by ``tests/testing/test_contract.py``; the ``real-*``
+recordings of 7.8.2 and 10.6.2 by the other modules of ``tests/testing``), keeps its state in
+memory, and can inject latency, queueing and faults. docs/woocommerce-behaviour.md says what
+WooCommerce does and which recording shows it.
 
 In-process::
 
@@ -21,8 +24,8 @@ its own ``Date`` (its clock includes ``clock_skew_seconds``) and uvicorn would a
 """
 
 from app.testing.auth import oauth_base_string, oauth_signature, sign_oauth_query
-from app.testing.catalog import DEMO_CATALOG, CatalogProduct
-from app.testing.knobs import FAULT_KINDS, Knobs, Stats
+from app.testing.catalog import DEMO_CATALOG, SIMPLE_CATALOG, CatalogProduct, CatalogVariation
+from app.testing.knobs import FAULT_KINDS, WC_VERSIONS, Knobs, Stats
 from app.testing.phpcompat import php_json_dumps
 from app.testing.store import FakeStore
 from app.testing.webhooks import sign_webhook_body
@@ -30,10 +33,13 @@ from app.testing.webhooks import sign_webhook_body
 __all__ = [
     "DEMO_CATALOG",
     "FAULT_KINDS",
+    "SIMPLE_CATALOG",
     "CatalogProduct",
+    "CatalogVariation",
     "FakeStore",
     "Knobs",
     "Stats",
+    "WC_VERSIONS",
     "oauth_base_string",
     "oauth_signature",
     "php_json_dumps",

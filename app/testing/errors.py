@@ -42,6 +42,24 @@ class WPError(Exception):
         return {"code": self.code, "message": self.message, "data": data}
 
 
+CRITICAL_ERROR_MESSAGE = (
+    "<p>There has been a critical error on this website.</p><p><a "
+    'href="https://wordpress.org/documentation/article/faq-troubleshooting/">Learn more '
+    "about troubleshooting WordPress.</a></p>"
+)
+
+
+class CriticalError(WPError):
+    """A PHP fatal error inside the request: WordPress's "critical error" 500 (the body of
+    real-10.6-hpos/l05). Unlike a ``WP_Error`` it ends a whole batch, not one item."""
+
+    def __init__(self) -> None:
+        super().__init__("internal_server_error", CRITICAL_ERROR_MESSAGE, 500)
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "additional_errors": []}
+
+
 def invalid_params(problems: dict[str, tuple[str, str]]) -> WPError:
     """``rest_invalid_param`` for ``{param: (detail_code, message)}``, as cases 05/06/18."""
     return WPError(
@@ -72,3 +90,9 @@ def order_invalid_id(status: int) -> WPError:
 
 
 NO_ROUTE = ("rest_no_route", "No route was found matching the URL and request method.")
+
+
+def invalid_item_id() -> WPError:
+    return WPError(
+        "woocommerce_rest_invalid_item_id", "Order item ID provided is not associated with order.", 400
+    )

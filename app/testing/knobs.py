@@ -7,10 +7,27 @@ from collections import Counter, deque
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, get_args
 
-FaultKind = Literal["5xx", "429", "timeout", "timeout_after_create", "html", "drop_after_create"]
+FaultKind = Literal[
+    "5xx",
+    "429",
+    "timeout",
+    "timeout_after_create",
+    "html",
+    "drop_after_create",
+    "drop_after_write",
+    "refund_refused",
+]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+WcVersion = Literal["7.8", "10.6"]
+WC_VERSIONS: tuple[str, ...] = get_args(WcVersion)
 # These apply to the next order-creating requests only, after the orders were written.
 AFTER_CREATE_KINDS = frozenset({"timeout_after_create", "drop_after_create"})
+# The write is done, then the connection drops: an update or a refund whose reply is lost.
+AFTER_WRITE_KINDS = frozenset({"drop_after_write"})
+# Faults that wait for a request of their own kind: `refund_refused` answers the next
+# POST /orders/{id}/refunds as WooCommerce refuses a refund larger than what is left (HTTP 500,
+# recorded v10), whatever requests come before it.
+REFUND_KINDS = frozenset({"refund_refused"})
 
 
 @dataclass
@@ -19,6 +36,17 @@ class Knobs:
 
     All toggles default to off. ``hang_seconds`` and ``retry_after_seconds`` are only
     parameters of the faults that use them.
+
+    ``wc_version`` picks the WooCommerce line the store behaves as: ``"7.8"`` (7.8.2, the
+    default) or ``"10.6"`` (10.6.2); see docs/woocommerce-behaviour.md for what differs.
+    ``tax_rate_percent`` > 0 turns taxes on with one standard rate for every country (shipping
+    taxed too); ``prices_include_tax`` is the store's "prices entered with tax" option.
+    ``edit_while_listing`` edits that many orders of each page a client reads from
+    ``GET /orders?orderby=modified`` right after the page is served (the first ones of the
+    page), bumping their ``date_modified``, as a shop admin would between two page requests.
+    ``shuffle_tied_orders`` (7.8 only) returns orders modified in the same second in an order
+    that changes from request to request: 7.8 sorts ``orderby=modified`` without an id
+    tie-break and MySQL did exactly that (recorded real-7.8-*/k01c, k01d).
     """
 
     latency_base_ms: float = 0.0
@@ -35,6 +63,15 @@ class Knobs:
     clock_skew_seconds: float = 0.0
     webhook_delay_seconds: float = 0.0
     seed: int | None = None
+    wc_version: str = "7.8"
+    tax_rate_percent: float = 0.0
+    prices_include_tax: bool = False
+    edit_while_listing: int = 0
+    shuffle_tied_orders: bool = False
+
+    def __post_init__(self) -> None:
+        if self.wc_version not in WC_VERSIONS:
+            raise ValueError(f"wc_version must be one of {', '.join(WC_VERSIONS)}")
 
     @classmethod
     def realistic(cls, **overrides: Any) -> Knobs:
@@ -64,6 +101,9 @@ class Knobs:
             if name == "seed":
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                     raise TypeError(f"{name} must be an integer or null")
+            elif name == "wc_version":
+                if value not in WC_VERSIONS:
+                    raise TypeError(f"{name} must be one of {', '.join(WC_VERSIONS)}")
             elif isinstance(reference, bool):
                 if not isinstance(value, bool):
                     raise TypeError(f"{name} must be a boolean")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import re
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Sequence
@@ -161,6 +162,8 @@ class OrderQuery:
     product: int | None = None
     dp: int = 2
     context: str = "view"
+    # 10.6 only (9.9+); the caller drops it for a 7.8 store, which ignores it (real-*/s09).
+    created_via: list[str] | None = None
 
 
 def parse_order_query(params: dict[str, Any]) -> OrderQuery:
@@ -214,6 +217,8 @@ def parse_order_query(params: dict[str, Any]) -> OrderQuery:
                 break
         else:
             query.statuses = statuses or ["any"]
+    if "created_via" in params:
+        query.created_via = as_list(params["created_via"])
     query.customer = as_integer(params, "customer", problems)
     query.product = as_integer(params, "product", problems)
     dp = as_integer(params, "dp", problems)
@@ -335,6 +340,9 @@ def select_orders(state: StoreState, query: OrderQuery) -> list[dict[str, Any]]:
         checks.append(lambda o: o["id"] not in exclude)
     if parents is not None:
         checks.append(lambda o: o["parent_id"] in parents)
+    if query.created_via:
+        via = frozenset(query.created_via)
+        checks.append(lambda o: o["created_via"] in via)
     if query.customer is not None:
         customer = query.customer
         checks.append(lambda o: o["customer_id"] == customer)
@@ -361,6 +369,23 @@ def select_orders(state: StoreState, query: OrderQuery) -> list[dict[str, Any]]:
     elif query.order == "desc":
         selected.reverse()
     return selected
+
+
+def shuffle_ties(rows: Sequence[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    """Orders modified in the same second, in an order of the moment: what MySQL gave 7.8's
+    ``orderby=modified`` (no id tie-break) from one page request to the next."""
+    out: list[dict[str, Any]] = []
+    start = 0
+    while start < len(rows):
+        end = start
+        moment = rows[start]["date_modified_gmt"]
+        while end < len(rows) and rows[end]["date_modified_gmt"] == moment:
+            end += 1
+        group = list(rows[start:end])
+        rng.shuffle(group)
+        out.extend(group)
+        start = end
+    return out
 
 
 @dataclass

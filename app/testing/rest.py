@@ -12,6 +12,7 @@ Order of checks, as WordPress 6.1 / WooCommerce 7.8 apply them:
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.testing.auth import Identity, authenticate, check_key_permissions
-from app.testing.errors import NO_ROUTE, WPError, invalid_params, missing_params
+from app.testing.catalog import variation_route_view
+from app.testing.errors import NO_ROUTE, CriticalError, WPError, invalid_params, missing_params
 from app.testing.listing import (
     ParamProblems,
     as_boolean,
@@ -33,10 +35,11 @@ from app.testing.listing import (
     parse_order_query,
     parse_paging,
     select_orders,
+    shuffle_ties,
     with_dp,
 )
 from app.testing.phpcompat import php_parse_str
-from app.testing.state import WC_VERSION, WP_VERSION, WRITABLE_STATUS_ENUM
+from app.testing.state import WRITABLE_STATUS_ENUM, with_target_hints
 
 if TYPE_CHECKING:
     from app.testing.store import FakeStore
@@ -225,6 +228,8 @@ async def list_orders(ctx: Context) -> RestResponse:
     query = parse_order_query(ctx.query)
     ctx.require(LIST)
     state = ctx.store.state
+    if state.version == "7.8":
+        query.created_via = None
     rows = select_orders(state, query)
     origin = ctx.query.get("wcsync_origin")
     if ctx.store.wcsync_plugin and isinstance(origin, str):
@@ -238,12 +243,23 @@ async def list_orders(ctx: Context) -> RestResponse:
                 for m in o.get("meta_data") or []
             )
         ]
+    knobs = ctx.store.knobs
+    if knobs.shuffle_tied_orders and state.version == "7.8" and query.orderby == "modified":
+        rows = shuffle_ties(rows, state.rng)
     page = paginate(rows, query.paging, empty_page_zeroes_totals=state.storage == "hpos")
     fields = parse_fields(ctx.query)
+    edits = knobs.edit_while_listing if query.orderby == "modified" else 0
     items = []
     for order in page.items:
-        rendered = with_dp(order, query.dp)
+        rendered = with_dp(state.present_order(order), query.dp)
+        if edits > 0:
+            # The edit below must not reach this page's body, which is rendered later.
+            rendered = copy.deepcopy(rendered)
         items.append(filter_fields(rendered, fields, keep_id=True) if fields else rendered)
+    for order in page.items[: max(0, edits)]:
+        # Between this page and the client's next request the shop edits an order it has
+        # already read: it moves to the end and every later order moves up one place.
+        state.edit_while_listed(order["id"])
     link = link_header(
         collection_url=f"{ctx.store.base_url}/wp-json/wc/v3/orders",
         sent=ctx.query,
@@ -265,11 +281,12 @@ async def create_order(ctx: Context) -> RestResponse:
     body = ctx.body()
     validate_order_body(body)
     ctx.require(CREATE)
-    result = ctx.store.state.create_order(body)
+    state = ctx.store.state
+    result = state.create_order(body)
     if result.error is not None:
         response = error_response(result.error)
     else:
-        response = single(ctx, result.order, 201)
+        response = single(ctx, state.present_order(result.order), 201)
     response.orders_written = response.orders_created = 1
     return response
 
@@ -277,16 +294,18 @@ async def create_order(ctx: Context) -> RestResponse:
 async def get_order(ctx: Context) -> RestResponse:
     dp = parse_dp(ctx)
     ctx.require(VIEW)
-    order = ctx.store.state.get_order(ctx.int_arg("id"))
-    return single(ctx, with_dp(order, dp))
+    state = ctx.store.state
+    order = state.get_order(ctx.int_arg("id"))
+    return single(ctx, with_dp(state.present_order(order), dp))
 
 
 async def update_order(ctx: Context) -> RestResponse:
     body = ctx.body()
     validate_order_body(body)
     ctx.require(EDIT)
-    order = ctx.store.state.update_order(ctx.int_arg("id"), body, missing_status=400)
-    response = single(ctx, order)
+    state = ctx.store.state
+    order = state.update_order(ctx.int_arg("id"), body, missing_status=400)
+    response = single(ctx, state.present_order(order))
     response.orders_written = 1
     return response
 
@@ -297,7 +316,7 @@ async def delete_order(ctx: Context) -> RestResponse:
     state = ctx.store.state
     order_id = ctx.int_arg("id")
     order = state.delete_order(order_id) if force else state.trash_order(order_id)
-    response = single(ctx, order)
+    response = single(ctx, state.present_order(order))
     response.orders_written = 1
     return response
 
@@ -332,7 +351,9 @@ async def batch_orders(ctx: Context) -> RestResponse:
             # Sub-requests skip the REST schema: an unknown status silently becomes pending.
             payload = {"status": "pending", **item} if isinstance(item, dict) else {}
             try:
-                result = state.create_order(payload)
+                result = state.create_order(payload, sanitized=False)
+            except CriticalError:
+                raise
             except WPError as error:
                 out["create"].append(failure(0, error))
                 continue
@@ -340,7 +361,7 @@ async def batch_orders(ctx: Context) -> RestResponse:
             if result.error is not None:
                 out["create"].append(failure(0, result.error))
             else:
-                out["create"].append(result.order)
+                out["create"].append(state.present_order(result.order))
     if "update" in sections:
         out["update"] = []
         for item in sections["update"]:
@@ -348,7 +369,11 @@ async def batch_orders(ctx: Context) -> RestResponse:
             item_id = item.get("id", 0) if isinstance(item, dict) else 0
             try:
                 order_id = int(item_id)
-                out["update"].append(state.update_order(order_id, dict(item), missing_status=400))
+                updated = state.update_order(order_id, dict(item), missing_status=400, sanitized=False)
+                out["update"].append(state.present_order(updated))
+            except CriticalError:
+                # A PHP fatal error ends the whole batch request.
+                raise
             except (WPError, TypeError, ValueError) as error:
                 wp_error = (
                     error
@@ -362,7 +387,7 @@ async def batch_orders(ctx: Context) -> RestResponse:
             written += 1
             try:
                 # Batch deletes always run with force=true: permanent, no trash (23).
-                out["delete"].append(state.delete_order(int(item_id)))
+                out["delete"].append(state.present_order(state.delete_order(int(item_id))))
             except (WPError, TypeError, ValueError) as error:
                 wp_error = (
                     error
@@ -498,20 +523,28 @@ async def get_refund(ctx: Context) -> RestResponse:
 
 
 async def list_products(ctx: Context) -> RestResponse:
+    """Newest first. Variations are listed only when ``sku`` asks for them (real-*/v03a, v03b):
+    a plain listing shows the variable parent and never its variations (v04b)."""
     problems = ParamProblems()
     paging = parse_paging(ctx.query, problems)
     problems.raise_if_any()
     ctx.require(LIST)
-    products = sorted(ctx.store.state.products.values(), key=lambda p: p["id"], reverse=True)
+    state = ctx.store.state
+    products = sorted(
+        (p for p in state.products.values() if p["status"] != "trash"), key=lambda p: p["id"], reverse=True
+    )
     if "sku" in ctx.query:
         skus = set(as_list(ctx.query["sku"]))
         products = [p for p in products if p["sku"] in skus]
+    else:
+        products = [p for p in products if p["type"] != "variation"]
     if ctx.query.get("search"):
         term = str(ctx.query["search"]).lower()
         products = [p for p in products if term in p["name"].lower()]
     page = paginate(products, paging, empty_page_zeroes_totals=False)
     fields = parse_fields(ctx.query)
-    items = [filter_fields(p, fields, keep_id=True) for p in page.items] if fields else page.items
+    shown = [state.present_product(p) for p in page.items]
+    items = [filter_fields(p, fields, keep_id=True) for p in shown] if fields else shown
     link = link_header(
         collection_url=f"{ctx.store.base_url}/wp-json/wc/v3/products",
         sent=ctx.query,
@@ -531,10 +564,119 @@ async def list_products(ctx: Context) -> RestResponse:
 
 async def get_product(ctx: Context) -> RestResponse:
     ctx.require(VIEW)
-    product = ctx.store.state.products.get(ctx.int_arg("id"))
+    state = ctx.store.state
+    product = state.products.get(ctx.int_arg("id"))
     if product is None:
         raise WPError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
-    return single(ctx, product)
+    return single(ctx, state.present_product(product))
+
+
+async def create_product(ctx: Context) -> RestResponse:
+    body = ctx.body()
+    ctx.require(CREATE)
+    state = ctx.store.state
+    return single(ctx, state.present_product(state.create_product(body)), 201)
+
+
+async def delete_product(ctx: Context) -> RestResponse:
+    force = parse_force(ctx)
+    ctx.require(DELETE)
+    state = ctx.store.state
+    return single(ctx, state.present_product(state.delete_product(ctx.int_arg("id"), force=force)))
+
+
+async def create_variation(ctx: Context) -> RestResponse:
+    body = ctx.body()
+    ctx.require(CREATE)
+    store = ctx.store
+    variation = store.state.create_variation(ctx.int_arg("product_id"), body)
+    return single(
+        ctx, variation_route_view(variation, base_url=store.base_url, version=store.state.version), 201
+    )
+
+
+async def delete_variation(ctx: Context) -> RestResponse:
+    force = parse_force(ctx)
+    ctx.require(DELETE)
+    variation = next((v for v in _variations_of(ctx) if v["id"] == ctx.int_arg("id")), None)
+    if variation is None:
+        raise WPError("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404)
+    store = ctx.store
+    shown = variation_route_view(variation, base_url=store.base_url, version=store.state.version)
+    store.state.delete_product(variation["id"], force=force)
+    return single(ctx, shown)
+
+
+async def update_setting(ctx: Context) -> RestResponse:
+    body = ctx.body()
+    ctx.require(EDIT)
+    setting = ctx.store.state.set_setting(ctx.match["group"], ctx.match["id"], body.get("value"))
+    return single(ctx, setting)
+
+
+async def create_tax(ctx: Context) -> RestResponse:
+    body = ctx.body()
+    ctx.require(CREATE)
+    return single(ctx, ctx.store.state.add_tax_rate(body), 201)
+
+
+async def delete_tax(ctx: Context) -> RestResponse:
+    force = parse_force(ctx)
+    ctx.require(DELETE)
+    if not force:
+        raise WPError("woocommerce_rest_trash_not_supported", "Taxes do not support trashing.", 501)
+    return single(ctx, ctx.store.state.delete_tax_rate(ctx.int_arg("id")))
+
+
+def _variations_of(ctx: Context) -> list[dict[str, Any]]:
+    state = ctx.store.state
+    parent = state.products.get(ctx.int_arg("product_id"))
+    if parent is None or parent["type"] != "variable":
+        return []
+    return [state.products[i] for i in sorted(parent["variations"], reverse=True) if i in state.products]
+
+
+async def list_variations(ctx: Context) -> RestResponse:
+    """``GET /products/{id}/variations``: newest first, ``sku`` filters (real-*/v05a, v05c)."""
+    problems = ParamProblems()
+    paging = parse_paging(ctx.query, problems)
+    problems.raise_if_any()
+    ctx.require(LIST)
+    store = ctx.store
+    variations = _variations_of(ctx)
+    if "sku" in ctx.query:
+        skus = set(as_list(ctx.query["sku"]))
+        variations = [v for v in variations if v["sku"] in skus]
+    page = paginate(variations, paging, empty_page_zeroes_totals=False)
+    shown = [
+        variation_route_view(v, base_url=store.base_url, version=store.state.version) for v in page.items
+    ]
+    fields = parse_fields(ctx.query)
+    items = [filter_fields(v, fields, keep_id=True) for v in shown] if fields else shown
+    link = link_header(
+        collection_url=f"{store.base_url}/wp-json/wc/v3/products/{ctx.int_arg('product_id')}/variations",
+        sent=ctx.query,
+        paging=paging,
+        total_pages=page.total_pages,
+        appended={},
+        defaults_if_rendered={},
+        rendered=bool(items),
+    )
+    return json_response(
+        200,
+        items,
+        headers={"X-WP-Total": str(page.total), "X-WP-TotalPages": str(page.total_pages)},
+        pagination_link=link,
+    )
+
+
+async def get_variation(ctx: Context) -> RestResponse:
+    ctx.require(VIEW)
+    variation = next((v for v in _variations_of(ctx) if v["id"] == ctx.int_arg("id")), None)
+    if variation is None:
+        raise WPError("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404)
+    store = ctx.store
+    return single(ctx, variation_route_view(variation, base_url=store.base_url, version=store.state.version))
 
 
 # -------------------------------------------------------------------- webhooks
@@ -619,14 +761,15 @@ async def delete_webhook(ctx: Context) -> RestResponse:
 async def system_status(ctx: Context) -> RestResponse:
     ctx.require(LIST)
     hpos = ctx.store.state.storage == "hpos"
+    woocommerce, wordpress = ctx.store.state.release
     body: dict[str, Any] = {
         "environment": {
-            "version": WC_VERSION,
-            "wp_version": WP_VERSION,
+            "version": woocommerce,
+            "wp_version": wordpress,
             "php_version": "8.2.36",
             "default_timezone": "UTC",
         },
-        "database": {"wc_database_version": WC_VERSION},
+        "database": {"wc_database_version": woocommerce},
         "active_plugins": [],
         "theme": {},
         "settings": {
@@ -724,8 +867,29 @@ ROUTES: tuple[Route, ...] = (
         r"/wc/v3/orders/(?P<order_id>\d+)/refunds/(?P<id>\d+)",
         get=get_refund,
     ),
-    _route("/products", "/wc/v3/products", get=list_products),
-    _route("/products/{id}", r"/wc/v3/products/(?P<id>\d+)", get=get_product),
+    _route("/products", "/wc/v3/products", get=list_products, post=create_product),
+    _route("/products/{id}", r"/wc/v3/products/(?P<id>\d+)", get=get_product, delete=delete_product),
+    _route(
+        "/products/{id}/variations",
+        r"/wc/v3/products/(?P<product_id>\d+)/variations",
+        get=list_variations,
+        post=create_variation,
+    ),
+    _route(
+        "/products/{id}/variations/{id}",
+        r"/wc/v3/products/(?P<product_id>\d+)/variations/(?P<id>\d+)",
+        get=get_variation,
+        delete=delete_variation,
+    ),
+    _route(
+        "/settings/{group}/{id}",
+        r"/wc/v3/settings/(?P<group>[\w-]+)/(?P<id>[\w-]+)",
+        put=update_setting,
+        post=update_setting,
+        patch=update_setting,
+    ),
+    _route("/taxes", "/wc/v3/taxes", post=create_tax),
+    _route("/taxes/{id}", r"/wc/v3/taxes/(?P<id>\d+)", delete=delete_tax),
     _route("/webhooks", "/wc/v3/webhooks", get=list_webhooks, post=create_webhook),
     _route(
         "/webhooks/{id}",
@@ -811,7 +975,10 @@ async def dispatch(store: FakeStore, request: RestRequest) -> RestResponse:
                 candidate.handlers.get("GET") if method == "HEAD" else None
             )
             if found and handler is not None:
-                return await handler(Context(store, request, method, query, identity, found.groupdict()))
+                response = await handler(Context(store, request, method, query, identity, found.groupdict()))
+                if store.state.version != "7.8" and not response.html:
+                    response.body = with_target_hints(response.body)
+                return response
         raise WPError(*NO_ROUTE, 404)
     except WPError as error:
         return error_response(error)

@@ -17,7 +17,7 @@ from typing import Any
 import uvicorn
 
 from app.testing.catalog import DEMO_CATALOG
-from app.testing.knobs import Knobs
+from app.testing.knobs import WC_VERSIONS, Knobs
 from app.testing.store import FakeStore
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,8 @@ def serve(stores: list[FakeStore], host: str, port: int) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m app.testing", description="Serve fake WooCommerce 7.8 stores."
+        prog="python -m app.testing",
+        description="Serve fake WooCommerce stores (7.8, or 10.6 with --wc-version).",
     )
     parser.add_argument("--name", action="append", required=True, help="store name; repeat for more stores")
     parser.add_argument("--host", default="127.0.0.1")
@@ -117,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
             parser.add_argument(flag, dest=name, action="store_true", default=None)
         elif name == "seed" or isinstance(default, int):
             parser.add_argument(flag, dest=name, type=int, default=None)
+        elif name == "wc_version":
+            parser.add_argument(flag, dest=name, choices=WC_VERSIONS, default=None)
         else:
             parser.add_argument(flag, dest=name, type=float, default=None)
     return parser

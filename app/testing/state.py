@@ -1,8 +1,11 @@
-"""In-memory WooCommerce 7.8 order state: the domain behind the fake REST API.
+"""In-memory WooCommerce order state: the domain behind the fake REST API.
 
-Orders are kept exactly as ``GET /wc/v3/orders/{id}`` returns them, so a read is a lookup and a
-listing is a sort over dicts. Everything WooCommerce derives (totals, ``needs_payment``, notes,
-stock, emails, dates) is recomputed on write. Nothing here knows about HTTP.
+Orders are kept exactly as WooCommerce 7.8's ``GET /wc/v3/orders/{id}`` returns them, so a read
+is a lookup and a listing is a sort over dicts; ``present_order`` adds what a 10.6 store shows
+on top. Everything WooCommerce derives (totals, taxes, ``needs_payment``, notes, stock, emails,
+dates) is recomputed on write. Where 7.8 and 10.6 differ the store's ``wc_version`` knob picks
+(docs/woocommerce-behaviour.md lists the differences and the recordings behind them). Nothing
+here knows about HTTP.
 """
 
 from __future__ import annotations
@@ -14,11 +17,22 @@ import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from app.testing.catalog import CatalogProduct, build_product, stock_status
-from app.testing.errors import WPError, order_invalid_id
+from app.testing.catalog import (
+    CatalogProduct,
+    CatalogVariation,
+    attribute_slug,
+    build_product,
+    build_variable_parent,
+    build_variation,
+    refresh_variable_parent,
+    stock_status,
+    with_attribute_slugs,
+)
+from app.testing.errors import CriticalError, WPError, invalid_item_id, order_invalid_id
+from app.testing.knobs import Knobs
 from app.testing.phpcompat import money, php_number, to_decimal
 
 Storage = Literal["posts", "hpos"]
@@ -26,6 +40,14 @@ OrderEvent = Literal["created", "updated", "deleted", "restored"]
 
 WC_VERSION = "7.8.2"
 WP_VERSION = "6.1.9"
+# Full WooCommerce and WordPress versions of each line the fake can play.
+RELEASES: dict[str, tuple[str, str]] = {"7.8": ("7.8.2", "6.1.9"), "10.6": ("10.6.2", "6.8.12")}
+LINE_SECTIONS = ("line_items", "shipping_lines", "fee_lines")
+# Statuses on which 10.6 moves stock when a line is added, changed or removed through REST.
+STOCK_ADJUSTING = frozenset({"processing", "completed", "on-hold"})
+TAX_RATE_ID = 1
+# The private meta an edit made by the edit_while_listing knob leaves on the order.
+EDIT_META_KEY = "_fake_edited_while_listed"
 
 ORDER_STATUSES: tuple[str, ...] = (
     "pending",
@@ -130,6 +152,10 @@ class Refund:
     refunded_by: int
     line_items: list[dict[str, Any]]
     meta_ids: tuple[int, int]
+    full: bool = False
+    amount_text: str = ""
+    # Meta posted with the refund: the REST controller saves it after wc_create_refund().
+    meta: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -154,8 +180,10 @@ class StoreState:
         rng: random.Random,
         first_post_id: int,
         on_event: Callable[[OrderEvent, int], None],
+        knobs: Knobs | None = None,
     ) -> None:
         self.name = name
+        self.knobs = knobs if knobs is not None else Knobs()
         self.storage: Storage = storage
         self.base_url = base_url
         self.site_title = site_title
@@ -179,8 +207,28 @@ class StoreState:
         self._next_item_meta_id = 1
         self._next_meta_id = 1000 if storage == "posts" else 100
         self._next_note_id = 1
+        # Tax settings as the settings and taxes routes set them; the knobs are what counts.
+        self.calc_taxes = self.knobs.tax_rate_percent > 0
+        self.tax_rates: list[dict[str, Any]] = []
+        self._next_tax_rate_id = 1
+        self.tax_rate_id = TAX_RATE_ID
+        self.tax_rate_name = "VAT"
+        self.tax_rate_priority = 1
+        # Line totals WooCommerce keeps to more than two places (a catalogue price less the
+        # tax it includes): shown to the cent, but taxes, totals and ``price`` use these.
+        self._exact_totals: dict[int, Decimal] = {}
 
     # ----------------------------------------------------------------- basics
+
+    @property
+    def version(self) -> str:
+        """The WooCommerce line this store plays: ``"7.8"`` or ``"10.6"``."""
+        return self.knobs.wc_version
+
+    @property
+    def release(self) -> tuple[str, str]:
+        """``(WooCommerce version, WordPress version)``, e.g. ``("7.8.2", "6.1.9")``."""
+        return RELEASES[self.version]
 
     def now(self) -> str:
         return wc_date(self._clock())
@@ -220,17 +268,33 @@ class StoreState:
     # --------------------------------------------------------------- catalogue
 
     def add_product(self, entry: CatalogProduct) -> dict[str, Any]:
-        sku = entry["sku"]
-        if sku and sku in self.sku_index:
-            raise ValueError(f"duplicate SKU {sku!r}")
+        """A simple product, or a variable one with its variations (ids in that order)."""
+        variations = entry.get("variations") or []
+        skus = [entry["sku"], *(v["sku"] for v in variations)]
+        for sku in skus:
+            if sku and (sku in self.sku_index or skus.count(sku) > 1):
+                raise ValueError(f"duplicate SKU {sku!r}")
         product_id = self._post_id()
-        product = build_product(product_id, entry, base_url=self.base_url, now=self.now())
-        self.products[product_id] = product
-        if sku:
-            self.sku_index[sku] = product_id
-        ids = list(self.products)
-        for pid, other in self.products.items():
-            other["related_ids"] = [i for i in ids if i != pid][:5]
+        now = self.now()
+        if variations:
+            product = build_variable_parent(product_id, entry, base_url=self.base_url, now=now)
+            self.products[product_id] = product
+            children = []
+            for variation in variations:
+                child = build_variation(self._post_id(), product, variation, base_url=self.base_url, now=now)
+                self.products[child["id"]] = child
+                self.sku_index[variation["sku"]] = child["id"]
+                children.append(child)
+            refresh_variable_parent(product, children)
+        else:
+            product = build_product(product_id, entry, base_url=self.base_url, now=now)
+            self.products[product_id] = product
+        if entry["sku"]:
+            self.sku_index[entry["sku"]] = product_id
+        # Related products are other top-level products; variations have none.
+        ids = [i for i, p in self.products.items() if p["type"] != "variation"]
+        for pid in ids:
+            self.products[pid]["related_ids"] = [i for i in ids if i != pid][:5]
         return product
 
     def product_by_sku(self, sku: str) -> dict[str, Any] | None:
@@ -242,6 +306,160 @@ class StoreState:
         product["manage_stock"] = stock is not None
         product["stock_quantity"] = stock
         product["stock_status"] = stock_status(stock)
+
+    def _relate_products(self) -> None:
+        ids = [i for i, p in self.products.items() if p["type"] != "variation" and p["status"] != "trash"]
+        for pid in ids:
+            self.products[pid]["related_ids"] = [i for i in ids if i != pid][:5]
+
+    def variations_of(self, parent: dict[str, Any]) -> list[dict[str, Any]]:
+        return [self.products[i] for i in parent.get("variations", []) if i in self.products]
+
+    def create_product(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /products``: a simple or variable product (real-*/v01)."""
+        kind = str(body.get("type") or "simple")
+        if kind not in ("simple", "variable"):
+            raise WPError("rest_invalid_param", "Invalid parameter(s): type", 400)
+        name = str(body.get("name") or "Product")
+        sku = str(body.get("sku") or "") or None
+        if sku and sku in self.sku_index:
+            raise WPError(
+                "product_invalid_sku",
+                "Invalid or duplicated SKU.",
+                400,
+                extra={"resource_id": 0, "unique_sku": sku},
+            )
+        price = str(body.get("regular_price") or "")
+        stock = body.get("stock_quantity") if body.get("manage_stock") else None
+        entry = CatalogProduct(
+            sku=sku, name=name, price=price, stock=int(stock) if stock is not None else None
+        )
+        product_id = self._post_id()
+        if kind == "variable":
+            attributes = {
+                str(a.get("name")): [str(o) for o in a.get("options") or []]
+                for a in body.get("attributes") or []
+                if isinstance(a, dict) and a.get("name")
+            }
+            product = build_variable_parent(
+                product_id, entry, base_url=self.base_url, now=self.now(), attributes=attributes
+            )
+        else:
+            product = build_product(product_id, entry, base_url=self.base_url, now=self.now())
+        self.products[product_id] = product
+        if sku:
+            self.sku_index[sku] = product_id
+        self._relate_products()
+        return product
+
+    def create_variation(self, parent_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /products/{id}/variations`` (real-*/v02a, v02b)."""
+        parent = self.products.get(parent_id)
+        if parent is None or parent["type"] != "variable":
+            raise WPError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
+        sku = str(body.get("sku") or "")
+        if sku and sku in self.sku_index:
+            raise WPError(
+                "product_invalid_sku",
+                "Invalid or duplicated SKU.",
+                400,
+                extra={"resource_id": 0, "unique_sku": sku},
+            )
+        stock = body.get("stock_quantity") if body.get("manage_stock") else None
+        variation = CatalogVariation(
+            sku=sku,
+            price=str(body.get("regular_price") or ""),
+            stock=int(stock) if stock is not None else None,
+            attributes={
+                str(a.get("name")): str(a.get("option"))
+                for a in body.get("attributes") or []
+                if isinstance(a, dict) and a.get("name")
+            },
+        )
+        child = build_variation(self._post_id(), parent, variation, base_url=self.base_url, now=self.now())
+        self.products[child["id"]] = child
+        if sku:
+            self.sku_index[sku] = child["id"]
+        refresh_variable_parent(parent, [*self.variations_of(parent), child])
+        return child
+
+    def delete_product(self, product_id: int, *, force: bool) -> dict[str, Any]:
+        """``DELETE /products/{id}``: to the trash, or for good with its variations."""
+        product = self.products.get(product_id)
+        if product is None:
+            raise WPError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
+        before = copy.deepcopy(product)
+        if not force:
+            product["status"] = "trash"
+            return before
+        for child in self.variations_of(product):
+            self._forget_product(child)
+        self._forget_product(product)
+        parent = self.products.get(product["parent_id"])
+        if parent is not None:
+            refresh_variable_parent(parent, self.variations_of(parent))
+        self._relate_products()
+        return before
+
+    def _forget_product(self, product: dict[str, Any]) -> None:
+        self.products.pop(product["id"], None)
+        if product["sku"] and self.sku_index.get(product["sku"]) == product["id"]:
+            del self.sku_index[product["sku"]]
+
+    # ----------------------------------------------------------- tax settings
+
+    def set_setting(self, group: str, name: str, value: Any) -> dict[str, Any]:
+        """``PUT /settings/{group}/{id}`` for the two tax options the fake models."""
+        flag = str(value).lower() == "yes"
+        if (group, name) == ("general", "woocommerce_calc_taxes"):
+            self.calc_taxes = flag
+        elif (group, name) == ("tax", "woocommerce_prices_include_tax"):
+            self.knobs.prices_include_tax = flag
+        else:
+            raise WPError("rest_setting_setting_invalid", "Invalid setting.", 404)
+        self._apply_tax_settings()
+        return {"id": name, "value": "yes" if flag else "no", "group_id": group}
+
+    def add_tax_rate(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /taxes``: the fake models one standard rate for every country."""
+        rate = {
+            "id": self._next_tax_rate_id,
+            "country": str(body.get("country") or ""),
+            "state": str(body.get("state") or ""),
+            "postcode": "",
+            "city": "",
+            "postcodes": [],
+            "cities": [],
+            "rate": str(body.get("rate") or "0"),
+            "name": str(body.get("name") or "Tax"),
+            "priority": int(body.get("priority") or 1),
+            "compound": bool(body.get("compound")),
+            "shipping": body.get("shipping") is not False,
+            "order": len(self.tax_rates),
+            "class": str(body.get("class") or "standard"),
+        }
+        self._next_tax_rate_id += 1
+        self.tax_rates.append(rate)
+        self._apply_tax_settings()
+        return rate
+
+    def delete_tax_rate(self, rate_id: int) -> dict[str, Any]:
+        rate = next((r for r in self.tax_rates if r["id"] == rate_id), None)
+        if rate is None:
+            raise WPError("woocommerce_rest_invalid_id", "Invalid resource ID.", 404)
+        self.tax_rates.remove(rate)
+        self._apply_tax_settings()
+        return rate
+
+    def _apply_tax_settings(self) -> None:
+        """Taxes on with a rate is the ``tax_rate_percent`` knob; anything else is 0 (no rate:
+        no tax at all, real-*/t00)."""
+        rate = self.tax_rates[0] if self.calc_taxes and self.tax_rates else None
+        self.knobs.tax_rate_percent = float(to_decimal(rate["rate"])) if rate else 0.0
+        if rate:
+            self.tax_rate_id = rate["id"]
+            self.tax_rate_name = rate["name"]
+            self.tax_rate_priority = rate["priority"]
 
     # ------------------------------------------------------------------ orders
 
@@ -257,8 +475,9 @@ class StoreState:
             "parent_id": 0,
             "status": "pending",
             "currency": "USD",
-            "version": WC_VERSION,
-            "prices_include_tax": False,
+            "version": self.release[0],
+            # Set from the store's option on create, taxes on or off (real-*/t00, t04).
+            "prices_include_tax": self.knobs.prices_include_tax,
             "date_created": None,
             "date_modified": None,
             "discount_total": "0.00",
@@ -330,19 +549,30 @@ class StoreState:
 
     # ---------------------------------------------------------------- writing
 
-    def create_order(self, body: dict[str, Any], *, created_via: str = "rest-api") -> WriteResult:
-        """``POST /orders`` or one batch create, in WooCommerce 7.8's order of work: props and
+    def create_order(
+        self, body: dict[str, Any], *, created_via: str = "rest-api", sanitized: bool = True
+    ) -> WriteResult:
+        """``POST /orders`` or one batch create, in WooCommerce's order of work: props and
         items, save, totals, coupons, status, ``set_paid``. Schema checks are the caller's (a
-        batch skips them)."""
+        batch skips them, and its values are not ``sanitized`` either)."""
         if body.get("id"):
             raise WPError("woocommerce_rest_shop_order_exists", "Cannot create existing shop_order.", 400)
+        posted_via = body.get("created_via")
+        if self.version != "7.8" and isinstance(posted_via, str) and posted_via.strip():
+            # 10.6 takes created_via on create (7.8 always says rest-api, real-*/s08).
+            created_via = posted_via.strip()
         order = self._new_order(created_via)
-        self._apply_props(order, body, creating=True)
+        self._apply_props(order, body, creating=True, sanitized=sanitized)
         self._save_new(order)
         self._recalculate(order)
         coupon_error = self._coupon_error(body)
         if coupon_error is not None:
-            # 7.8 saves a new order before it checks coupons, so the pending order stays (43b).
+            # The order was saved before coupons are checked, so it stays: 7.8 leaves it as it
+            # was (pending, 43b, real-7.8-*/d02); 10.6 turns it into a checkout-draft and names
+            # it in the error (real-10.6-hpos/d01, d02).
+            if self.version != "7.8":
+                self._transition(order, "checkout-draft")
+                coupon_error.extra["new_draft_order_id"] = order["id"]
             self._refresh(order)
             return WriteResult(order, coupon_error)
         status = body.get("status")
@@ -353,15 +583,18 @@ class StoreState:
         self._refresh(order)
         return WriteResult(order)
 
-    @staticmethod
-    def _coupon_error(body: dict[str, Any]) -> WPError | None:
+    def _coupon_error(self, body: dict[str, Any]) -> WPError | None:
         """The fake has no coupons: any coupon line names a coupon that does not exist."""
         coupons = body.get("coupon_lines")
         if not isinstance(coupons, list) or not coupons:
             return None
         first = coupons[0]
         code = str(first.get("code", "")) if isinstance(first, dict) else ""
-        return WPError("woocommerce_rest_invalid_coupon", f'Coupon "{code}" does not exist!', 400)
+        if self.version == "7.8":
+            message = f'Coupon "{code}" does not exist!'
+        else:
+            message = f"Coupon &quot;{code}&quot; cannot be applied because it does not exist."
+        return WPError("woocommerce_rest_invalid_coupon", message, 400)
 
     def update_order(
         self,
@@ -370,22 +603,35 @@ class StoreState:
         *,
         missing_status: int = 400,
         admin: bool = False,
+        sanitized: bool = True,
     ) -> dict[str, Any]:
-        """``PUT /orders/{id}``; ``admin`` is an edit in wp-admin, which always saves the post."""
+        """``PUT /orders/{id}``; ``admin`` is an edit in wp-admin, which always saves the post.
+
+        An error while the request's lines are applied leaves the order as it was, except
+        that each existing line updated before the error stays updated (WooCommerce saves an
+        updated item at once, real-*/l06b) while the order's totals stay old. A coupon error
+        comes after the order was saved with everything but its status (real-*/l06d)."""
         current = self.get_order(order_id, missing_status=missing_status)
         was_trash = current["status"] == "trash"
         # Work on a copy: an error before the save leaves the stored order untouched.
         order = copy.deepcopy(current)
-        changed = self._apply_props(order, body, creating=False)
+        saved: list[tuple[str, dict[str, Any]]] = []
+        try:
+            changed = self._apply_props(order, body, creating=False, sanitized=sanitized, saved=saved)
+        except WPError:
+            self._keep_saved_items(current, saved)
+            raise
         if any(
             key in body
             for key in ("billing", "shipping", "line_items", "shipping_lines", "fee_lines", "coupon_lines")
         ):
             self._recalculate(order)
+        self.orders[order_id] = order
         coupon_error = self._coupon_error(body)
         if coupon_error is not None:
+            self._finish_update(order, changed, admin=admin)
+            self._on_event("updated", order_id)
             raise coupon_error
-        self.orders[order_id] = order
         status = body.get("status")
         if isinstance(status, str) and status:
             new_status = self._normalise_status(status)
@@ -405,6 +651,16 @@ class StoreState:
         else:
             self._on_event("updated", order_id)
         return order
+
+    def _keep_saved_items(self, order: dict[str, Any], saved: list[tuple[str, dict[str, Any]]]) -> None:
+        """Write the items a failed update had already saved into the stored order."""
+        for section, item in saved:
+            items: list[dict[str, Any]] = order[section]
+            for index, existing in enumerate(items):
+                if existing["id"] == item["id"]:
+                    items[index] = item
+        if saved:
+            self.touch(order["id"])
 
     def _finish_update(self, order: dict[str, Any], changed: set[str], *, admin: bool) -> None:
         if admin or self.storage == "hpos" or changed & POSTS_DATE_FIELDS:
@@ -476,7 +732,15 @@ class StoreState:
         # stops that earlier except inside a batch (recording 23).
         return status if status in ORDER_STATUSES else "pending"
 
-    def _apply_props(self, order: dict[str, Any], body: dict[str, Any], *, creating: bool) -> set[str]:
+    def _apply_props(
+        self,
+        order: dict[str, Any],
+        body: dict[str, Any],
+        *,
+        creating: bool,
+        sanitized: bool = True,
+        saved: list[tuple[str, dict[str, Any]]] | None = None,
+    ) -> set[str]:
         changed: set[str] = set()
         for key in ("currency", "payment_method", "payment_method_title", "transaction_id"):
             if key in body and body[key] is not None:
@@ -515,10 +779,11 @@ class StoreState:
         if isinstance(meta, list):
             if self._apply_meta(order["meta_data"], meta, self._meta_id, item_meta=False):
                 changed.add("meta_data")
-        for section in ("line_items", "shipping_lines", "fee_lines"):
+        # In the schema's order: line items, then shipping lines, then fees (real-*/l06b).
+        for section in LINE_SECTIONS:
             items = body.get(section)
             if isinstance(items, list) and items:
-                self._apply_items(order, section, items)
+                self._apply_items(order, section, items, sanitized=sanitized, saved=saved)
                 changed.add(section)
         return changed
 
@@ -565,48 +830,212 @@ class StoreState:
         return changed
 
     def _resolve_product(self, posted: dict[str, Any], *, required: bool) -> dict[str, Any] | None:
+        """``get_product_id()``: the SKU first, then ``product_id`` unless a ``variation_id`` is
+        given, then ``variation_id``; the product found may be a variation (real-*/v06a-c)."""
         sku = posted.get("sku")
         if isinstance(sku, str) and sku:
             return self.product_by_sku(sku)
-        for key in ("product_id", "variation_id"):
-            value = posted.get(key)
-            if value not in (None, "", 0, "0"):
-                return self.products.get(int(to_decimal(value)))
+        product_id, variation_id = posted.get("product_id"), posted.get("variation_id")
+        chosen = None
+        if product_id not in (None, "", 0, "0") and variation_id in (None, "", 0, "0"):
+            chosen = product_id
+        elif variation_id not in (None, "", 0, "0"):
+            chosen = variation_id
+        if chosen is not None:
+            return self.products.get(int(to_decimal(chosen)))
         if required:
             raise WPError(
                 "woocommerce_rest_required_product_reference", "Product ID or SKU is required.", 400
             )
         return None
 
-    def _apply_items(self, order: dict[str, Any], section: str, posted: list[Any]) -> None:
-        items: list[dict[str, Any]] = order[section]
+    def _apply_items(
+        self,
+        order: dict[str, Any],
+        section: str,
+        posted: list[Any],
+        *,
+        sanitized: bool,
+        saved: list[tuple[str, dict[str, Any]]] | None,
+    ) -> None:
+        """Each posted line in turn: a removal (``quantity: 0``, or ``product_id``,
+        ``method_id``, ``method_title``, ``name`` or ``code`` set to null), an update (an
+        ``id``) or a new line (no ``id``)."""
         for raw in posted:
             if not isinstance(raw, dict):
                 continue
-            item_id = raw.get("id")
-            if item_id:
-                index = next((i for i, it in enumerate(items) if it["id"] == item_id), None)
-                if index is None:
-                    raise WPError(
-                        "woocommerce_rest_invalid_item_id",
-                        "Order item ID provided is not associated with order.",
-                        400,
-                    )
-                if self._item_is_null(raw):
-                    del items[index]
-                    continue
-                self._update_item(section, items[index], raw)
+            if self._item_is_null(raw) or self._zero_quantity(raw, sanitized=sanitized):
+                self._remove_item(order, section, raw)
             else:
-                items.append(self._create_item(section, raw))
+                self._set_item(order, section, raw, saved=saved)
 
     @staticmethod
     def _item_is_null(raw: dict[str, Any]) -> bool:
-        if "quantity" in raw and raw["quantity"] == 0 and not isinstance(raw["quantity"], bool):
-            return True
         return any(
             key in raw and raw[key] is None
             for key in ("product_id", "method_id", "method_title", "name", "code")
         )
+
+    @staticmethod
+    def _zero_quantity(raw: dict[str, Any], *, sanitized: bool) -> bool:
+        """``0 === $item['quantity']``, after WordPress sanitised the value to the schema's
+        integer: ``"0"`` counts on ``PUT /orders/{id}`` (real-*/l04d); a batch item is not
+        sanitised, so there only a JSON ``0`` does."""
+        if "quantity" not in raw or isinstance(raw["quantity"], bool):
+            return False
+        quantity = raw["quantity"]
+        if isinstance(quantity, int):
+            return quantity == 0
+        if not sanitized:
+            return False
+        if isinstance(quantity, float | str):
+            value = to_decimal(quantity, Decimal(1))
+            return value == 0
+        return False
+
+    def _find_item(self, order: dict[str, Any], item_id: int) -> tuple[str, int] | None:
+        """``(section, index)`` of an item of this order, in any section."""
+        for section in (*LINE_SECTIONS, "tax_lines"):
+            for index, item in enumerate(order[section]):
+                if item["id"] == item_id:
+                    return section, index
+        return None
+
+    def _item_exists(self, item_id: int) -> bool:
+        """Whether any order or refund of the store has this item (``WC_Order_Factory::
+        get_order_item`` reads it from the database whichever order it belongs to)."""
+        for order in self.orders.values():
+            if self._find_item(order, item_id) is not None:
+                return True
+        return any(line["id"] == item_id for refund in self.refunds.values() for line in refund.line_items)
+
+    def _remove_item(self, order: dict[str, Any], section: str, raw: dict[str, Any]) -> None:
+        """Remove the line ``raw["id"]`` names, from whichever section holds it (real-*/l04c).
+
+        7.8's ``remove_item()`` ignores an id the order does not have (real-7.8-*/l03a-e, l05).
+        10.6 answers 400 when the id is no item at all (real-10.6-hpos/l03a-d), ignores an item
+        of another order (l03e), puts a removed line's reduced stock back (l09) and dies with a
+        PHP TypeError, a 500, when the removal has no id (l05)."""
+        raw_id = raw.get("id")
+        if self.version == "7.8":
+            found = self._find_item(order, _absint(raw_id)) if raw_id is not None else None
+            if found is not None:
+                del order[found[0]][found[1]]
+            return
+        if raw_id is None or isinstance(raw_id, bool) or not _numeric(raw_id):
+            raise CriticalError()
+        item_id = int(to_decimal(raw_id))
+        found = self._find_item(order, item_id)
+        if found is None:
+            if not self._item_exists(item_id):
+                raise invalid_item_id()
+            return
+        found_section, index = found
+        item = order[found_section][index]
+        if section == "line_items" and found_section == "line_items":
+            self._adjust_line_stock(order, item, quantity=0)
+        del order[found_section][index]
+
+    def _set_item(
+        self,
+        order: dict[str, Any],
+        section: str,
+        raw: dict[str, Any],
+        *,
+        saved: list[tuple[str, dict[str, Any]]] | None,
+    ) -> None:
+        """``set_item()``: update the line ``id`` names (saved at once) or add a new one."""
+        items: list[dict[str, Any]] = order[section]
+        raw_id = raw.get("id")
+        if raw_id not in (None, "", 0, "0", False):
+            item_id = _absint(raw_id)
+            index = next((i for i, it in enumerate(items) if it["id"] == item_id), None)
+            if index is None:
+                raise invalid_item_id()
+            item = items[index]
+            self._update_item(section, item, raw)
+        else:
+            item = self._create_item(section, raw)
+            items.append(item)
+        if section == "line_items" and self.version != "7.8" and order["status"] in STOCK_ADJUSTING:
+            # 10.6 moves stock with the line and says so in a note (real-10.6-hpos/l10).
+            moved = self._adjust_line_stock(order, item)
+            if moved is not None:
+                self.add_note(
+                    order["id"],
+                    f"Adjusted stock: {item['name']} ({moved[0]}&rarr;{moved[1]})",
+                    added_by_user=True,
+                )
+        if raw_id not in (None, "", 0, "0", False) and saved is not None:
+            saved.append((section, copy.deepcopy(item)))
+
+    def _adjust_line_stock(
+        self, order: dict[str, Any], item: dict[str, Any], *, quantity: int | None = None
+    ) -> tuple[int, int] | None:
+        """``wc_maybe_adjust_line_item_product_stock()`` (10.6): bring the product's stock in
+        line with the line's quantity (0: the line goes away) and return ``(from, to)``."""
+        product = self._stock_product(item)
+        if product is None or not product["manage_stock"]:
+            return None
+        wanted = int(item["quantity"]) if quantity is None else quantity
+        reduced = _meta_int(item, "_reduced_stock")
+        restocked = _meta_int(item, "_restock_refunded_items")
+        diff = -reduced if wanted == 0 else wanted - restocked - reduced
+        if diff == 0:
+            return None
+        old = int(product["stock_quantity"])
+        self._set_product_stock(product, old - diff, sold=diff)
+        self._apply_meta(
+            item["meta_data"],
+            [{"key": "_reduced_stock", "value": str(wanted - restocked)}],
+            self._item_meta_id,
+            item_meta=True,
+        )
+        if wanted > 0:
+            self.extras[order["id"]].stock_reduced = True
+        return old, old - diff
+
+    def _stock_product(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        """The product whose stock a line moves: its variation, if it has one."""
+        return self.products.get(item.get("variation_id") or item["product_id"])
+
+    def _link_product(self, item: dict[str, Any], product: dict[str, Any] | None) -> None:
+        """``WC_Order_Item_Product::set_product()``: a variation line names the parent as
+        ``product_id``, the variation as ``variation_id``, and carries the variation's
+        attributes as meta (``size: M``, shown as ``Size``) ahead of any posted meta."""
+        parent = (
+            self.products.get(product["parent_id"]) if product and product["type"] == "variation" else None
+        )
+        item["product_id"] = (parent or product or {}).get("id", 0)
+        item["variation_id"] = product["id"] if parent and product else 0
+        item["sku"] = (product["sku"] or None) if product else None
+        item["parent_name"] = parent["name"] if parent else None
+        item["image"] = {"id": 0 if parent or not product else "", "src": ""}
+        if product:
+            item["name"] = product["name"]
+        if parent and product:
+            for attribute in product["attributes"]:
+                key = attribute_slug(attribute["name"])
+                row = next((m for m in item["meta_data"] if m["key"] == key), None)
+                if row is None:
+                    row = {"id": self._item_meta_id(), "key": key}
+                    item["meta_data"].append(row)
+                row.update(
+                    {
+                        "value": attribute["option"],
+                        "display_key": attribute["name"],
+                        "display_value": attribute["option"],
+                    }
+                )
+
+    def _catalogue_line_total(self, product: dict[str, Any], quantity: int) -> Decimal:
+        """``wc_get_price_excluding_tax()``: with taxes on and prices entered with tax, the
+        catalogue price less the rate, to six places (2.50 -> 2.083333, real-*/t05)."""
+        amount = to_decimal(product["price"]) * quantity
+        rate = self._tax_rate()
+        if rate and self.knobs.prices_include_tax and product.get("tax_status", "taxable") == "taxable":
+            amount = _round_tax(amount / (1 + rate))
+        return amount
 
     def _create_item(self, section: str, raw: dict[str, Any]) -> dict[str, Any]:
         if section == "line_items":
@@ -614,8 +1043,8 @@ class StoreState:
             quantity = int(to_decimal(raw.get("quantity"), Decimal(1)))
             item: dict[str, Any] = {
                 "id": self._item_id(),
-                "name": product["name"] if product else "",
-                "product_id": product["id"] if product else 0,
+                "name": "",
+                "product_id": 0,
                 "variation_id": 0,
                 "quantity": quantity,
                 "tax_class": "",
@@ -625,15 +1054,17 @@ class StoreState:
                 "total_tax": "0.00",
                 "taxes": [],
                 "meta_data": [],
-                "sku": (product["sku"] or None) if product else None,
+                "sku": None,
                 "price": 0,
-                "image": {"id": "" if product else 0, "src": ""},
+                "image": {"id": 0, "src": ""},
                 "parent_name": None,
             }
+            self._link_product(item, product)
             if product:
-                line = money(to_decimal(product["price"]) * quantity)
-                item["subtotal"] = line
-                item["total"] = line
+                exact = self._catalogue_line_total(product, quantity)
+                item["subtotal"] = item["total"] = money(exact)
+                if exact != to_decimal(item["total"]):
+                    self._exact_totals[item["id"]] = exact
             self._set_item_props(item, raw, ("name", "quantity", "subtotal", "total", "tax_class"))
             if isinstance(raw.get("meta_data"), list):
                 self._apply_meta(item["meta_data"], raw["meta_data"], self._item_meta_id, item_meta=True)
@@ -663,6 +1094,8 @@ class StoreState:
                 "name": "",
                 "tax_class": "",
                 "tax_status": "taxable",
+                # A fee's "amount" prop is never set through REST: always "" (real-*/s01).
+                "amount": "",
                 "total": "0.00",
                 "total_tax": "0.00",
                 "taxes": [],
@@ -678,10 +1111,11 @@ class StoreState:
             if any(k in raw for k in ("sku", "product_id", "variation_id")):
                 product = self._resolve_product(raw, required=False)
                 # A product change on update relinks the line but never reprices it.
-                item["product_id"] = product["id"] if product else 0
-                item["sku"] = (product["sku"] or None) if product else None
-                if product and "name" not in raw:
-                    item["name"] = product["name"]
+                keep_name = "name" in raw
+                name = item["name"]
+                self._link_product(item, product)
+                if keep_name or product is None:
+                    item["name"] = name
             self._set_item_props(item, raw, ("name", "quantity", "subtotal", "total", "tax_class"))
             self._reprice(item)
         elif section == "shipping_lines":
@@ -691,8 +1125,9 @@ class StoreState:
         if isinstance(raw.get("meta_data"), list):
             self._apply_meta(item["meta_data"], raw["meta_data"], self._item_meta_id, item_meta=True)
 
-    @staticmethod
-    def _set_item_props(item: dict[str, Any], raw: dict[str, Any], keys: Iterable[str]) -> None:
+    def _set_item_props(self, item: dict[str, Any], raw: dict[str, Any], keys: Iterable[str]) -> None:
+        if any(raw.get(key) is not None for key in ("subtotal", "total")):
+            self._exact_totals.pop(item["id"], None)
         for key in keys:
             if key not in raw or raw[key] is None:
                 continue
@@ -704,27 +1139,107 @@ class StoreState:
             else:
                 item[key] = str(value)
 
-    @staticmethod
-    def _reprice(item: dict[str, Any]) -> None:
-        # ``price`` is total / quantity, a PHP float: 10, 9.5, 6 (recording 22).
-        quantity = max(1, int(item["quantity"]))
-        item["price"] = php_number(to_decimal(item["total"]) / quantity)
+    def _reprice(self, item: dict[str, Any]) -> None:
+        """``price`` is total / quantity in PHP floats: 10, 9.5, 6 (recording 22), and
+        8.549999999999999 for 25.65 / 3 (real-*/t01); 0 for a quantity of 0."""
+        quantity = int(item["quantity"])
+        if quantity == 0:
+            item["price"] = 0
+            return
+        value = float(self._line_amount(item, "total")) / quantity
+        item["price"] = int(value) if value.is_integer() else value
+
+    # ----------------------------------------------------------------- taxes
+
+    def _tax_rate(self) -> Decimal:
+        """The standard rate as a fraction (0.2 for 20 %), 0 with taxes off."""
+        percent = Decimal(str(self.knobs.tax_rate_percent))
+        return percent / 100 if percent > 0 else Decimal(0)
+
+    def _tax_lines(self, order: dict[str, Any], cart_tax: Decimal, shipping_tax: Decimal) -> None:
+        """One tax line for the one rate, kept (with its id) across recalculations."""
+        percent = Decimal(str(self.knobs.tax_rate_percent))
+        if percent <= 0:
+            order["tax_lines"] = []
+            return
+        existing = next((t for t in order["tax_lines"] if t["rate_id"] == self.tax_rate_id), None)
+        line = existing or {"id": self._item_id()}
+        line.update(
+            {
+                "rate_code": f"{self.tax_rate_name.upper()}-{self.tax_rate_priority}",
+                "rate_id": self.tax_rate_id,
+                "label": self.tax_rate_name,
+                "compound": False,
+                "tax_total": money(cart_tax),
+                "shipping_tax_total": money(shipping_tax),
+                "rate_percent": php_number(percent),
+                "meta_data": line.get("meta_data", []),
+            }
+        )
+        order["tax_lines"] = [line]
+
+    def _line_amount(self, item: dict[str, Any], key: str) -> Decimal:
+        """A line's subtotal or total, to the places WooCommerce keeps (see ``_exact_totals``)."""
+        exact = self._exact_totals.get(item["id"])
+        return exact if exact is not None else to_decimal(item[key])
+
+    def _tax_entry(self, total: Decimal, subtotal: Decimal | None) -> dict[str, Any]:
+        """One rate in a line's ``taxes``: 7.8 prints the stored float (``"5.7"``,
+        ``"0.416667"``), 10.6 formats it to the cent (``"5.70"``) (real-*/t01, t05)."""
+        show: Callable[[Decimal], str] = _php_float if self.version == "7.8" else money
+        return {
+            "id": self.tax_rate_id,
+            "total": show(total),
+            "subtotal": show(subtotal) if subtotal is not None else "",
+        }
 
     def _recalculate(self, order: dict[str, Any]) -> None:
-        """``calculate_totals()`` with taxes off: line totals are kept, the rest is summed."""
-        subtotal = sum((to_decimal(i["subtotal"]) for i in order["line_items"]), Decimal(0))
-        lines = sum((to_decimal(i["total"]) for i in order["line_items"]), Decimal(0))
+        """``calculate_totals()``: line totals are kept as posted (always without tax, even
+        in a store whose prices include tax, real-*/t04); each line, fee and shipping line
+        is taxed at the one rate to six places, and the sums are rounded to the cent only
+        when shown (real-*/t01, t05)."""
+        rate = self._tax_rate()
+        shipping_tax = subtotal_tax = line_tax = Decimal(0)
+        for item in order["line_items"]:
+            taxable = rate > 0 and item["tax_class"] == ""
+            sub_tax = _round_tax(self._line_amount(item, "subtotal") * rate) if taxable else Decimal(0)
+            tax = _round_tax(self._line_amount(item, "total") * rate) if taxable else Decimal(0)
+            item["subtotal_tax"], item["total_tax"] = money(sub_tax), money(tax)
+            item["taxes"] = [self._tax_entry(tax, sub_tax)] if taxable else []
+            subtotal_tax += sub_tax
+            line_tax += tax
+        cart_tax = line_tax
+        for fee in order["fee_lines"]:
+            taxable = rate > 0 and fee["tax_status"] == "taxable" and fee["tax_class"] == ""
+            tax = _round_tax(to_decimal(fee["total"]) * rate) if taxable else Decimal(0)
+            fee["total_tax"] = money(tax)
+            fee["taxes"] = [self._tax_entry(tax, None)] if taxable else []
+            cart_tax += tax
+        for ship in order["shipping_lines"]:
+            tax = _round_tax(to_decimal(ship["total"]) * rate) if rate > 0 else Decimal(0)
+            ship["total_tax"] = money(tax)
+            ship["taxes"] = [self._tax_entry(tax, None)] if rate > 0 else []
+            shipping_tax += tax
+        self._tax_lines(order, cart_tax, shipping_tax)
+        subtotal = sum((self._line_amount(i, "subtotal") for i in order["line_items"]), Decimal(0))
+        lines = sum((self._line_amount(i, "total") for i in order["line_items"]), Decimal(0))
         shipping = sum((to_decimal(i["total"]) for i in order["shipping_lines"]), Decimal(0))
         fees = sum((to_decimal(i["total"]) for i in order["fee_lines"]), Decimal(0))
         order["discount_total"] = money(subtotal - lines)
+        order["discount_tax"] = money(subtotal_tax - line_tax)
         order["shipping_total"] = money(shipping)
-        order["total"] = money(lines + shipping + fees)
+        order["cart_tax"] = money(cart_tax)
+        order["shipping_tax"] = money(shipping_tax)
+        order["total_tax"] = money(cart_tax + shipping_tax)
+        order["total"] = money(lines + shipping + fees + cart_tax + shipping_tax)
 
     def _refresh(self, order: dict[str, Any]) -> None:
         """The derived flags WooCommerce computes on read."""
         status = order["status"]
         order["is_editable"] = status in EDITABLE_STATUSES
-        order["needs_payment"] = status in ("pending", "failed") and to_decimal(order["total"]) > 0
+        # 10.6 counts a checkout-draft as awaiting payment (real-10.6-hpos/d02).
+        payable = ("pending", "failed") if self.version == "7.8" else ("pending", "failed", "checkout-draft")
+        order["needs_payment"] = status in payable and to_decimal(order["total"]) > 0
         order["needs_processing"] = any(
             item["product_id"] in self.products and not self.products[item["product_id"]]["virtual"]
             for item in order["line_items"]
@@ -795,7 +1310,7 @@ class StoreState:
     def _reduce_stock(self, order: dict[str, Any]) -> None:
         changes: list[str] = []
         for item in order["line_items"]:
-            product = self.products.get(item["product_id"])
+            product = self._stock_product(item)
             if product is None or not product["manage_stock"]:
                 continue
             old = int(product["stock_quantity"])
@@ -810,7 +1325,7 @@ class StoreState:
                     "display_value": str(item["quantity"]),
                 }
             )
-            changes.append(f"{self._formatted_name(product)} {old}&rarr;{new}")
+            changes.append(self._stock_change(product, old, new))
             if new <= 0:
                 self._email(self.admin_email, f"[{self.site_title}] Product out of stock", "no_stock", None)
             elif new <= 2:
@@ -821,10 +1336,16 @@ class StoreState:
         if changes:
             self.add_note(order["id"], "Stock levels reduced: " + ", ".join(changes))
 
+    def _stock_change(self, product: dict[str, Any], old: int, new: int) -> str:
+        """One product in a "Stock levels reduced/increased" note (31a; real-10.6-hpos/s03)."""
+        if self.version == "7.8":
+            return f"{self._formatted_name(product)} {old}&rarr;{new}"
+        return f"{product['name']} ({old}&rarr;{new})"
+
     def _restore_stock(self, order: dict[str, Any]) -> None:
         changes: list[str] = []
         for item in order["line_items"]:
-            product = self.products.get(item["product_id"])
+            product = self._stock_product(item)
             reduced = next((m for m in item["meta_data"] if m["key"] == "_reduced_stock"), None)
             if product is None or reduced is None or not product["manage_stock"]:
                 continue
@@ -832,14 +1353,14 @@ class StoreState:
             new = old + int(reduced["value"])
             self._set_product_stock(product, new, sold=-int(reduced["value"]))
             item["meta_data"].remove(reduced)
-            changes.append(f"{self._formatted_name(product)} {old}&rarr;{new}")
+            changes.append(self._stock_change(product, old, new))
         self.extras[order["id"]].stock_reduced = False
         if changes:
             self.add_note(order["id"], "Stock levels increased: " + ", ".join(changes))
 
     def _restock_refunded_item(self, order: dict[str, Any], item: dict[str, Any], quantity: int) -> None:
         """``wc_restock_refunded_items``: only lines whose stock was reduced, with a note."""
-        product = self.products.get(item["product_id"])
+        product = self._stock_product(item)
         reduced = next((m for m in item["meta_data"] if m["key"] == "_reduced_stock"), None)
         if product is None or reduced is None or not product["manage_stock"]:
             return
@@ -959,6 +1480,9 @@ class StoreState:
         posted_lines: list[Any] = raw_lines if isinstance(raw_lines, list) else []
         if "amount" in body and body["amount"] not in (None, ""):
             amount = to_decimal(body["amount"])
+            posted_amount = body["amount"]
+            # The refund's _refund_amount meta keeps the amount as it came (real-7.8-hpos/v09a).
+            amount_text = posted_amount if isinstance(posted_amount, str) else _php_float(amount)
         else:
             amount = sum(
                 (
@@ -972,7 +1496,10 @@ class StoreState:
                 ),
                 Decimal(0),
             )
-        if amount <= 0:
+            amount_text = _php_float(amount)
+        # Only a negative amount is refused, whatever the message says: a 0.00 refund is made
+        # (recorded variations/v11b ``observed``).
+        if amount < 0:
             raise WPError(
                 "woocommerce_rest_invalid_order_refund",
                 "Refund amount must be greater than zero.",
@@ -1014,7 +1541,7 @@ class StoreState:
                     "id": self._item_id(),
                     "name": source["name"],
                     "product_id": source["product_id"],
-                    "variation_id": 0,
+                    "variation_id": source["variation_id"],
                     "quantity": -quantity,
                     "tax_class": "",
                     "subtotal": money(-total),
@@ -1034,7 +1561,7 @@ class StoreState:
                     "sku": source["sku"],
                     "price": php_number(total / quantity) if quantity else 0,
                     "image": dict(source["image"]),
-                    "parent_name": None,
+                    "parent_name": source["parent_name"],
                 }
             )
             if restock and quantity > 0:
@@ -1048,11 +1575,16 @@ class StoreState:
             refunded_by=1,
             line_items=lines,
             meta_ids=(self._meta_id(), self._meta_id()),
+            full=amount == remaining,
+            amount_text=amount_text,
         )
+        if isinstance(body.get("meta_data"), list):
+            self._apply_meta(refund.meta, body["meta_data"], self._meta_id, item_meta=False)
         self.refunds[refund.id] = refund
         self.extras[order_id].refund_ids.append(refund.id)
         order["refunds"] = [
-            {"id": r.id, "reason": r.reason, "total": money(-r.amount)}
+            # "-" . wc_format_decimal(amount): a 0.00 refund reads "-0.00" (variations/v11b).
+            {"id": r.id, "reason": r.reason, "total": "-" + money(r.amount)}
             for r in sorted(
                 (self.refunds[i] for i in self.extras[order_id].refund_ids),
                 key=lambda r: r.id,
@@ -1080,9 +1612,39 @@ class StoreState:
         return refund
 
     def refund_view(self, refund: Refund, dp: int = 2) -> dict[str, Any]:
-        """A refund resource; on HPOS 7.8.2 reads ``amount``/``reason`` back empty (32a/32f)."""
-        hpos = self.storage == "hpos"
+        """A refund resource; on HPOS 7.8.2 reads ``amount``/``reason`` back empty (32a/32f),
+        wherever it is read from the refunds routes (real-7.8-hpos/v09a, v09c, v09d; the
+        order's ``refunds[]`` is right). 10.6 reads them right and keeps a ``_refund_type``
+        meta instead (real-10.6-hpos/v09a, v11a)."""
         base = f"{self.base_url}/wp-json/wc/v3/orders/{refund.order_id}"
+        if self.version != "7.8":
+            return {
+                "id": refund.id,
+                "date_created": refund.date,
+                "date_created_gmt": refund.date,
+                "amount": money(refund.amount, dp),
+                "reason": refund.reason,
+                "refunded_by": refund.refunded_by,
+                "refunded_payment": False,
+                "meta_data": [
+                    {
+                        "id": refund.meta_ids[0],
+                        "key": "_refund_type",
+                        "value": "full" if refund.full else "partial",
+                    },
+                    *copy.deepcopy(refund.meta),
+                ],
+                "line_items": [self._present_line(line) for line in refund.line_items],
+                "shipping_lines": [],
+                "tax_lines": [],
+                "fee_lines": [],
+                "_links": {
+                    "self": [{"href": f"{base}/refunds/{refund.id}"}],
+                    "collection": [{"href": f"{base}/refunds"}],
+                    "up": [{"href": base}],
+                },
+            }
+        hpos = self.storage == "hpos"
         return {
             "id": refund.id,
             "date_created": refund.date,
@@ -1093,12 +1655,13 @@ class StoreState:
             "refunded_payment": False,
             "meta_data": (
                 [
-                    {"id": refund.meta_ids[0], "key": "_refund_amount", "value": money(refund.amount)},
+                    {"id": refund.meta_ids[0], "key": "_refund_amount", "value": refund.amount_text},
                     {"id": refund.meta_ids[1], "key": "_refund_reason", "value": refund.reason},
                 ]
                 if hpos
                 else []
-            ),
+            )
+            + copy.deepcopy(refund.meta),
             "line_items": copy.deepcopy(refund.line_items),
             "shipping_lines": [],
             "tax_lines": [],
@@ -1109,6 +1672,67 @@ class StoreState:
                 "up": [{"href": base}],
             },
         }
+
+    # -------------------------------------------------------- presentation
+
+    def _present_line(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A line item as this store's version shows it: 10.6 adds ``global_unique_id``."""
+        if self.version == "7.8":
+            return item
+        out: dict[str, Any] = {}
+        for key, value in item.items():
+            if key == "price":
+                out["global_unique_id"] = ""
+            out[key] = value
+        return out
+
+    def present_order(self, order: dict[str, Any]) -> dict[str, Any]:
+        """An order as this store's version answers it (real-10.6-hpos/s02): 10.6 adds
+        ``global_unique_id`` to line items, ``tax_status`` to shipping lines, and
+        ``email_templates`` and WordPress 6.8's ``targetHints`` to the links. A 7.8 order is
+        returned as is."""
+        if self.version == "7.8":
+            return order
+        out = dict(order)
+        out["line_items"] = [self._present_line(item) for item in order["line_items"]]
+        shipping: list[dict[str, Any]] = []
+        for line in order["shipping_lines"]:
+            shown: dict[str, Any] = {}
+            for key, value in line.items():
+                if key == "meta_data":
+                    shown["tax_status"] = "taxable"
+                shown[key] = value
+            shipping.append(shown)
+        out["shipping_lines"] = shipping
+        links = order.get("_links")
+        if links and "self" in links:
+            self_url = links["self"][0]["href"]
+            out["_links"] = {
+                **links,
+                "email_templates": [{"embeddable": True, "href": f"{self_url}/actions/email_templates"}],
+            }
+        return with_target_hints(out)
+
+    def present_product(self, product: dict[str, Any]) -> dict[str, Any]:
+        """A product on the products route; 10.6 adds brands, GTIN and password fields."""
+        if self.version == "7.8":
+            return product
+        return {
+            **product,
+            "attributes": with_attribute_slugs(product["attributes"]),
+            "brands": [],
+            "global_unique_id": "",
+            "post_password": "",
+        }
+
+    def edit_while_listed(self, order_id: int) -> None:
+        """The shop edits an order a client has just listed (the ``edit_while_listing`` knob):
+        saved from wp-admin, so ``date_modified`` moves on either storage, and webhooks fire."""
+        order = self.orders.get(order_id)
+        if order is None:
+            return
+        count = 1 + next((int(m["value"]) for m in order["meta_data"] if m["key"] == EDIT_META_KEY), 0)
+        self.update_order(order_id, {"meta_data": [{"key": EDIT_META_KEY, "value": str(count)}]}, admin=True)
 
     # ------------------------------------------------------------ checkout
 
@@ -1155,3 +1779,60 @@ class StoreState:
             for order in self.orders.values()
             if any(m["key"] == key and m["value"] == value for m in order["meta_data"])
         ]
+
+
+def _absint(value: Any) -> int:
+    """PHP ``absint()``: garbage is 0."""
+    try:
+        return abs(int(to_decimal(value)))
+    except (ValueError, ArithmeticError):
+        return 0
+
+
+def _numeric(value: Any) -> bool:
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and bool(re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value))
+
+
+def _meta_int(item: dict[str, Any], key: str) -> int:
+    entry = next((m for m in item["meta_data"] if m["key"] == key), None)
+    return int(to_decimal(entry["value"])) if entry else 0
+
+
+def _round_tax(value: Decimal) -> Decimal:
+    """WooCommerce's rounding precision: six places, half away from zero."""
+    return value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+
+
+def _php_float(value: Decimal) -> str:
+    """A PHP float as a string, the way item ``taxes`` carry it: ``"5.7"``, ``"1"``."""
+    text = format(value.normalize(), "f")
+    return text if text != "-0" else "0"
+
+
+# WordPress 6.8 says which methods a resource's own route takes (real-10.6-hpos/*).
+_TARGET_HINTS = (
+    (re.compile(r"/orders/\d+/(notes|refunds)/\d+$"), ["GET", "DELETE"]),
+    (
+        re.compile(r"/(orders|products|webhooks)/\d+(/variations/\d+)?$"),
+        ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    ),
+)
+
+
+def with_target_hints(body: Any) -> Any:
+    """``targetHints`` on every ``self`` link of a response body (WordPress 6.8, 10.6 line)."""
+    if isinstance(body, list):
+        return [with_target_hints(item) for item in body]
+    if not isinstance(body, dict):
+        return body
+    links = body.get("_links")
+    if isinstance(links, dict) and links.get("self") and "targetHints" not in links["self"][0]:
+        href = str(links["self"][0].get("href", ""))
+        allow = next((methods for pattern, methods in _TARGET_HINTS if pattern.search(href)), None)
+        if allow is not None:
+            body = {**body, "_links": {**links, "self": [{"href": href, "targetHints": {"allow": allow}}]}}
+    if any(key in body for key in ("create", "update", "delete")) and "_links" not in body:
+        return {k: with_target_hints(v) for k, v in body.items()}
+    return body

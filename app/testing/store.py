@@ -1,4 +1,4 @@
-"""``FakeStore``: one in-memory WooCommerce 7.8.2 store behind a FastAPI app."""
+"""``FakeStore``: one in-memory WooCommerce store (7.8.2, or 10.6.2) behind a FastAPI app."""
 
 from __future__ import annotations
 
@@ -19,23 +19,25 @@ from fastapi import FastAPI, Request, Response
 from starlette.types import Receive, Scope, Send
 
 from app.testing.auth import ApiKey, KeyPermissions
-from app.testing.catalog import DEMO_CATALOG, CatalogProduct
-from app.testing.errors import WPError
-from app.testing.knobs import AFTER_CREATE_KINDS, FAULT_KINDS, Knobs, ServedRequest, Stats, monotonic
+from app.testing.catalog import DEMO_CATALOG, CatalogProduct, CatalogVariation
+from app.testing.errors import CriticalError, WPError
+from app.testing.knobs import (
+    AFTER_CREATE_KINDS,
+    AFTER_WRITE_KINDS,
+    FAULT_KINDS,
+    REFUND_KINDS,
+    Knobs,
+    ServedRequest,
+    Stats,
+    monotonic,
+)
 from app.testing.phpcompat import php_json_dumps
 from app.testing.rest import JSON_CONTENT_TYPE, RestRequest, RestResponse, dispatch, route_kind
 from app.testing.state import OrderEvent, StoreState
 from app.testing.transport import ConnectionDropped, FakeStoreTransport
 from app.testing.webhooks import Delivery, WebhookManager
 
-CRITICAL_ERROR_BODY = {
-    "code": "internal_server_error",
-    "message": "<p>There has been a critical error on this website.</p><p><a "
-    'href="https://wordpress.org/documentation/article/faq-troubleshooting/">Learn more '
-    "about troubleshooting WordPress.</a></p>",
-    "data": {"status": 500},
-    "additional_errors": [],
-}
+CRITICAL_ERROR_BODY = CriticalError().body()
 
 
 def _html_page(title: str, text: str) -> str:
@@ -43,6 +45,15 @@ def _html_page(title: str, text: str) -> str:
         f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title></head>'
         f"<body><h1>{title}</h1><p>{text}</p></body></html>\n"
     )
+
+
+def _catalog_entry(entry: CatalogProduct) -> CatalogProduct:
+    copied = CatalogProduct(
+        sku=entry["sku"], name=entry["name"], price=entry["price"], stock=entry.get("stock")
+    )
+    if entry.get("variations"):
+        copied["variations"] = [CatalogVariation(**v) for v in entry.get("variations") or []]
+    return copied
 
 
 def default_product_id_offset(name: str) -> int:
@@ -121,7 +132,8 @@ class _Limiter:
 
 
 class FakeStore:
-    """An in-memory WooCommerce 7.8.2 store answering ``/wp-json`` like the recorded ones.
+    """An in-memory WooCommerce store answering ``/wp-json`` like the recorded ones: 7.8.2 by
+    default, 10.6.2 with ``Knobs(wc_version="10.6")``.
 
     Use ``store.transport()`` with ``httpx.AsyncClient(base_url=store.base_url)`` in-process,
     or ``app.testing.server`` to serve it over loopback HTTP. ``storage`` picks the posts or
@@ -165,10 +177,7 @@ class FakeStore:
         self._base_url_settled = base_url is not None
         self.site_title = site_title or f"WC rig {name}"
         self.webhook_transport = webhook_transport
-        self._catalog: list[CatalogProduct] = [
-            CatalogProduct(sku=e["sku"], name=e["name"], price=e["price"], stock=e.get("stock"))
-            for e in catalog
-        ]
+        self._catalog: list[CatalogProduct] = [_catalog_entry(e) for e in catalog]
         self._tasks: set[asyncio.Future[Any]] = set()
         self._reset_state()
         self.app = self._build_app()
@@ -189,6 +198,7 @@ class FakeStore:
             rng=random.Random(self.knobs.seed),
             first_post_id=self.product_id_offset,
             on_event=self._on_order_event,
+            knobs=self.knobs,
         )
         self.webhooks = WebhookManager(
             state=self.state,
@@ -270,17 +280,31 @@ class FakeStore:
     # -------------------------------------------------------------- helpers
 
     def add_product(
-        self, sku: str | None, name: str, price: str, *, stock: int | None = None
+        self,
+        sku: str | None,
+        name: str,
+        price: str,
+        *,
+        stock: int | None = None,
+        variations: Sequence[CatalogVariation] | None = None,
     ) -> dict[str, Any]:
-        """Add a simple product; ids continue the store's post id sequence."""
+        """Add a product; ids continue the store's post id sequence. With ``variations`` it
+        is a variable product and each variation takes the next id."""
         entry = CatalogProduct(sku=sku, name=name, price=price, stock=stock)
+        if variations:
+            entry["variations"] = [CatalogVariation(**v) for v in variations]
         product = self.state.add_product(entry)
         self._catalog.append(entry)
         return copy.deepcopy(product)
 
     def load_catalog(self, entries: Sequence[CatalogProduct] = DEMO_CATALOG) -> list[dict[str, Any]]:
         """Add products (the demo catalogue by default); they survive ``reset()``."""
-        return [self.add_product(e["sku"], e["name"], e["price"], stock=e.get("stock")) for e in entries]
+        return [
+            self.add_product(
+                e["sku"], e["name"], e["price"], stock=e.get("stock"), variations=e.get("variations")
+            )
+            for e in entries
+        ]
 
     def product_id(self, sku: str) -> int:
         return self.state.sku_index[sku]
@@ -358,12 +382,17 @@ class FakeStore:
 
     def fail_next(self, kind: str, count: int = 1) -> None:
         """Inject ``kind`` into the next ``count`` requests (``*_after_create``: the next
-        ``count`` order-creating requests)."""
+        ``count`` order-creating requests; ``drop_after_write``: the next ``count`` other
+        successful writes, such as an update or a refund)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
         if count < 1:
             raise ValueError("count must be at least 1")
         self._fail_next.extend([kind] * count)
+
+    def clear_faults(self) -> None:
+        """Drop the one-shot faults not yet taken."""
+        self._fail_next.clear()
 
     @property
     def pending_faults(self) -> list[str]:
@@ -428,11 +457,17 @@ class FakeStore:
             self.stats.served.append(ServedRequest(label, started, monotonic()))
             self._limiter.release()
 
-    def _take_fault(self) -> str | None:
+    def _take_fault(self, label: str = "") -> str | None:
+        refund = label.startswith("POST ") and label.endswith("/refunds")
         for index, kind in enumerate(self._fail_next):
-            if kind not in AFTER_CREATE_KINDS:
-                del self._fail_next[index]
-                return kind
+            if (
+                kind in AFTER_CREATE_KINDS
+                or kind in AFTER_WRITE_KINDS
+                or (kind in REFUND_KINDS and not refund)
+            ):
+                continue
+            del self._fail_next[index]
+            return kind
         knobs = self.knobs
         for kind, rate in (
             ("5xx", knobs.fail_5xx_rate),
@@ -441,6 +476,13 @@ class FakeStore:
             ("html", knobs.html_200_rate),
         ):
             if rate > 0 and self._fault_rng.random() < rate:
+                return kind
+        return None
+
+    def _take_after_write_fault(self) -> str | None:
+        for index, kind in enumerate(self._fail_next):
+            if kind in AFTER_WRITE_KINDS:
+                del self._fail_next[index]
                 return kind
         return None
 
@@ -476,6 +518,19 @@ class FakeStore:
                 status_code=429,
                 media_type="text/html; charset=UTF-8",
                 headers=self._headers({"Retry-After": str(self.knobs.retry_after_seconds)}),
+            )
+        if kind == "refund_refused":
+            return Response(
+                php_json_dumps(
+                    {
+                        "code": "woocommerce_rest_cannot_create_order_refund",
+                        "message": "Invalid refund amount.",
+                        "data": 500,
+                    }
+                ),
+                status_code=500,
+                media_type=JSON_CONTENT_TYPE,
+                headers=self._headers(),
             )
         if kind == "html":
             return Response(
@@ -534,7 +589,7 @@ class FakeStore:
         async with self._slot(label):
             if knobs.latency_base_ms > 0:
                 await asyncio.sleep(knobs.latency_base_ms / 1000)
-            fault = self._take_fault()
+            fault = self._take_fault(label)
             if fault is not None:
                 return await self._fault_response(fault)
             result = await dispatch(
@@ -553,12 +608,14 @@ class FakeStore:
                 await asyncio.sleep(knobs.latency_per_order_ms * result.orders_written / 1000)
             if result.orders_created:
                 after_fault = self._take_after_create_fault()
+            elif request.method != "GET" and result.status < 300:
+                after_fault = self._take_after_write_fault()
             if after_fault is not None:
                 self.stats.faults[after_fault] += 1
             if after_fault == "timeout_after_create":
                 # The orders exist; the answer comes too late for a client with a timeout.
                 await asyncio.sleep(knobs.hang_seconds)
             response = self._render(result)
-        if after_fault == "drop_after_create":
+        if after_fault in ("drop_after_create", "drop_after_write"):
             return _DroppedResponse(status_code=result.status)
         return response

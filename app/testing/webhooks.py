@@ -223,7 +223,7 @@ class WebhookManager:
 
     async def ping(self, webhook: Webhook) -> None:
         """The unsigned, form-encoded ping sent on creation; its outcome is ignored (36a)."""
-        headers = {"User-Agent": USER_AGENT, "Referer": webhook.delivery_url}
+        headers = {"User-Agent": self.user_agent(), "Referer": webhook.delivery_url}
         refused = self._off_loopback(webhook.delivery_url)
         if refused is not None:
             log.info("fake.webhook.ping_failed webhook=%s error=%s", webhook.id, refused)
@@ -275,6 +275,10 @@ class WebhookManager:
             return
         await self.deliver(webhook, order_id, topic)
 
+    def user_agent(self) -> str:
+        woocommerce, wordpress = self.state.release
+        return f"WooCommerce/{woocommerce} Hookshot (WordPress/{wordpress})"
+
     def payload(self, order_id: int, topic: str) -> dict[str, Any]:
         if topic == "order.deleted":
             return {"id": order_id}
@@ -286,7 +290,7 @@ class WebhookManager:
                 "message": "Invalid ID.",
                 "data": {"status": 404},
             }
-        return order
+        return self.state.present_order(order)
 
     async def deliver(self, webhook: Webhook, order_id: int, topic: str) -> Delivery:
         body = php_json_dumps(self.payload(order_id, topic))
@@ -296,7 +300,7 @@ class WebhookManager:
             self.salt.encode(), f"{webhook.id}{int(moment.timestamp())}".encode(), hashlib.md5
         ).hexdigest()
         headers = {
-            "User-Agent": USER_AGENT,
+            "User-Agent": self.user_agent(),
             "Referer": webhook.delivery_url,
             "Content-Type": "application/json",
             "X-WC-Webhook-Source": f"{self.state.base_url}/",

@@ -1,9 +1,14 @@
 """The admin dashboard: sign-in with the admin token, then a static page that drives /api.
 
-The token travels once, in the body of POST /admin/login, and then lives in an HttpOnly,
-SameSite=Strict cookie that `require_token` accepts; it never appears in a URL. The page's
-script adds `X-Requested-With: wcsync` to every API call, the header the API asks of
-cookie-authenticated requests (a cross-site form cannot set it).
+The token travels once, in the body of POST /admin/login, and is never kept by the browser: the
+answer sets an HttpOnly, SameSite=Strict cookie holding a random session id, which the database
+knows only hashed, with an expiry and the fingerprint of the admin token (app.auth.sessions).
+Sign-out deletes the session; a new admin token ends them all. The page's script adds
+`X-Requested-With: wcsync` to every API call, the header the API asks of cookie-authenticated
+requests (a cross-site form cannot set it).
+
+Also here: /docs, Swagger UI served from the package's own files (vendored under
+static/swagger-ui with its licence), so it works without internet.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from __future__ import annotations
 import html
 import json
 import logging
-import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,13 +27,23 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
+from app.api.deps import (
+    SESSION_COOKIE,
+    check_not_blocked,
+    count_failure,
+    is_admin_token,
+    signed_in,
+)
+from app.auth import sessions
+from app.db import session_scope
+from app.errors import TooManyFailures
+
 log = logging.getLogger("wcsync.web")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-COOKIE_NAME = "wcsync_token"
-CSRF_HEADER = "X-Requested-With"
-CSRF_VALUE = "wcsync"
-COOKIE_MAX_AGE = 12 * 3600
+COOKIE_NAME = SESSION_COOKIE
+# The cookie before sessions held the token itself: it is cleared wherever it is still found.
+OLD_COOKIE_NAME = "wcsync_token"
 MAX_LOGIN_BODY = 4096
 
 # The pages load nothing but their own files: no inline script or style, no third parties.
@@ -63,15 +77,6 @@ def _login_page(message: str = "", status_code: int = status.HTTP_200_OK) -> HTM
     return _html(_page("login.html").replace("<!--login-error-->", notice), status_code)
 
 
-def token_matches(request: Request, supplied: str) -> bool:
-    expected: str = request.app.state.admin_token
-    return bool(supplied) and secrets.compare_digest(supplied.encode(), expected.encode())
-
-
-def is_signed_in(request: Request) -> bool:
-    return token_matches(request, request.cookies.get(COOKIE_NAME, ""))
-
-
 def _same_origin(request: Request) -> bool:
     """Refuse form posts that another site makes the browser send (login and logout CSRF).
     Browsers send Origin on every cross-origin POST; its absence means a same-origin or
@@ -102,7 +107,7 @@ async def _supplied_token(request: Request) -> tuple[str, bool]:
 
 @router.get("/admin")
 async def dashboard(request: Request) -> Response:
-    if not is_signed_in(request):
+    if not await signed_in(request):
         return _login_page()
     return _html(_page("dashboard.html"))
 
@@ -121,18 +126,33 @@ async def login(request: Request) -> Response:
         if wants_json:
             return JSONResponse(_error("cross_origin", message), status_code=status.HTTP_403_FORBIDDEN)
         return _login_page(message, status.HTTP_403_FORBIDDEN)
-    if not token_matches(request, token):
-        log.warning("web.login.refused reason=%s", "empty_token" if not token else "wrong_token")
-        message = (
-            "Enter the admin token."
-            if not token
-            else "That token is not right. Sign-in refused: check WCSYNC_ADMIN_TOKEN and try again."
-        )
+    try:
+        client = await check_not_blocked(request)
+        if not is_admin_token(request, token):
+            log.warning("web.login.refused reason=%s", "empty_token" if not token else "wrong_token")
+            if token:
+                await count_failure(request, client, "wrong_sign_in_token")
+            message = (
+                "Enter the admin token."
+                if not token
+                else "That token is not right. Sign-in refused: check WCSYNC_ADMIN_TOKEN and try again."
+            )
+            if wants_json:
+                return JSONResponse(
+                    _error("not_authenticated", message), status_code=status.HTTP_401_UNAUTHORIZED
+                )
+            return _login_page(message, status.HTTP_401_UNAUTHORIZED)
+    except TooManyFailures as exc:
         if wants_json:
             return JSONResponse(
-                _error("not_authenticated", message), status_code=status.HTTP_401_UNAUTHORIZED
+                _error(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers
             )
-        return _login_page(message, status.HTTP_401_UNAUTHORIZED)
+        page = _login_page(exc.message, exc.status_code)
+        page.headers.update(exc.headers or {})
+        return page
+    hours: float = request.app.state.session_hours
+    async with session_scope(request.app.state.session_factory) as session:
+        session_id = await sessions.open_session(session, request.app.state.admin_token, hours)
     log.info("web.login.ok")
     response: Response
     if wants_json:
@@ -141,15 +161,23 @@ async def login(request: Request) -> Response:
         response = RedirectResponse("/admin", status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         COOKIE_NAME,
-        token,
-        max_age=COOKIE_MAX_AGE,
+        session_id,
+        max_age=int(hours * 3600),
         path="/",
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
     )
+    _clear_old_cookie(request, response)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _clear_old_cookie(request: Request, response: Response) -> None:
+    if OLD_COOKIE_NAME in request.cookies:
+        response.delete_cookie(
+            OLD_COOKIE_NAME, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https"
+        )
 
 
 @router.post("/admin/logout")
@@ -160,6 +188,9 @@ async def logout(request: Request) -> Response:
             _error("cross_origin", "Sign-out refused: the form was sent from another site."),
             status_code=status.HTTP_403_FORBIDDEN,
         )
+    async with session_scope(request.app.state.session_factory) as session:
+        await sessions.close_session(session, request.cookies.get(COOKIE_NAME, ""))
+    log.info("web.logout")
     response: Response
     if wants_json:
         response = JSONResponse({"ok": True})
@@ -168,6 +199,7 @@ async def logout(request: Request) -> Response:
     response.delete_cookie(
         COOKIE_NAME, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https"
     )
+    _clear_old_cookie(request, response)
     return response
 
 
@@ -185,7 +217,25 @@ class _Assets(StaticFiles):
         return await super().get_response(path, scope)
 
 
+# Swagger UI may show inline styles; everything it loads comes from this origin.
+_DOCS_HEADERS = {
+    **_SECURITY_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self' data:; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'none'"
+    ),
+}
+
+
+@router.get("/docs")
+async def api_docs() -> Response:
+    """The interactive OpenAPI page, built from files in the package (no CDN)."""
+    return HTMLResponse(_page("docs.html"), headers=_DOCS_HEADERS)
+
+
 def install(app: FastAPI) -> None:
-    """Mount the dashboard on the app: /admin, its sign-in and sign-out, and its static files."""
+    """Mount the dashboard on the app: /admin, its sign-in and sign-out, its static files, and
+    the /docs page."""
     app.include_router(router)
     app.mount("/admin/static", _Assets(directory=STATIC_DIR), name="admin-static")

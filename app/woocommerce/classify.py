@@ -55,6 +55,11 @@ REJECTED_BEFORE_WORK_CODES = frozenset(
     }
 )
 
+# Refusals WooCommerce sends as HTTP 500: the store judged the request and said no ("Invalid
+# refund amount." for a refund larger than what is left, recorded v10; a gateway that cannot
+# refund). Sending the same request again gets the same answer, so they are not retried.
+REFUSED_AS_500_CODES = frozenset({"woocommerce_rest_cannot_create_order_refund"})
+
 BODY_TEXT_LIMIT = 2000
 _SNIPPET_LIMIT = 200
 
@@ -242,7 +247,7 @@ def classify_wc_error(
         )
     if effective == 408:
         return RetriableError(message, kind="timeout", retry_after=retry_after, **common)
-    if effective == 501:
+    if effective == 501 or code in REFUSED_AS_500_CODES:
         return FatalError(message, **common)
     if effective >= 500:
         return RetriableError(

@@ -31,7 +31,7 @@ from app.woocommerce.classify import (
     error_from_transport,
     truncated_body,
 )
-from app.woocommerce.clock import SkewEstimate
+from app.woocommerce.clock import Skew, SkewEstimate
 from app.woocommerce.errors import MalformedResponse, WooCommerceError
 from app.woocommerce.redact import redact_data
 
@@ -101,6 +101,7 @@ def format_wc_datetime(value: datetime) -> str:
 def order_list_params(
     *,
     modified_after: datetime | None = None,
+    modified_before: datetime | None = None,
     after: datetime | None = None,
     status: Sequence[str] | None = None,
     page: int = 1,
@@ -109,6 +110,7 @@ def order_list_params(
     order: str = "asc",
     fields: Sequence[str] | None = None,
     include: Sequence[int] | None = None,
+    exclude: Sequence[int] | None = None,
     wcsync_origin: str | None = None,
 ) -> dict[str, str]:
     """Query parameters for ``GET /orders``. ``wcsync_origin`` is the wcsync-admin plugin's
@@ -130,9 +132,11 @@ def order_list_params(
     }
     if modified_after is not None:
         params["modified_after"] = format_wc_datetime(modified_after)
+    if modified_before is not None:
+        params["modified_before"] = format_wc_datetime(modified_before)
     if after is not None:
         params["after"] = format_wc_datetime(after)
-    if modified_after is not None or after is not None:
+    if modified_after is not None or modified_before is not None or after is not None:
         params["dates_are_gmt"] = "true"
     if status:
         params["status"] = ",".join(status)
@@ -140,6 +144,8 @@ def order_list_params(
         params["_fields"] = _fields_with_id(fields)
     if include:
         params["include"] = ",".join(str(int(order_id)) for order_id in include)
+    if exclude:
+        params["exclude"] = ",".join(str(int(order_id)) for order_id in exclude)
     if wcsync_origin is not None:
         params["wcsync_origin"] = wcsync_origin
     return params
@@ -338,6 +344,26 @@ class WooCommerceClient:
         """The store's clock minus ours in seconds (see app.woocommerce.clock), or None."""
         return self._skew.seconds
 
+    def skew(self, *, since: datetime | None = None) -> Skew | None:
+        """The store's clock against ours with its error bound, from replies read since `since`."""
+        return self._skew.skew(since=since)
+
+    async def measure_clock(self) -> Skew:
+        """Read the store's clock now with one cheap request (one order id), and return the
+        estimate including it."""
+        since = datetime.now(UTC)
+        await self._send("GET", "/orders", params={"per_page": "1", "_fields": "id"})
+        skew = self._skew.skew(since=since)
+        if skew is None:
+            raise MalformedResponse(
+                "the store's replies carry no Date header, so its clock cannot be read",
+                status=200,
+                store=self.store_name,
+                method="GET",
+                path="/orders",
+            )
+        return skew
+
     def _record_clock_skew(self, response: httpx.Response, sent_at: datetime) -> None:
         received_at = datetime.now(UTC)
         date_header = response.headers.get("date")
@@ -435,6 +461,7 @@ class WooCommerceClient:
         self,
         *,
         modified_after: datetime | None = None,
+        modified_before: datetime | None = None,
         after: datetime | None = None,
         status: Sequence[str] | None = None,
         page: int = 1,
@@ -443,6 +470,7 @@ class WooCommerceClient:
         order: str = "asc",
         fields: Sequence[str] | None = None,
         include: Sequence[int] | None = None,
+        exclude: Sequence[int] | None = None,
         wcsync_origin: str | None = None,
     ) -> OrderPage:
         """One page of ``GET /orders``.
@@ -454,6 +482,7 @@ class WooCommerceClient:
         """
         params = order_list_params(
             modified_after=modified_after,
+            modified_before=modified_before,
             after=after,
             status=status,
             page=page,
@@ -462,6 +491,7 @@ class WooCommerceClient:
             order=order,
             fields=fields,
             include=include,
+            exclude=exclude,
             wcsync_origin=wcsync_origin,
         )
         return await self._get_page("/orders", params, page)
@@ -633,8 +663,36 @@ class WooCommerceClient:
             products = [p for p in products if str(p.get("sku", "")).lower() == sku.lower()]
         return products
 
+    async def products_by_skus(self, skus: Sequence[str]) -> list[dict[str, Any]]:
+        """``GET /products?sku=a,b,c``: simple products and variations alike (recorded v03b), up
+        to 100 SKUs a request. SKUs containing a comma cannot be asked this way."""
+        wanted = [sku for sku in skus if sku and "," not in sku]
+        if not wanted:
+            return []
+        path = "/products"
+        params = {
+            "sku": ",".join(wanted),
+            "per_page": str(MAX_PER_PAGE),
+            "_fields": "id,sku,name,type,parent_id",
+        }
+        return self._expect_list(await self._send("GET", path, params=params), "GET", path)
+
+    async def product_variations(self, product_id: int) -> list[dict[str, Any]]:
+        """``GET /products/{id}/variations``: the variations of a variable product, which the
+        product listing never includes (recorded v04b). Their bodies carry no ``parent_id``."""
+        path = f"/products/{int(product_id)}/variations"
+        found: list[dict[str, Any]] = []
+        base = {"per_page": str(MAX_PER_PAGE), "orderby": "id", "order": "asc", "_fields": "id,sku,name"}
+
+        async def fetch(page: int) -> OrderPage:
+            return await self._get_page(path, {**base, "page": str(page)}, page)
+
+        async for items in self._paginate(fetch, MAX_PER_PAGE, path):
+            found += items
+        return found
+
     async def iter_products(
-        self, *, fields: Sequence[str] = ("id", "sku", "name", "type", "parent_id")
+        self, *, fields: Sequence[str] = ("id", "sku", "name", "type", "parent_id", "variations")
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """Yield every page of products, oldest id first (stable while products are added)."""
         base = {
@@ -673,6 +731,13 @@ class WooCommerceClient:
         """
         path = f"/orders/{int(order_id)}/refunds"
         return self._expect_object(await self._send("POST", path, json_body=payload), "POST", path)
+
+    async def list_refunds(self, order_id: int) -> list[dict[str, Any]]:
+        """``GET /orders/{id}/refunds`` (up to 100, newest first), with each refund's meta and
+        lines. On HPOS 7.8.2 ``amount`` and ``reason`` read back empty (recorded v09c)."""
+        path = f"/orders/{int(order_id)}/refunds"
+        params = {"per_page": str(MAX_PER_PAGE)}
+        return self._expect_list(await self._send("GET", path, params=params), "GET", path)
 
     # -- webhooks ----------------------------------------------------------------------------
 

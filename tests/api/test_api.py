@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -109,3 +111,171 @@ async def test_links_paging_and_filters(api: httpx.AsyncClient) -> None:
     assert page.status_code == 200 and page.json() == {"items": [], "total": 0, "limit": 10, "offset": 0}
     assert (await api.get("/api/links", params={"state": "weird"})).status_code == 422
     assert (await api.get("/api/links", params={"limit": 0})).status_code == 422
+
+
+class TestBoundedInput:
+    @pytest.mark.parametrize(
+        ("path", "field"),
+        [
+            ("/api/links?offset=99999999999999999999", "offset"),
+            ("/api/runs?offset=9223372036854775808", "offset"),
+            ("/api/runs/99999999999999999999", "run_id"),
+            ("/api/runs/0", "run_id"),
+            ("/api/orders/sub1/99999999999999999999", "order_id"),
+            ("/api/orders/sub1/-5", "order_id"),
+        ],
+    )
+    async def test_numbers_out_of_range_are_a_422_naming_the_field(
+        self, api: httpx.AsyncClient, path: str, field: str
+    ) -> None:
+        response = await api.get(path)
+        assert response.status_code == 422, response.text
+        assert [d["field"] for d in response.json()["error"]["details"]] == [field]
+
+    async def test_a_negative_order_id_is_not_blamed_on_the_store(self, api: httpx.AsyncClient) -> None:
+        await api.post("/api/stores", json=STORE)
+        response = await api.post("/api/orders/sub1/-1/sync")
+        assert response.status_code == 422
+        assert "greater than or equal to 1" in response.json()["error"]["message"]
+
+    @pytest.mark.parametrize(
+        ("base_url", "words"),
+        [
+            ("https://shop.example/" + "a" * 100_000, "at most 500 characters"),
+            ("https://admin:hunter2@shop.example", "user name or password"),
+            ("http://169.254.169.254/latest", "link-local"),
+            ("http://[fe80::1]/", "link-local"),
+            ("http://[::ffff:169.254.169.254]/", "link-local"),
+            ("http://2852039166/", "unusual form"),
+            ("http://0xA9.0xFE.0xA9.0xFE/", "unusual form"),
+            ("http://shop example/", "spaces"),
+        ],
+    )
+    async def test_store_urls_are_checked(self, api: httpx.AsyncClient, base_url: str, words: str) -> None:
+        response = await api.post("/api/stores", json={**STORE, "base_url": base_url})
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert words in error["message"] and error["details"][0]["field"] == "base_url"
+        assert "hunter2" not in response.text and len(response.text) < 2000
+        patched = await api.patch("/api/stores/sub1", json={"base_url": base_url})
+        assert patched.status_code == 422  # the same rules on an edit (before the store lookup)
+
+    async def test_link_local_urls_can_be_allowed_by_a_setting(self, database_url: str) -> None:
+        app = create_app(service_settings(database_url, allow_link_local_urls=True))
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://wcsync.test",
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            ) as client:
+                response = await client.post(
+                    "/api/stores", json={**STORE, "base_url": "http://169.254.10.20"}
+                )
+                assert response.status_code == 201
+
+    @pytest.mark.parametrize(
+        ("since", "words"),
+        [("9999-01-01T00:00:00Z", "not be in the future"), ("1970-01-01T00:00:00Z", "2000 or later")],
+    )
+    async def test_backfill_since_has_a_sensible_range(
+        self, api: httpx.AsyncClient, since: str, words: str
+    ) -> None:
+        response = await api.post("/api/stores", json={**STORE, "backfill_since": since})
+        assert response.status_code == 422 and words in response.json()["error"]["message"]
+        sync = await api.post("/api/sync", json={"mode": "full", "since": since})
+        assert sync.status_code == 422 and words in sync.json()["error"]["message"]
+
+    async def test_a_time_without_a_zone_is_utc(self, api: httpx.AsyncClient) -> None:
+        response = await api.post("/api/stores", json={**STORE, "backfill_since": "2024-03-01T10:00:00"})
+        assert response.status_code == 201
+        assert response.json()["backfill_since"] == "2024-03-01T10:00:00Z"
+
+
+class TestBodies:
+    async def test_a_body_over_the_limit_is_refused_before_it_is_read(self, api: httpx.AsyncClient) -> None:
+        big = b'{"direction": "' + b"x" * (20 * 1024 * 1024) + b'"}'
+        response = await api.post("/api/sync", content=big, headers={"Content-Type": "application/json"})
+        assert response.status_code == 413
+        assert response.json()["error"] == {
+            "code": "body_too_large",
+            "message": "The request body is larger than 1048576 bytes, the most wcsync accepts.",
+        }
+
+    async def test_a_streamed_body_is_cut_off_at_the_limit(self, api: httpx.AsyncClient) -> None:
+        sent = 0
+
+        async def chunks() -> AsyncIterator[bytes]:
+            nonlocal sent
+            yield b'{"direction": "'
+            for _ in range(64):  # 64 MiB if it were all read
+                sent += 1
+                yield b"x" * (1024 * 1024)
+
+        response = await api.post("/api/sync", content=chunks(), headers={"Content-Type": "application/json"})
+        assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_large"
+        assert sent < 64
+
+    async def test_a_null_body_is_not_a_sync_of_everything(self, api: httpx.AsyncClient) -> None:
+        response = await api.post("/api/sync", content=b"null", headers={"Content-Type": "application/json"})
+        assert response.status_code == 422
+        assert response.json()["error"]["details"] == [
+            {"field": "body", "problem": "The body must be a JSON object."}
+        ]
+        assert (await api.get("/api/runs")).json() == []
+        assert (await api.post("/api/sync")).status_code == 202  # no body at all is
+
+    async def test_malformed_json_is_explained_in_words(self, api: httpx.AsyncClient) -> None:
+        response = await api.post(
+            "/api/stores", content=b'{"name": "sub1",, }', headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 422
+        (detail,) = response.json()["error"]["details"]
+        assert detail["field"] == "body"
+        assert detail["problem"].startswith("The body is not valid JSON at character 16")
+
+    async def test_a_body_that_is_not_utf8_is_a_422(self, api: httpx.AsyncClient) -> None:
+        response = await api.post(
+            "/api/tokens", content=b"3a\xff7", headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+
+    async def test_a_wrong_method_names_every_allowed_one(self, api: httpx.AsyncClient) -> None:
+        response = await api.put("/api/stores/sub1", json={})
+        assert response.status_code == 405
+        assert response.headers["allow"] == "GET, PATCH, DELETE"
+        assert response.json()["error"] == {
+            "code": "method_not_allowed",
+            "message": "PUT is not allowed here; use GET, PATCH, DELETE.",
+        }
+
+
+class TestDocs:
+    async def test_docs_load_only_from_this_origin(self, api: httpx.AsyncClient) -> None:
+        page = await api.get("/docs")
+        assert page.status_code == 200 and 'id="swagger-ui"' in page.text
+        urls = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert urls and all(u.startswith("/") and not u.startswith("//") for u in urls), urls
+        assert "http://" not in page.text and "https://" not in page.text
+        assert "connect-src 'self'" in page.headers["content-security-policy"]
+        for url in urls:
+            asset = await api.get(url)
+            assert asset.status_code == 200, url
+        script = (await api.get("/admin/static/docs.js")).text
+        assert 'url: "/openapi.json"' in script and "validatorUrl: null" in script
+
+    async def test_the_vendored_swagger_ui_carries_its_licence(self) -> None:
+        folder = Path(__file__).resolve().parents[2] / "app" / "web" / "static" / "swagger-ui"
+        assert "Apache License" in (folder / "LICENSE").read_text()
+        assert "sourceMappingURL" not in (folder / "swagger-ui.css").read_text()[-200:]
+
+    async def test_openapi_documents_the_errors_and_patterns(self, api: httpx.AsyncClient) -> None:
+        document = (await api.get("/openapi.json")).json()
+        create = document["paths"]["/api/stores"]["post"]
+        assert {"401", "403", "409", "413", "422", "429"} <= set(create["responses"])
+        assert "Retry-After" in create["responses"]["429"]["headers"]
+        body = document["components"]["schemas"]["StoreCreate"]["properties"]
+        assert body["name"]["pattern"] == "^[a-z0-9][a-z0-9_-]{0,63}$"
+        assert body["base_url"]["pattern"].startswith("^\\s*[Hh][Tt][Tt][Pp]")
+        assert body["base_url"]["maxLength"] == 500
+        assert "x-store-token" in document["paths"]["/api/pending"]["get"]
+        assert "x-store-token" not in document["paths"]["/api/stores"]["get"]

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from app.db import session_scope
 from app.main import create_app
 from app.sync import repository as repo
-from app.sync.webhooks import MAX_BODY_BYTES, ORDER_TOPICS, WebhookReceiver
+from app.sync.discover.webhooks import MAX_BODY_BYTES, ORDER_TOPICS, WebhookReceiver
 from app.testing import FakeStore, sign_webhook_body
 from tests.conftest import RECORDED
 from tests.e2e.support import TOKEN, make_fake, service_settings

@@ -74,9 +74,7 @@ def make_fake(name: str, skus: set[str] | None = None, **knobs: Any) -> FakeStor
         consumer_secret=f"cs_{name}_secret_0123456789",
         knobs=Knobs(**knobs),
     )
-    for product in DEMO_CATALOG:
-        if skus is None or product["sku"] in skus:
-            store.add_product(product["sku"], product["name"], product["price"])
+    store.load_catalog([p for p in DEMO_CATALOG if skus is None or p["sku"] in skus])
     return store
 
 
@@ -147,6 +145,47 @@ async def stack(database_url: str, fakes: dict[str, FakeStore], **overrides: Any
             base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
         ) as api:
             yield Stack(api=api, fakes=fakes, urls=urls, app=app, settings=settings)
+
+
+@asynccontextmanager
+async def in_process(
+    database_url: str, fakes: dict[str, FakeStore], **overrides: Any
+) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    """wcsync in this process (the real app and its lifespan), its stores reached in process
+    at http://<name>.test: a "restart" is leaving this and entering it again on the same
+    database, the stores keeping their orders and addresses."""
+    by_url = {f"http://{name}.test": fake for name, fake in fakes.items()}
+    app = create_app(
+        service_settings(database_url, **overrides),
+        transport_factory=lambda store: by_url[store.base_url].transport(),
+    )
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://wcsync",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=60,
+        ) as api:
+            yield app, api
+
+
+async def add_in_process(
+    api: httpx.AsyncClient, fake: FakeStore, *, role: str = "sub", routing: str = "all", **extra: Any
+) -> dict[str, Any]:
+    """Register an in-process fake store (see `in_process`)."""
+    body = {
+        "name": fake.name,
+        "role": role,
+        "routing": routing,
+        "base_url": f"http://{fake.name}.test",
+        "consumer_key": fake.consumer_key,
+        "consumer_secret": fake.consumer_secret,
+        "auth_mode": "basic",
+        **extra,
+    }
+    response = await api.post("/api/stores", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
 
 
 @asynccontextmanager

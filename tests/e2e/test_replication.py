@@ -218,6 +218,8 @@ async def test_with_the_plugin_filter_a_replica_is_found_by_origin(database_url:
             assert len(s.replicas("sub1", f"main:{order['id']}")) == 1
         # Reconciliation asked for each replica by its origin, not for a listing since a date.
         lookups = [
-            q for label, q in fakes["sub1"].recent_requests if label == "GET /orders" and "meta_data" in q
+            q
+            for label, q in fakes["sub1"].recent_requests
+            if label == "GET /orders" and "wcsync_origin=" in q
         ]
         assert len(lookups) == 2 and all("wcsync_origin=main" in q and "after=" not in q for q in lookups)

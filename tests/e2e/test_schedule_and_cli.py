@@ -111,7 +111,7 @@ async def test_cli_sync_wait_and_status(
 
 def test_progress_bar() -> None:
     assert cli.progress_bar(5, 10, width=10) == "[#####.....] 5/10"
-    assert cli.progress_bar(0, 0, width=4) == "[####] 0/0"
+    assert cli.progress_bar(0, 0, width=4) == "[....] 0/0"  # nothing to do is not "all done"
 
 
 async def test_cli_store_add_list_check_remove(

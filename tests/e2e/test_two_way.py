@@ -184,7 +184,7 @@ async def test_refund_on_origin_is_mirrored_once(database_url: str) -> None:
         for name in ("sub1", "sub2"):
             replica = one(s, name, f"main:{order['id']}")
             assert [(r["total"], r["reason"]) for r in replica["refunds"]] == [("-10.00", "scratched")]
-        mirrored = [e for e in await events(s, "main", order["id"]) if e["kind"] == "refund_mirrored"]
+        mirrored = [e for e in await events(s, "main", order["id"]) if e["kind"] == "refund_copied"]
         assert len(mirrored) == 2  # once per replica, however many passes ran
 
 

@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from app import cli
-from app.sync.webhooks import ORDER_TOPICS
+from app.sync.discover.webhooks import ORDER_TOPICS
 from tests.e2e.support import TOKEN, Stack, make_fake, stack
 
 log = logging.getLogger(__name__)

@@ -15,11 +15,11 @@ from sqlmodel import select
 from app.config import Settings
 from app.db import create_engine, is_sqlite, make_session_factory, session_scope
 from app.models import Run, RunKind, RunStatus, utcnow
-from app.sync import liveness
 from app.sync import repository as repo
 from app.sync.clients import ClientRegistry
-from app.sync.engine import SyncEngine
-from app.sync.liveness import ProcessMark
+from app.sync.runs import liveness
+from app.sync.runs.engine import SyncEngine
+from app.sync.runs.liveness import ProcessMark
 from tests.pglocks import cut_lock_holder
 
 

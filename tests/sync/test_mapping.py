@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from app.errors import InvalidOrderData, MissingSku, UnknownSku
-from app.sync.mapping import ORIGIN_META, ProductRef, map_order, meta_value, parse_origin
+from app.sync.plan.mapping import ORIGIN_META, ProductRef, map_order, meta_value, parse_origin
 from tests.factories import make_order
 
 CATALOG = {"SKU-MUG-001": ProductRef(31), "SKU-TSHIRT-RED": ProductRef(29), "SKU-VAR": ProductRef(40, 41)}
@@ -30,7 +30,13 @@ class TestMapOrder:
         assert payload["set_paid"] is False
         assert payload["billing"]["email"] == "ada@example.test"
         assert payload["shipping_lines"] == [
-            {"method_id": "flat_rate", "method_title": "Flat rate", "total": "5.00"}
+            {
+                "method_id": "flat_rate",
+                "method_title": "Flat rate",
+                "instance_id": "",
+                "total": "5.00",
+                "meta_data": [{"key": "_wcsync_origin_item", "value": "9"}],
+            }
         ]
 
     def test_unknown_sku_names_store_and_sku(self) -> None:

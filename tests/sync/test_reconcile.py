@@ -13,8 +13,8 @@ from app.models import Direction, Link, LinkState, StoreRole, utcnow
 from app.sync import repository as repo
 from app.sync.clients import ClientRegistry
 from app.sync.context import SyncContext
-from app.sync.replication import reconcile_target
 from app.sync.retry import RetryPolicy
+from app.sync.write.reconcile import reconcile_target
 from app.testing import DEMO_CATALOG, FakeStore
 from tests.factories import make_store
 

@@ -173,7 +173,7 @@ class TestClaimDueLinks:
 async def test_cursor_only_moves_forward(session_factory: SessionFactory) -> None:
     main, _, _ = await _stores(session_factory)
     async with session_scope(session_factory) as session:
-        cursor = await repo.get_cursor(session, main, Direction.main_to_sub)
+        cursor = await repo.get_cursor(session, main, Direction.main_to_sub, start=main.created_at)
         start = cursor.position
         await repo.advance_cursor(session, main.id or 0, Direction.main_to_sub, start + timedelta(hours=1))
         await repo.advance_cursor(session, main.id or 0, Direction.main_to_sub, start - timedelta(hours=1))
@@ -206,7 +206,13 @@ async def test_pending_counts_by_direction_and_sub_store(session_factory: Sessio
         )
     async with session_scope(session_factory) as session:
         counts = await repo.pending_counts(session)
-    assert counts == {"total": 4, "main_to_sub": {"sub1": 3}, "sub_to_main": {"sub2": 1}, "failed": 1}
+    assert counts == {
+        "total": 4,
+        "main_to_sub": {"sub1": 3},
+        "sub_to_main": {"sub2": 1},
+        "failed": 1,
+        "stores_failing": [],
+    }
 
 
 async def test_pending_counts_include_statuses_waiting_to_flow_back(session_factory: SessionFactory) -> None:
@@ -226,4 +232,10 @@ async def test_pending_counts_include_statuses_waiting_to_flow_back(session_fact
         )
     async with session_scope(session_factory) as session:
         counts = await repo.pending_counts(session)
-    assert counts == {"total": 1, "main_to_sub": {}, "sub_to_main": {"sub1": 1}, "failed": 0}
+    assert counts == {
+        "total": 1,
+        "main_to_sub": {},
+        "sub_to_main": {"sub1": 1},
+        "failed": 0,
+        "stores_failing": [],
+    }

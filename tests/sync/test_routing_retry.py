@@ -4,8 +4,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from app.models import Routing
+from app.sync.discover.routing import Target, route_order
 from app.sync.retry import RetryPolicy
-from app.sync.routing import Target, route_order
 from tests.factories import make_order
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

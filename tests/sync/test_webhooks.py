@@ -17,8 +17,8 @@ from app.db import SessionFactory, session_scope
 from app.errors import OrderNotFound, StoreUnavailable
 from app.models import AuthMode, Store, StoreRole
 from app.sync import repository as repo
-from app.sync import webhooks as wh
 from app.sync.clients import ClientRegistry
+from app.sync.discover import webhooks as wh
 from app.testing import FakeStore, sign_webhook_body
 from tests.conftest import RECORDED
 from tests.factories import make_store

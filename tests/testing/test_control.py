@@ -84,7 +84,7 @@ class TestControlApi:
             assert (await control.post("/reset")).status_code == 204
             assert store.orders == {} and store.emails == [] and store.pending_faults == []
             assert store.knobs.latency_base_ms == 0
-            assert len(store.products) == 5
+            assert len(store.products) == 9  # five simple products, the polo and its three variations
             assert (await rest.get(f"{API}/orders")).status_code == 200
 
     async def test_control_is_loopback_only_and_exempt_from_faults(self, store: FakeStore) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.testing import DEMO_CATALOG, FakeStore
+from app.testing import DEMO_CATALOG, SIMPLE_CATALOG, FakeStore
 from tests.testing.conftest import API, make_store
 
 
@@ -32,13 +32,22 @@ class TestCatalogue:
             "SKU-MUG-001",
             "SKU-HOODIE-L",
             "SKU-STICKER",
+            "SKU-POLO",
         ]
+        assert [v["sku"] for v in DEMO_CATALOG[-1].get("variations", [])] == [
+            "SKU-POLO-S",
+            "SKU-POLO-M",
+            "SKU-POLO-L",
+        ]
+        assert [p["sku"] for p in SIMPLE_CATALOG] == [p["sku"] for p in DEMO_CATALOG[:5]]
 
     def test_explicit_offset_and_added_products_continue_the_sequence(self) -> None:
         store = make_store(product_id_offset=10)
         assert store.product_id("SKU-TSHIRT-RED") == 10 and store.product_id("SKU-STICKER") == 14
+        # The variable polo takes 15 and its three variations 16-18.
+        assert store.product_id("SKU-POLO") == 15 and store.product_id("SKU-POLO-L") == 18
         extra = store.add_product("SKU-EXTRA", "Extra", "1.00", stock=3)
-        assert extra["id"] == 15 and extra["stock_quantity"] == 3 and extra["manage_stock"] is True
+        assert extra["id"] == 19 and extra["stock_quantity"] == 3 and extra["manage_stock"] is True
         with pytest.raises(ValueError):
             store.add_product("SKU-EXTRA", "Again", "2.00")
 
@@ -46,7 +55,8 @@ class TestCatalogue:
         response = await client.get(f"{API}/products", params={"sku": "SKU-MUG-001,SKU-STICKER"})
         assert sorted(p["sku"] for p in response.json()) == ["SKU-MUG-001", "SKU-STICKER"]
         paged = await client.get(f"{API}/products", params={"per_page": 2, "_fields": "id,sku"})
-        assert paged.headers["x-wp-total"] == "5" and paged.headers["x-wp-totalpages"] == "3"
+        # Six products: the five simple ones and the variable polo, never its variations.
+        assert paged.headers["x-wp-total"] == "6" and paged.headers["x-wp-totalpages"] == "3"
         assert all(set(p) == {"id", "sku"} for p in paged.json())
         assert 'rel="next"' in paged.headers["link"]
 

@@ -80,7 +80,7 @@ async def test_sign_in_refuses_a_wrong_token_and_keeps_the_token_out_of_urls(
             await sign_in(page)
             assert page.url == f"{base}/admin"
             (cookie,) = await page.context.cookies()
-            assert cookie["name"] == "wcsync_token"
+            assert cookie["name"] == "wcsync_session" and cookie["value"] != TOKEN
             assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
             assert cookie["secure"] is False  # plain http on loopback; https sets Secure
             # Script cannot read the token, and it never travels in a URL.
@@ -332,6 +332,107 @@ async def test_pages_fit_a_375_px_phone(sqlite_url: str, browser: Browser) -> No
             assert box is not None and box["height"] >= 32
 
 
+async def test_plugin_tokens_are_created_shown_once_and_revoked(sqlite_url: str, browser: Browser) -> None:
+    async with stack(sqlite_url, two_stores()) as s:
+        await registered(s)
+        async with new_page(browser, str(s.api.base_url)) as page:
+            await sign_in(page)
+            await page.goto("/admin#stores")
+            await page.locator("#tokens-list p").wait_for()
+            assert await text_of(page, "#tokens-list") == "No token yet."
+            await page.locator("#token-store").select_option("sub1")
+            await page.get_by_label("Note (optional)").fill("shop one")
+            await page.get_by_role("button", name="Create token").click()
+            field = page.locator("#token-value")
+            await field.wait_for()
+            token = await field.input_value()
+            assert token.startswith("wcst_")
+            plugin = {"Authorization": f"Bearer {token}"}
+            assert (await s.api.get("/api/pending", headers=plugin)).status_code == 200
+            row = page.locator("#tokens-table tbody tr")
+            assert await row.count() == 1
+            listed = await row.inner_text()
+            assert "sub1" in listed and "shop one" in listed and token[:11] in listed and token not in listed
+            # Shown once: a reload lists the token but never shows it again.
+            await page.reload()
+            await page.locator("#tokens-table").wait_for()
+            assert token not in await page.content()
+
+            revoke = row.get_by_role("button", name="Revoke")
+            await revoke.click()
+            assert (await s.api.get("/api/pending", headers=plugin)).status_code == 200  # asked, not done
+            await row.get_by_role("button", name="Press again to revoke").click()
+            await wait_for_text(page, "#token-created", "revoked")
+            assert await text_of(page, "#tokens-list") == "No token yet."
+            assert (await s.api.get("/api/pending", headers=plugin)).status_code == 401
+
+
+async def test_layout_add_store_form_history_and_phone_runs(sqlite_url: str, browser: Browser) -> None:
+    fakes = two_stores()
+    order = fakes["main"].place_order([("SKU-MUG-001", 1)])
+    async with stack(sqlite_url, fakes) as s:
+        await registered(s)
+        await s.sync()
+        await s.sync()
+        async with new_page(browser, str(s.api.base_url)) as page:
+            await sign_in(page)
+            await page.goto("/admin#stores")
+            await page.get_by_text("Add a store").click()
+            # No gap under a full-width field: the next label follows within the form's spacing.
+            url = await page.locator("#store-url").bounding_box()
+            key_label = await page.locator('label[for="store-key"]').bounding_box()
+            assert url and key_label and 0 <= key_label["y"] - (url["y"] + url["height"]) <= 24
+            backfill = await page.locator("#store-backfill").bounding_box()
+            status = await page.locator("#store-form-status").bounding_box()
+            button = await page.get_by_role("button", name="Add store").bounding_box()
+            assert backfill and button and status is not None
+            assert button["y"] - (backfill["y"] + backfill["height"]) <= 60
+
+            await page.goto("/admin#lookup")
+            await page.locator("#lookup-store option").first.wait_for(state="attached")
+            await page.locator("#lookup-store").select_option("main")
+            await page.get_by_label("Order id").fill(str(order["id"]))
+            await page.get_by_role("button", name="Show its sync history").click()
+            await page.locator("#order-events").wait_for()
+            table = await page.locator("#order-view table").bounding_box()
+            history = await page.locator("#order-view h3").bounding_box()
+            assert table and history and history["y"] - (table["y"] + table["height"]) >= 16
+            await screenshot(page, "10-order-history-spacing")
+
+        async with new_page(browser, str(s.api.base_url), viewport=PHONE) as page:
+            await sign_in(page)
+            await page.goto("/admin#runs")
+            await page.locator("#runs-table tbody tr").first.wait_for()
+            rows = page.locator("#runs-table tbody tr")
+            assert await rows.count() == 2
+            card = await rows.first.bounding_box()
+            assert card is not None and card["height"] <= 180, f"a run card is {card} on a phone"
+            counts = rows.first.locator("td.num")
+            tops = {round((await counts.nth(i).bounding_box() or {"y": -1})["y"]) for i in range(4)}
+            assert len(tops) == 1, "the four counts share one line"
+            assert await _page_width(page) <= PHONE["width"]
+            await screenshot(page, "09-phone-runs")
+
+
 async def _page_width(page: Page) -> int:
     width: int = await page.evaluate("document.scrollingElement.scrollWidth")
     return width
+
+
+async def test_api_docs_render_offline(sqlite_url: str, browser: Browser) -> None:
+    async with stack(sqlite_url, {}) as s:
+        base = str(s.api.base_url).rstrip("/")
+        async with new_page(browser, base) as page:
+            elsewhere: list[str] = []
+            page.on("request", lambda r: None if r.url.startswith(base) else elsewhere.append(r.url))
+            violations: list[str] = []
+            page.on(
+                "console",
+                lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+            )
+            await page.goto("/docs")
+            await page.locator(".swagger-ui .opblock-summary-path").first.wait_for()
+            paths = await page.locator(".swagger-ui .opblock-summary-path").all_inner_texts()
+            assert "/api/stores" in paths and "/api/tokens" in paths
+            assert elsewhere == [] and violations == []
+            await screenshot(page, "11-api-docs", full_page=False)

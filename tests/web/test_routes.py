@@ -46,7 +46,8 @@ class TestSignIn:
         response = await browserless.post("/admin/login", data={"token": TOKEN})
         assert response.status_code == 303 and response.headers["location"] == "/admin"
         cookie = set_cookie(response)
-        assert cookie.startswith(f"wcsync_token={TOKEN};")
+        assert cookie.startswith("wcsync_session=")
+        assert TOKEN not in cookie  # a random session id, never the token
         for attribute in ("HttpOnly", "Path=/", "SameSite=strict"):
             assert attribute in cookie
         assert "Secure" not in cookie  # plain http here
@@ -97,7 +98,7 @@ class TestSignOut:
         assert (await browserless.get("/api/pending", headers=FROM_PAGE)).status_code == 200
         response = await browserless.post("/admin/logout")
         assert response.status_code == 303
-        assert 'wcsync_token=""' in set_cookie(response) and "Max-Age=0" in set_cookie(response)
+        assert 'wcsync_session=""' in set_cookie(response) and "Max-Age=0" in set_cookie(response)
         assert (await browserless.get("/api/pending", headers=FROM_PAGE)).status_code == 401
         assert 'action="/admin/login"' in (await browserless.get("/admin")).text
 

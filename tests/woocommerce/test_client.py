@@ -248,7 +248,7 @@ class TestIterOrders:
         assert pages == [[{"id": 12, "sku": "SKU-MUG-001"}]]
         params = route.calls.last.request.url.params
         assert (params["orderby"], params["order"], params["per_page"]) == ("id", "asc", "100")
-        assert params["_fields"] == "id,sku,name,type,parent_id"
+        assert params["_fields"] == "id,sku,name,type,parent_id,variations"
 
 
 class TestBatch:
@@ -498,3 +498,29 @@ class TestTransportBehaviour:
             orders = await asyncio.gather(*(wc.get_order(1) for _ in range(6)))
         assert len(orders) == 6
         assert peak == 2
+
+
+class TestProducts:
+    async def test_products_by_skus_asks_for_a_comma_list(
+        self, client: WooCommerceClient, respx_mock: respx.MockRouter
+    ) -> None:
+        recorded = load_case("variations", "v03b-")
+        route = respx_mock.get(host=HOST, path=api_path("/products")).mock(
+            return_value=recorded_response(recorded)
+        )
+        products = await client.products_by_skus(["SKU-MUG-001", "SKU-POLO-M", "A,B"])
+        assert route.calls.last.request.url.params["sku"] == "SKU-MUG-001,SKU-POLO-M"
+        assert {(p["sku"], p["type"]) for p in products} == {
+            ("SKU-POLO-M", "variation"),
+            ("SKU-MUG-001", "simple"),
+        }
+
+    async def test_variations_of_a_product(
+        self, client: WooCommerceClient, respx_mock: respx.MockRouter
+    ) -> None:
+        recorded = load_case("variations", "v05a-")
+        respx_mock.get(host=HOST, path=api_path("/products/407/variations")).mock(
+            return_value=recorded_response(recorded)
+        )
+        (variation,) = await client.product_variations(407)
+        assert variation["sku"] == "SKU-POLO-M" and "parent_id" not in variation

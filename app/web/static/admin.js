@@ -150,7 +150,7 @@
     overview: () => Promise.all([refreshPending(), loadRecentRuns()]),
     failed: () => loadFailed(),
     lookup: () => loadStores(),
-    stores: () => loadStores(),
+    stores: () => Promise.all([loadStores(), loadTokens()]),
     runs: () => loadRuns(),
   };
 
@@ -493,6 +493,10 @@
   }
 
   function fillStoreSelects() {
+    const tokenStore = $("#token-store");
+    const keepToken = tokenStore.value;
+    tokenStore.replaceChildren(...stores.map((s) => h("option", { value: s.name }, `${s.name} (${s.role})`)));
+    if (keepToken && stores.some((s) => s.name === keepToken)) tokenStore.value = keepToken;
     const sync = $("#sync-store");
     const keep = sync.value;
     sync.replaceChildren(h("option", { value: "" }, "All stores"),
@@ -632,19 +636,89 @@
     }
   }
 
+  /* --- plugin tokens --------------------------------------------------------------------- */
+
+  async function loadTokens() {
+    const tokens = await api("GET", "/api/tokens");
+    const list = $("#tokens-list");
+    if (!tokens.length) {
+      list.replaceChildren(h("p", { class: "muted" }, "No token yet."));
+      return tokens;
+    }
+    list.replaceChildren(h("table", { class: "responsive", id: "tokens-table" },
+      h("thead", {}, h("tr", {},
+        h("th", { scope: "col" }, "Store"), h("th", { scope: "col" }, "Token"), h("th", { scope: "col" }, "Note"),
+        h("th", { scope: "col" }, "Created"), h("th", { scope: "col" }, "Last used"),
+        h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
+      h("tbody", {}, tokens.map((token) => h("tr", { "data-token": token.id },
+        h("td", { "data-label": "Store" }, token.store),
+        h("td", { "data-label": "Token" }, h("code", {}, `${token.hint}…`)),
+        h("td", { "data-label": "Note" }, token.label || "—"),
+        h("td", { "data-label": "Created" }, timeEl(token.created_at)),
+        h("td", { "data-label": "Last used" }, timeEl(token.last_used_at, "never")),
+        h("td", { "data-label": "" }, revokeButton(token)))))));
+    return tokens;
+  }
+
+  function revokeButton(token) {
+    // Two presses: the plugin using the token stops at once, so the first press only asks.
+    const button = h("button", { type: "button", class: "danger" }, "Revoke");
+    button.addEventListener("click", async () => {
+      if (!button.dataset.armed) {
+        button.dataset.armed = "1";
+        button.textContent = "Press again to revoke";
+        return;
+      }
+      button.disabled = true;
+      try {
+        await api("DELETE", `/api/tokens/${token.id}`);
+        $("#token-created").replaceChildren(h("p", { class: "notice notice-ok" },
+          `Token ${token.hint}… of ${token.store} revoked. Its plugin can no longer reach wcsync.`));
+        await loadTokens();
+      } catch (err) {
+        button.disabled = false;
+        $("#token-created").replaceChildren(h("p", { class: "notice notice-error" }, err.message));
+      }
+    });
+    return button;
+  }
+
+  async function createToken(event) {
+    event.preventDefault();
+    const form = event.target;
+    const data = Object.fromEntries(new FormData(form).entries());
+    const out = $("#token-created");
+    try {
+      const created = await api("POST", "/api/tokens", data);
+      form.elements.label.value = "";
+      const field = h("input", { id: "token-value", readonly: true, value: created.token, spellcheck: "false",
+        "aria-describedby": "token-value-help" });
+      field.addEventListener("focus", () => field.select());
+      out.replaceChildren(h("div", { class: "notice notice-ok stack token-new" },
+        h("label", { for: "token-value" }, `New token for ${created.store}`),
+        field,
+        h("p", { class: "small", id: "token-value-help" },
+          "Copy it now: it is not shown again. Enter it in WooCommerce › wcsync on that store.")));
+      await loadTokens();
+      field.focus();
+    } catch (err) {
+      out.replaceChildren(h("p", { class: "notice notice-error" }, err.message));
+    }
+  }
+
   /* --- runs ----------------------------------------------------------------------------- */
 
   function runTable(runs, id) {
     if (!runs.length) return h("p", { class: "muted" }, "No run yet.");
-    return h("table", { class: "responsive", id },
+    return h("table", { class: "responsive runs", id },
       h("thead", {}, h("tr", {},
         h("th", { scope: "col" }, "Run"), h("th", { scope: "col" }, "What"), h("th", { scope: "col" }, "Status"),
         h("th", { scope: "col", class: "num" }, "Created"), h("th", { scope: "col", class: "num" }, "Updated"),
         h("th", { scope: "col", class: "num" }, "Skipped"), h("th", { scope: "col", class: "num" }, "Failed"),
         h("th", { scope: "col" }, "Started"))),
       h("tbody", {}, runs.map((run) => h("tr", { "data-run": run.id },
-        h("td", { "data-label": "Run" }, `#${run.id}`),
-        h("td", { "data-label": "What" }, describeRun(run)),
+        h("td", { "data-label": "Run", class: "run-id" }, `#${run.id}`),
+        h("td", { "data-label": "What", class: "run-what" }, describeRun(run)),
         h("td", { "data-label": "Status" }, h("div", {}, stateEl(run.status),
           run.status === "running" && run.progress.total ? ` ${run.progress.done}/${run.progress.total}` : "",
           run.errors && run.errors.length ? runErrors(run.errors) : null)),
@@ -652,7 +726,7 @@
         h("td", { "data-label": "Updated", class: "num" }, String(run.counts.updated)),
         h("td", { "data-label": "Skipped", class: "num" }, String(run.counts.skipped)),
         h("td", { "data-label": "Failed", class: "num" }, String(run.counts.failed)),
-        h("td", { "data-label": "Started" }, timeEl(run.started_at || run.requested_at))))));
+        h("td", { "data-label": "Started", class: "run-started" }, timeEl(run.started_at || run.requested_at))))));
   }
 
   function runErrors(errors) {
@@ -685,6 +759,7 @@
     $("#lookup-form").addEventListener("submit", (event) => lookUp(event, false));
     $("#lookup-sync").addEventListener("click", () => lookUp(null, true));
     $("#store-form").addEventListener("submit", addStore);
+    $("#token-form").addEventListener("submit", createToken);
     window.addEventListener("hashchange", () => showView(true));
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden) refreshPending().catch((err) => showError(err.message));

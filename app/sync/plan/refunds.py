@@ -1,0 +1,199 @@
+"""Which origin refunds a replica must carry, and for how much. Pure: no I/O.
+
+A refund is copied to a replica by line, with the replica's own line ids: an origin refund of
+the T-shirt reaches only the replicas that hold the T-shirt. What an origin refund returns beyond
+its lines (an amount-only refund, or the part of a refund above its lines) is split by each
+replica's share of the order:
+
+- a full copy (routing `all`, or `skus` with every line sold) takes that part whole, since it
+  holds the whole order;
+- partial copies (routing `skus`, some lines elsewhere) take `amount x value held / order total`,
+  rounded to the cent, and the rounding remainder goes to the largest share, so that the parts
+  add up to the order's share of the amount exactly;
+- no copy is ever refunded more than it has left, and when the origin is refunded in full, each
+  copy is refunded in full for what it holds.
+
+Every refund written carries `_wcsync_origin_refund` = "<store>:<order>:<refund>" on the replica,
+so a refund already there (made by an attempt whose reply was lost) is never made again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from app.sync.plan.mapping import ORIGIN_REFUND_META, meta_value
+
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def amount(value: Any) -> Decimal:
+    """A WooCommerce money string as a positive Decimal (refund totals read back negative)."""
+    try:
+        parsed = Decimal(str(value if value not in (None, "") else "0"))
+    except InvalidOperation:
+        return ZERO
+    return abs(parsed) if parsed.is_finite() else ZERO
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    origin_item_id: str  # the origin line refunded: a line item, a shipping line or a fee
+    quantity: int  # positive
+    total: Decimal  # positive, without tax
+    tax: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class OriginRefund:
+    id: int
+    amount: Decimal  # positive
+    reason: str = ""
+    lines: tuple[RefundLine, ...] = ()
+
+    @property
+    def lines_total(self) -> Decimal:
+        return sum((line.total + line.tax for line in self.lines), ZERO)
+
+
+@dataclass(frozen=True)
+class ReplicaState:
+    """A replica as read now: what it holds and what it already carries."""
+
+    lines: Mapping[str, int]  # origin line id -> the replica's line id
+    total: Decimal
+    refunded: Decimal
+    copied: frozenset[int] = frozenset()  # origin refund ids found on the replica's refunds
+    full: bool = True
+
+
+@dataclass(frozen=True)
+class RefundWrite:
+    origin_refund_id: int
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+def origin_refund_key(store: str, order_id: int, refund_id: int) -> str:
+    return f"{store}:{order_id}:{refund_id}"
+
+
+def parse_origin_refund(refund: Mapping[str, Any]) -> int | None:
+    """The origin refund id a replica's refund copies, from its `_wcsync_origin_refund` meta."""
+    value = meta_value(refund, ORIGIN_REFUND_META)
+    if not isinstance(value, str):
+        return None
+    tail = value.rpartition(":")[2]
+    return int(tail) if tail.isdigit() else None
+
+
+def origin_refunds(order: Mapping[str, Any], details: Sequence[Mapping[str, Any]] = ()) -> list[OriginRefund]:
+    """The origin's refunds, oldest first. Amount and reason come from the order's `refunds[]`,
+    which reads true on both storages (the refund endpoints read 0.00 and "" on HPOS, recorded
+    v09c); the lines come from the refund endpoint's `details`, linked by `_refunded_item_id`."""
+    by_id = {r.get("id"): r for r in details if isinstance(r, Mapping)}
+    refunds: list[OriginRefund] = []
+    for entry in order.get("refunds") or []:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), int):
+            continue
+        detail = by_id.get(entry["id"]) or {}
+        lines: list[RefundLine] = []
+        for section in ("line_items", "shipping_lines", "fee_lines"):
+            for line in detail.get(section) or []:
+                item = meta_value(line, "_refunded_item_id")
+                if item is None:
+                    continue
+                lines.append(
+                    RefundLine(
+                        origin_item_id=str(item),
+                        quantity=abs(int(line.get("quantity") or 0)),
+                        total=amount(line.get("total")),
+                        tax=amount(line.get("total_tax")),
+                    )
+                )
+        refunds.append(
+            OriginRefund(
+                id=entry["id"],
+                amount=amount(entry.get("total")),
+                reason=str(entry.get("reason") or ""),
+                lines=tuple(lines),
+            )
+        )
+    return sorted(refunds, key=lambda r: r.id)
+
+
+def allocate(total: Decimal, weights: Mapping[str, Decimal], whole: Decimal) -> dict[str, Decimal]:
+    """Split `total x sum(weights) / whole` over the weights, to the cent; the rounding remainder
+    goes to the largest weight (the first name on a tie)."""
+    if whole <= 0 or not weights:
+        return {name: ZERO for name in weights}
+    shares = {name: cents(total * weight / whole) for name, weight in weights.items()}
+    target = cents(total * sum(weights.values(), ZERO) / whole)
+    remainder = target - sum(shares.values(), ZERO)
+    if remainder:
+        largest = max(sorted(weights), key=lambda name: weights[name])
+        shares[largest] += remainder
+    return shares
+
+
+def plan_refunds(
+    refunds: Sequence[OriginRefund],
+    replica: ReplicaState,
+    *,
+    origin_store: str,
+    origin_order_id: int,
+    origin_total: Decimal,
+    name: str = "",
+    partial_values: Mapping[str, Decimal] | None = None,
+) -> list[RefundWrite]:
+    """The refunds to create on replica `name`, oldest first. `partial_values` holds the value of
+    the lines each partial copy of the order holds (this one included), by store name: what the
+    amount-only parts are split by. A full copy needs none."""
+    fully_refunded = bool(refunds) and sum((r.amount for r in refunds), ZERO) >= origin_total > 0
+    left = replica.total - replica.refunded
+    writes: list[RefundWrite] = []
+    missing = [r for r in refunds if r.id not in replica.copied]
+    for refund in missing:
+        lines = [line for line in refund.lines if line.origin_item_id in replica.lines]
+        rest = max(refund.amount - refund.lines_total, ZERO)
+        share = rest if replica.full else allocate(rest, partial_values or {name: ZERO}, origin_total)[name]
+        value = sum((line.total + line.tax for line in lines), ZERO) + share
+        if fully_refunded and refund is missing[-1]:
+            value = left  # the origin is refunded in full: so is each copy, for what it holds
+        value = min(value, left)
+        if value <= 0:
+            continue
+        left -= value
+        writes.append(
+            RefundWrite(
+                origin_refund_id=refund.id,
+                body={
+                    "amount": str(cents(value)),
+                    "reason": refund.reason,
+                    # No money moves on the replica's store, and its stock is not touched again.
+                    "api_refund": False,
+                    "api_restock": False,
+                    "line_items": [
+                        {
+                            "id": replica.lines[line.origin_item_id],
+                            "quantity": line.quantity,
+                            "refund_total": str(line.total),
+                        }
+                        for line in lines
+                    ],
+                    "meta_data": [
+                        {
+                            "key": ORIGIN_REFUND_META,
+                            "value": origin_refund_key(origin_store, origin_order_id, refund.id),
+                        }
+                    ],
+                },
+            )
+        )
+    return writes

@@ -1,0 +1,473 @@
+"""The sync engine: turns run requests (schedule, Sync Now, Sync Order) into passes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.config import Settings
+from app.db import SessionFactory, is_sqlite, session_scope
+from app.errors import InvalidRequest, OrderNotFound, StoreUnavailable
+from app.models import (
+    Direction,
+    Link,
+    Run,
+    RunKind,
+    RunStatus,
+    Store,
+    StoreRole,
+    SyncMode,
+    utcnow,
+)
+from app.sync import repository as repo
+from app.sync.clients import ClientRegistry
+from app.sync.context import SyncContext, kv, log
+from app.sync.discover.listing import direction_of, discover_one, discover_source
+from app.sync.retry import RetryPolicy
+from app.sync.runs.full import full_walk
+from app.sync.runs.liveness import ProcessMark
+from app.sync.write.flowback import flow_back
+from app.sync.write.notes import sync_notes
+from app.sync.write.replicate import ReplicationStats, replicate_target
+from app.woocommerce.errors import NotFoundError, WooCommerceError
+
+DIRECTION_ORDER = (Direction.sub_to_main, Direction.main_to_sub)
+
+
+@dataclass(frozen=True)
+class PassScope:
+    sources: list[Store]
+    targets: list[Store]
+
+
+def directions_for(direction: str) -> list[Direction]:
+    if direction == "both":
+        return list(DIRECTION_ORDER)  # sub->main first, so one click leaves every store complete
+    return [Direction(direction)]
+
+
+class SyncEngine:
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        clients: ClientRegistry,
+        settings: Settings,
+        *,
+        mark: ProcessMark,
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self.ctx = SyncContext(
+            session_factory=session_factory,
+            clients=clients,
+            settings=settings,
+            policy=policy
+            or RetryPolicy(
+                max_attempts=settings.max_attempts,
+                base_seconds=settings.backoff_base_seconds,
+                max_seconds=settings.backoff_max_seconds,
+            ),
+        )
+        self._mark = mark
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._inline: set[int] = set()  # Sync Order runs, which run in their request
+        # Run requests one at a time in this process: a run committed but not yet started must
+        # not be taken for an orphan by a request running beside it.
+        self._request_lock = asyncio.Lock()
+        # One pass per direction at a time in this process; leases keep processes apart.
+        self._direction_locks = {d: asyncio.Lock() for d in Direction}
+
+    @property
+    def busy(self) -> bool:
+        return any(not t.done() for t in self._tasks.values())
+
+    async def startup(self) -> None:
+        """Settle what processes that died left behind: their runs are marked failed, and the
+        Full syncs among them are continued. With SQLite there is only ever one process, so
+        its leases died with it too."""
+        await self._mark.hold()
+        async with session_scope(self.ctx.session_factory) as session:
+            now = utcnow()
+            released = await repo.release_leases(session, now=now) if self._sqlite else 0
+            settled = await self._settle(session, now)
+            full = [r for r in await repo.runs_by_ids(session, settled) if r.mode == SyncMode.full]
+        if released or settled:
+            log.info("sync.startup.recovered %s", kv(leases=released, runs=len(settled)))
+        for run in full:
+            resumed, _ = await self.request_run(
+                kind=RunKind(run.kind),
+                direction=run.direction,
+                store=run.store_name,
+                mode=SyncMode.full,
+                since=run.since,
+            )
+            log.info("sync.full.resumed %s", kv(run=run.id, continued_by=resumed.id))
+
+    @property
+    def _sqlite(self) -> bool:
+        return is_sqlite(self.ctx.settings.database_url)
+
+    def _live_run_ids(self) -> set[int]:
+        return {rid for rid, task in self._tasks.items() if not task.done()} | self._inline
+
+    async def _settle(self, session: AsyncSession, now: datetime) -> list[int]:
+        """Mark failed the runs no live process is running (see app.sync.runs.liveness)."""
+        others = await self._mark.live_owners(session) - {self._mark.owner}
+        settled = await repo.settle_orphaned_runs(
+            session, now=now, live_owners=others, live_run_ids=sorted(self._live_run_ids())
+        )
+        if settled:
+            log.warning("sync.runs.orphaned %s", kv(runs=",".join(map(str, settled))))
+        return settled
+
+    # --- requesting runs ----------------------------------------------------------------
+
+    async def request_run(
+        self,
+        *,
+        kind: RunKind,
+        direction: str = "both",
+        store: str | None = None,
+        mode: SyncMode = SyncMode.smart,
+        since: datetime | None = None,
+    ) -> tuple[Run, bool]:
+        """Queue a pass and start it, or return the equivalent pass already queued or running
+        (two Sync Now clicks never run two passes over the same links). Returns (run, new)."""
+        if direction not in ("both", "main_to_sub", "sub_to_main"):
+            raise InvalidRequest(f"Unknown direction {direction!r}.")
+        async with self._request_lock:
+            async with session_scope(self.ctx.session_factory) as session:
+                if store is not None:
+                    await repo.get_store(session, store)
+                await self._settle(session, utcnow())
+                existing = await repo.active_run(
+                    session, direction=direction, store_name=store, mode=mode, kind=kind
+                )
+                if existing is not None:  # alive: ours, or another live process's
+                    return existing, False
+                run = Run(
+                    kind=kind,
+                    direction=direction,
+                    store_name=store,
+                    mode=mode,
+                    since=since,
+                    owner=self._mark.owner,
+                )
+                if mode == SyncMode.full:
+                    # A Full sync that a crash or a restart interrupted is continued, not restarted.
+                    unfinished = await repo.unfinished_full_run(
+                        session, direction=direction, store_name=store, since=since
+                    )
+                    if unfinished is not None:
+                        run.details = {
+                            "walk": (unfinished.details or {}).get("walk", {}),
+                            "drift": (unfinished.details or {}).get("drift", {}),
+                            "resumed_from": unfinished.id,
+                        }
+                session.add(run)
+                await session.flush()
+                assert run.id is not None
+                run_id = run.id
+            # Registered before the lock is let go, so that no request takes it for an orphan.
+            self._tasks = {rid: task for rid, task in self._tasks.items() if not task.done()}
+            self._tasks[run_id] = asyncio.create_task(self.execute(run_id), name=f"wcsync-run-{run_id}")
+        return run, True
+
+    async def wait(self, run_id: int, timeout: float | None = None, *, poll: float = 0.5) -> Run:
+        """Wait for a run to finish: our own task, or, for a run another process is running,
+        by reading it until it ends (it ends as failed if that process dies)."""
+        task = self._tasks.get(run_id)
+        if task is not None:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+            async with session_scope(self.ctx.session_factory) as session:
+                return await repo.get_run(session, run_id)
+        return await asyncio.wait_for(self._poll(run_id, poll), timeout)
+
+    async def _poll(self, run_id: int, every: float) -> Run:
+        while True:
+            async with session_scope(self.ctx.session_factory) as session:
+                run = await repo.get_run(session, run_id)
+                if run.status not in (RunStatus.queued, RunStatus.running):
+                    return run
+                await self._settle(session, utcnow())
+            await asyncio.sleep(every)
+
+    async def shutdown(self, timeout: float = 30.0) -> None:
+        """Let running passes finish (bounded), then cancel what remains."""
+        pending = [t for t in self._tasks.values() if not t.done()]
+        if pending:
+            done, still = await asyncio.wait(pending, timeout=timeout)
+            for task in still:
+                task.cancel()
+            await asyncio.gather(*still, return_exceptions=True)
+        await self._mark.release()
+
+    # --- executing ----------------------------------------------------------------------
+
+    async def _scope(self, direction: Direction, store: str | None) -> PassScope:
+        async with session_scope(self.ctx.session_factory) as session:
+            stores = await repo.list_stores(session, enabled_only=True)
+        mains = [s for s in stores if s.role == StoreRole.main]
+        subs = [s for s in stores if s.role == StoreRole.sub]
+        if store is not None and store not in {s.name for s in mains}:
+            subs = [s for s in subs if s.name == store]
+        if direction == Direction.main_to_sub:
+            return PassScope(sources=mains, targets=subs)
+        return PassScope(sources=subs, targets=mains)
+
+    async def _update_run(self, run_id: int, **values: object) -> None:
+        async with session_scope(self.ctx.session_factory) as session:
+            run = await repo.get_run(session, run_id)
+            for key, value in values.items():
+                setattr(run, key, value)
+
+    async def _progress(self, run_id: int, delta: ReplicationStats) -> None:
+        async with session_scope(self.ctx.session_factory) as session:
+            await repo.add_run_counts(
+                session,
+                run_id,
+                progress_done=delta.done,
+                created=delta.created + delta.adopted,
+                updated=delta.updated,
+                skipped=delta.skipped,
+                failed=delta.failed,
+            )
+
+    async def _add_errors(self, run_id: int, errors: Sequence[str]) -> None:
+        if not errors:
+            return
+        async with session_scope(self.ctx.session_factory) as session:
+            run = await repo.get_run(session, run_id)
+            run.errors = [*run.errors, *({"message": e} for e in errors)][-200:]
+
+    async def execute(self, run_id: int) -> None:
+        """Run one queued pass to its end and record how it went."""
+        async with session_scope(self.ctx.session_factory) as session:
+            run = await repo.get_run(session, run_id)
+            run.status, run.started_at = RunStatus.running, utcnow()
+            direction, store, kind, mode, since = run.direction, run.store_name, run.kind, run.mode, run.since
+        errors: list[str] = []
+        directions = directions_for(direction)
+        force = kind in (RunKind.sync_now, RunKind.order)
+        try:
+            async with contextlib.AsyncExitStack() as held:
+                for each in directions:
+                    await held.enter_async_context(self._direction_locks[each])
+                # Every store is read before anything is written, so that a status set on a
+                # replica meets the latest origin (conflicts are judged on both sides' news),
+                # then sub->main goes first, so that one click leaves every store complete.
+                for each in directions:
+                    if mode == SyncMode.full:
+                        scope = await self._scope(each, store)
+                        errors += await full_walk(self.ctx, run_id, each, scope.sources, scope.targets, since)
+                    else:
+                        errors += await self._discover(run_id, each, store)
+                if kind != RunKind.discovery:
+                    errors += await self._flow_back(run_id)
+                    for each in directions:
+                        errors += await self._replicate(run_id, each, store, force=force)
+                if mode == SyncMode.full:
+                    await self._copy_notes(run_id, store)
+                    await self._finish_walk(run_id)
+        except Exception as exc:  # the run records it; nothing else stops
+            log.exception("sync.run.crashed %s", kv(run=run_id))
+            errors.append(f"internal error: {type(exc).__name__}: {exc}")
+        finally:
+            await self._add_errors(run_id, errors)
+            async with session_scope(self.ctx.session_factory) as session:
+                run = await repo.get_run(session, run_id)
+                if errors and run.created == 0 and run.progress_done == 0:
+                    run.status = RunStatus.failed
+                elif errors or run.failed:
+                    run.status = RunStatus.partial
+                else:
+                    run.status = RunStatus.succeeded
+                run.finished_at = utcnow()
+                status = run.status
+            log.info("sync.run.finished %s", kv(run=run_id, status=status))
+
+    async def _discover(self, run_id: int, direction: Direction, store: str | None) -> list[str]:
+        scope = await self._scope(direction, store)
+        errors: list[str] = []
+        results = await asyncio.gather(
+            *(discover_source(self.ctx, s, direction, run_id=run_id) for s in scope.sources),
+            return_exceptions=True,
+        )
+        for source, result in zip(scope.sources, results, strict=True):
+            if isinstance(result, WooCommerceError):
+                errors.append(f"store {source.name}: could not list orders: {result}")
+                await self._store_error(source, str(result))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                errors += result.errors
+                async with session_scope(self.ctx.session_factory) as session:
+                    await repo.add_run_counts(session, run_id, skipped=result.skipped)
+        return errors
+
+    async def _copy_notes(self, run_id: int, store: str | None) -> None:
+        """Full sync copies notes for every synced link, a page of links at a time."""
+        after = 0
+        while True:
+            async with session_scope(self.ctx.session_factory) as session:
+                ids = await repo.synced_link_ids(session, after=after, limit=200, store_name=store)
+            if not ids:
+                return
+            await sync_notes(self.ctx, ids, run_id=run_id)
+            after = ids[-1]
+
+    async def _finish_walk(self, run_id: int) -> None:
+        async with session_scope(self.ctx.session_factory) as session:
+            run = await repo.get_run(session, run_id)
+            run.details = {**run.details, "complete": True}
+
+    async def _flow_back(self, run_id: int) -> list[str]:
+        flowed = await flow_back(self.ctx, run_id=run_id)
+        if flowed.written:
+            async with session_scope(self.ctx.session_factory) as session:
+                await repo.add_run_counts(session, run_id, updated=flowed.written)
+        return flowed.errors
+
+    async def _replicate(
+        self, run_id: int, direction: Direction, store: str | None, *, force: bool
+    ) -> list[str]:
+        scope = await self._scope(direction, store)
+        errors: list[str] = []
+        now = utcnow()
+        async with session_scope(self.ctx.session_factory) as session:
+            for target in scope.targets:
+                if force:
+                    await repo.requeue_failed(
+                        session, direction=direction, target_store_id=target.id, now=now
+                    )
+            total = 0
+            for target in scope.targets:
+                assert target.id is not None
+                total += await repo.count_due(
+                    session,
+                    target_store_id=target.id,
+                    direction=direction,
+                    now=now,
+                    ignore_schedule=force,
+                )
+            await repo.add_run_counts(session, run_id, progress_total=total)
+
+        async def progress(delta: ReplicationStats) -> None:
+            await self._progress(run_id, delta)
+
+        stats = await asyncio.gather(
+            *(
+                replicate_target(
+                    self.ctx,
+                    t,
+                    direction,
+                    run_id=run_id,
+                    ignore_schedule=force,
+                    on_progress=progress,
+                )
+                for t in scope.targets
+            ),
+            return_exceptions=True,
+        )
+        for target, outcome in zip(scope.targets, stats, strict=True):
+            if isinstance(outcome, WooCommerceError):
+                errors.append(f"store {target.name}: {outcome}")
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                errors += outcome.errors
+        return errors
+
+    async def _store_error(self, store: Store, message: str) -> None:
+        async with session_scope(self.ctx.session_factory) as session:
+            fresh = await session.get(Store, store.id)
+            if fresh is not None:
+                fresh.last_error, fresh.last_error_at = message, utcnow()
+
+    # --- Sync Order -----------------------------------------------------------------------
+
+    async def sync_order(self, store_name: str, order_id: int) -> tuple[int, list[Link]]:
+        """Discover and replicate one order at once; returns the run id and its links."""
+        async with session_scope(self.ctx.session_factory) as session:
+            source = await repo.get_store(session, store_name)
+            run = Run(
+                kind=RunKind.order,
+                direction=direction_of(source).value,
+                store_name=store_name,
+                order_id=order_id,
+                status=RunStatus.running,
+                started_at=utcnow(),
+                mode="order",
+                owner=self._mark.owner,
+            )
+            session.add(run)
+            await session.flush()
+            assert run.id is not None
+            run_id = run.id
+            self._inline.add(run_id)
+        try:
+            return run_id, await self._run_order(run_id, source, order_id)
+        finally:
+            self._inline.discard(run_id)
+
+    async def _run_order(self, run_id: int, source: Store, order_id: int) -> list[Link]:
+        store_name = source.name
+        errors: list[str] = []
+        link_ids: list[int] = []
+        try:
+            try:
+                order = await self.ctx.clients.get(source).get_order(order_id)
+            except NotFoundError as exc:
+                raise OrderNotFound(store_name, order_id) from exc
+            except WooCommerceError as exc:
+                raise StoreUnavailable(
+                    f"Could not read order {order_id} from store {store_name!r}: {exc}"
+                ) from exc
+            try:
+                discovered = await discover_one(self.ctx, source, order, run_id=run_id)
+            except WooCommerceError as exc:
+                # A target routed by SKU whose catalogue cannot be read: say which, never a 500.
+                raise StoreUnavailable(
+                    f"Could not route order {order_id}: store {exc.store or '?'!r} did not answer: {exc}"
+                ) from exc
+            errors += discovered.errors
+            link_ids = discovered.link_ids
+            direction = direction_of(source)
+            async with session_scope(self.ctx.session_factory) as session:
+                links = await repo.links_by_ids(session, link_ids)
+                targets = {ln.target_store_id for ln in links}
+                stores = await repo.stores_by_id(session)
+                await repo.add_run_counts(
+                    session, run_id, progress_total=len(links), skipped=discovered.skipped
+                )
+            flowed = await flow_back(self.ctx, run_id=run_id)
+            errors += flowed.errors
+            for target_id in sorted(targets):
+                stats = await replicate_target(
+                    self.ctx,
+                    stores[target_id],
+                    direction,
+                    run_id=run_id,
+                    ignore_schedule=True,
+                    only_ids=[ln.id for ln in links if ln.target_store_id == target_id and ln.id is not None],
+                )
+                await self._progress(run_id, stats)
+                errors += stats.errors
+            # Notes move no modified date: an explicit Sync Order is when they are copied.
+            await sync_notes(self.ctx, link_ids, run_id=run_id)
+        except Exception as exc:
+            errors.append(str(exc))
+            await self._add_errors(run_id, errors)
+            await self._update_run(run_id, status=RunStatus.failed, finished_at=utcnow())
+            raise
+        await self._add_errors(run_id, errors)
+        async with session_scope(self.ctx.session_factory) as session:
+            run = await repo.get_run(session, run_id)
+            run.status = RunStatus.partial if (errors or run.failed) else RunStatus.succeeded
+            run.finished_at = utcnow()
+            links = await repo.links_by_ids(session, link_ids)
+        return links

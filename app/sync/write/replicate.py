@@ -1,0 +1,528 @@
+"""Replication: lease due links, then make each replica equal its origin.
+
+A link without a replica is created in a batch (the link is committed `in_flight` before the
+request, so a lost reply is reconciled, never sent twice). A link with a replica is level-
+triggered: the replicas are read as they are now (one `include=` request per batch), the pure
+planner computes the smallest write for each, and only non-empty writes are sent. Nothing is
+planned from memory, so every update is safe to send again and an adopted replica needs none.
+Refunds the replica lacks are copied after its order is written."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.db import session_scope
+from app.errors import MappingError, OrderRejected
+from app.models import Direction, Link, LinkState, Routing, SourceOrder, Store, StoreRole, utcnow
+from app.sync import repository as repo
+from app.sync.context import SyncContext, kv, log, parse_gmt
+from app.sync.discover.catalog import catalog, look_up_skus
+from app.sync.events import link_event
+from app.sync.health import note_store_health
+from app.sync.plan.conflicts import ReplicaChange, desired_status, replica_change
+from app.sync.plan.mapping import MappedOrder, MetaFilter, map_order, origin_note
+from app.sync.plan.planner import ReplicaMismatch, plan_update
+from app.sync.write.inventory import take_inventory
+from app.sync.write.outcomes import (
+    ProgressHook,
+    ReplicationStats,
+    forget_replica,
+    is_retriable,
+    mark_synced,
+    record_replica,
+    schedule_retry,
+)
+from app.sync.write.reconcile import reconcile_target
+from app.sync.write.refunds import RefundJob, copy_refunds, fully_refunded, refunds_owed
+from app.woocommerce.client import ALL_ORDER_STATUSES, WooCommerceClient
+from app.woocommerce.errors import NotFoundError, WooCommerceError
+
+__all__ = ["ReplicationStats", "ProgressHook", "push_batch", "reconcile_target", "replicate_target"]
+
+# What the planner compares, read for a whole batch of replicas in one request.
+REPLICA_FIELDS = (
+    "id",
+    "status",
+    "currency",
+    "date_modified_gmt",
+    "total",
+    "billing",
+    "shipping",
+    "payment_method",
+    "payment_method_title",
+    "transaction_id",
+    "customer_note",
+    "line_items",
+    "shipping_lines",
+    "fee_lines",
+    "meta_data",
+    "refunds",
+)
+
+
+def meta_filter(ctx: SyncContext) -> MetaFilter:
+    return MetaFilter.parse(ctx.settings.copy_meta_allow, ctx.settings.copy_meta_deny)
+
+
+async def map_links(
+    ctx: SyncContext,
+    target: Store,
+    links: Sequence[Link],
+    snapshots: dict[tuple[int, int], SourceOrder],
+    stores: dict[int, Store],
+) -> tuple[dict[int, MappedOrder], dict[int, MappingError]]:
+    """The replica each link's target should hold; SKUs the cached catalogue lacks are looked
+    up on the store once before a line is declared unknown."""
+    products = await catalog(ctx, target)
+    only_sold = target.role == StoreRole.sub and target.routing == Routing.skus
+    filter_ = meta_filter(ctx)
+
+    def attempt(link: Link) -> MappedOrder:
+        snapshot = snapshots.get((link.origin_store_id, link.origin_order_id))
+        if snapshot is None:
+            raise MappingError("The origin order has not been read yet; it will be on the next pass.")
+        body = snapshot.body
+        if link.target_order_id is not None:
+            # An origin trashed after its copy was made cancels the copy.
+            body = {**body, "status": desired_status(str(body.get("status")))}
+        return map_order(
+            body,
+            origin_store=stores[link.origin_store_id].name,
+            target_store=target.name,
+            catalog=products,
+            only_sold=only_sold,
+            meta_filter=filter_,
+        )
+
+    mapped: dict[int, MappedOrder] = {}
+    failed: dict[int, MappingError] = {}
+    missing: set[str] = set()
+    for link in links:
+        try:
+            mapped[_id(link)] = attempt(link)
+        except MappingError as exc:
+            failed[_id(link)] = exc
+            missing.update(getattr(exc, "skus", []))
+    if missing and await look_up_skus(ctx, target, missing):
+        products = await catalog(ctx, target)
+        for link in links:
+            if _id(link) in failed and getattr(failed[_id(link)], "skus", None):
+                try:
+                    mapped[_id(link)] = attempt(link)
+                    del failed[_id(link)]
+                except MappingError as exc:
+                    failed[_id(link)] = exc
+    return mapped, failed
+
+
+async def read_replicas(client: WooCommerceClient, order_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The replicas as they are now, in every status (trash included), one request a hundred."""
+    found: dict[int, dict[str, Any]] = {}
+    ids = sorted(set(order_ids))
+    for start in range(0, len(ids), 100):
+        chunk = ids[start : start + 100]
+        page = await client.list_orders(
+            include=chunk, status=ALL_ORDER_STATUSES, per_page=100, orderby="id", fields=REPLICA_FIELDS
+        )
+        found.update({o["id"]: o for o in page.items if isinstance(o.get("id"), int)})
+    return found
+
+
+@dataclass
+class _Update:
+    link: Link
+    replica: dict[str, Any]
+    changes: dict[str, Any]
+
+
+@dataclass
+class _Batch:
+    """What one claimed batch will do, decided before anything is sent."""
+
+    creates: list[Link] = field(default_factory=list)
+    updates: list[_Update] = field(default_factory=list)
+    equal: list[_Update] = field(default_factory=list)  # already equal: nothing to write
+    trashed: list[_Update] = field(default_factory=list)  # trashed on its store by a person
+    gone: list[Link] = field(default_factory=list)  # deleted for good on its store
+    mismatched: dict[int, Exception] = field(default_factory=dict)
+    flowing_back: dict[int, str] = field(default_factory=dict)  # link id -> status set on the replica
+
+
+def _status_for(
+    link: Link, origin: dict[str, Any], replica: dict[str, Any], owed: bool
+) -> tuple[str | None, str | None]:
+    """The status the replica must have (None: leave it), and a status set on the replica's store
+    that wcsync had not seen (None if none). Such a status goes back to the origin first, where
+    the flow-back step judges it against the origin's own news. `refunded` is never sent while
+    refunds are owed: WooCommerce would then refund the remainder by itself
+    (`wc_order_fully_refunded`) and the copied refunds would no longer fit."""
+    current = str(replica.get("status"))
+    if link.replica_status is not None:
+        seen = replica_change(
+            status=current,
+            modified=parse_gmt(replica.get("date_modified_gmt")) or utcnow(),
+            known_status=link.replica_status,
+            known_modified=link.replica_modified_gmt,
+        )
+        if seen == ReplicaChange.status_changed:
+            return None, current
+    status = desired_status(str(origin.get("status")))
+    if status == "refunded" and owed:
+        return None, None
+    if current == "refunded" and fully_refunded(replica):
+        # A partial copy whose every line was refunded stays refunded, whatever its origin's
+        # status: that is what its store holds of the order.
+        return None, None
+    return status, None
+
+
+async def _decide(
+    client: WooCommerceClient,
+    links: Sequence[Link],
+    mapped: dict[int, MappedOrder],
+    snapshots: dict[tuple[int, int], SourceOrder],
+) -> _Batch:
+    batch = _Batch()
+    existing = [ln for ln in links if _id(ln) in mapped and ln.target_order_id is not None]
+    batch.creates = [ln for ln in links if _id(ln) in mapped and ln.target_order_id is None]
+    if not existing:
+        return batch
+    replicas = await read_replicas(client, [ln.target_order_id or 0 for ln in existing])
+    for link in existing:
+        replica = replicas.get(link.target_order_id or 0)
+        if replica is None:
+            batch.gone.append(link)
+            continue
+        if replica.get("status") == "trash":
+            batch.trashed.append(_Update(link, replica, {}))
+            continue
+        origin = snapshots[(link.origin_store_id, link.origin_order_id)].body
+        status, set_there = _status_for(link, origin, replica, refunds_owed(origin, link.refunds_done))
+        if set_there is not None:
+            batch.flowing_back[_id(link)] = set_there
+        try:
+            changes = plan_update(mapped[_id(link)].payload, replica, status=status)
+        except ReplicaMismatch as exc:
+            batch.mismatched[_id(link)] = exc
+            continue
+        (batch.updates if changes else batch.equal).append(_Update(link, replica, changes))
+    return batch
+
+
+async def push_batch(
+    ctx: SyncContext, target: Store, link_ids: Sequence[int], *, run_id: int | None
+) -> tuple[ReplicationStats, bool]:
+    """Push one claimed batch: creates for new replicas and the planned writes for existing ones,
+    in one batch request. Returns the stats and whether the store is usable (False stops the
+    other workers for this target: a store that is down is not hammered)."""
+    stats = ReplicationStats()
+    client = ctx.clients.get(target)
+    async with session_scope(ctx.session_factory) as session:
+        links = await repo.links_by_ids(session, link_ids)
+        stores = await repo.stores_by_id(session)
+        snapshots = await repo.source_orders_for_links(session, links)
+    try:
+        mapped, mapping_errors = await map_links(ctx, target, links, snapshots, stores)
+        plan = await _decide(client, links, mapped, snapshots)
+    except WooCommerceError as exc:
+        return await _release_unsent(ctx, target, link_ids, exc, run_id, stats), False
+    # A replica deleted for good on its store is made again, in this same request.
+    plan.creates += plan.gone
+
+    usable = True
+    result_error: WooCommerceError | None = None
+    result = None
+    if plan.creates or plan.updates:
+        try:
+            result = await client.batch_orders(
+                create=[mapped[_id(ln)].payload for ln in plan.creates],
+                update=[{"id": u.link.target_order_id, **u.changes} for u in plan.updates],
+            )
+        except WooCommerceError as exc:
+            result_error, usable = exc, False
+
+    now = utcnow()
+    created: list[tuple[int, Link]] = []
+    refund_jobs: list[RefundJob] = []
+    async with session_scope(ctx.session_factory) as session:
+        fresh = {ln.id: ln for ln in await repo.links_by_ids(session, link_ids)}
+        latest = await repo.source_orders_for_links(session, list(fresh.values()))
+
+        def synced(row: Link, order_id: int, replica: dict[str, Any]) -> None:
+            """Synced to the origin version it was mapped from; if the origin changed meanwhile
+            (discovery read a newer one during the push), it is queued again at once."""
+            key = (row.origin_store_id, row.origin_order_id)
+            origin = snapshots[key].body
+            owed = refunds_owed(origin, row.refunds_done)
+            mark_synced(row, order_id, snapshots[key], now, done=not owed)
+            record_replica(row, replica)
+            if owed:
+                refund_jobs.append(RefundJob(link_id=_id(row), replica=replica))
+            if key in latest and latest[key].modified_gmt > snapshots[key].modified_gmt:
+                row.state = LinkState.pending
+
+        for link_id, error in {**mapping_errors, **plan.mismatched}.items():
+            schedule_retry(
+                session,
+                ctx,
+                fresh[link_id],
+                error,
+                now,
+                run_id,
+                stats,
+                retriable=False,
+                target_name=target.name,
+            )
+            stats.done += 1
+        for link in plan.gone:
+            row = fresh[_id(link)]
+            link_event(
+                session,
+                row,
+                "replica_missing",
+                f"order {row.target_order_id} no longer exists on store {target.name}; it is made again",
+                run_id,
+            )
+            forget_replica(row)
+        for trashed in plan.trashed:
+            row = fresh[_id(trashed.link)]
+            if row.replica_status != "trash":
+                link_event(
+                    session,
+                    row,
+                    "replica_trashed",
+                    f"order {row.target_order_id} was trashed on store {target.name}; it is left there",
+                    run_id,
+                )
+        for unchanged in plan.equal + plan.trashed:
+            synced(fresh[_id(unchanged.link)], unchanged.link.target_order_id or 0, unchanged.replica)
+            stats.skipped += 1
+            stats.done += 1
+        for link_id, status in plan.flowing_back.items():
+            row = fresh[link_id]
+            row.status_to_origin = status
+            link_event(
+                session,
+                row,
+                "status_changed",
+                f"store {target.name} set {status!r}; it goes back to the origin",
+                run_id,
+            )
+        if result_error is not None:
+            for link in plan.creates:
+                row = fresh[_id(link)]
+                if result_error.ambiguous:
+                    # The store may have created some of these: reconcile before any retry.
+                    row.lease_until, row.attempt_outcome = now, "unknown"
+                    row.last_error, row.last_error_code = str(result_error), result_error.code
+                    link_event(session, row, "outcome_unknown", str(result_error), run_id)
+                else:
+                    schedule_retry(
+                        session,
+                        ctx,
+                        row,
+                        result_error,
+                        now,
+                        run_id,
+                        stats,
+                        retriable=is_retriable(result_error),
+                    )
+                    stats.done += 1
+            for update in plan.updates:
+                # Safe to send again: the next attempt reads the replica and plans afresh.
+                schedule_retry(
+                    session,
+                    ctx,
+                    fresh[_id(update.link)],
+                    result_error,
+                    now,
+                    run_id,
+                    stats,
+                    retriable=is_retriable(result_error),
+                )
+                stats.done += 1
+        elif result is not None:
+            for item, link in zip(result.create, plan.creates, strict=True):
+                row = fresh[_id(link)]
+                if item.order is not None and isinstance(item.order.get("id"), int):
+                    synced(row, item.order["id"], item.order)
+                    link_event(
+                        session, row, "created", f"order {item.order['id']} on store {target.name}", run_id
+                    )
+                    created.append((item.order["id"], row))
+                    stats.created += 1
+                    stats.done += 1
+                else:
+                    # Real WooCommerce can leave a half-made order behind a rejected create
+                    # (recorded case 43): reconcile (find it, trash it) before deciding.
+                    message = str(item.error) if item.error else "the store returned no order"
+                    row.lease_until, row.attempt_outcome = now, "rejected"
+                    row.last_error = message
+                    row.last_error_code = item.error.code if item.error else None
+                    link_event(session, row, "rejected", message, run_id)
+            for item, update in zip(result.update, plan.updates, strict=True):
+                row = fresh[_id(update.link)]
+                stats.done += 1
+                if item.order is not None:
+                    synced(row, row.target_order_id or 0, item.order)
+                    written = ", ".join(sorted(update.changes))
+                    link_event(
+                        session,
+                        row,
+                        "updated",
+                        f"order {row.target_order_id} on store {target.name}: {written}",
+                        run_id,
+                    )
+                    stats.updated += 1
+                elif isinstance(item.error, NotFoundError):
+                    # Deleted for good between the read and the write: made again next time.
+                    link_event(
+                        session,
+                        row,
+                        "replica_missing",
+                        f"order {row.target_order_id} no longer exists on store {target.name}; "
+                        "it will be made again",
+                        run_id,
+                    )
+                    forget_replica(row)
+                    row.state, row.lease_until, row.next_attempt_at = LinkState.pending, None, None
+                else:
+                    refused: Exception = item.error or OrderRejected(
+                        target.name, "the store returned no order"
+                    )
+                    schedule_retry(
+                        session,
+                        ctx,
+                        row,
+                        refused,
+                        now,
+                        run_id,
+                        stats,
+                        retriable=is_retriable(refused),
+                        target_name=target.name,
+                    )
+    if plan.creates or plan.updates:
+        await note_store_health(ctx, target, None if result_error is None else str(result_error))
+    if result_error is not None:
+        log.warning(
+            "sync.batch.failed %s",
+            kv(store=target.name, links=len(plan.creates) + len(plan.updates), error=result_error),
+        )
+        stats.errors.append(f"store {target.name}: {result_error}")
+    if created and ctx.settings.origin_note:
+        await _add_origin_notes(ctx, client, created, snapshots, stores)
+    if refund_jobs:
+        stats.add(await copy_refunds(ctx, target, refund_jobs, run_id=run_id))
+    return stats, usable
+
+
+def _id(link: Link) -> int:
+    assert link.id is not None
+    return link.id
+
+
+async def _release_unsent(
+    ctx: SyncContext,
+    target: Store,
+    link_ids: Sequence[int],
+    error: WooCommerceError,
+    run_id: int | None,
+    stats: ReplicationStats,
+) -> ReplicationStats:
+    """Nothing was sent (the catalogue or the replicas could not be read): back to the queue."""
+    now = utcnow()
+    async with session_scope(ctx.session_factory) as session:
+        for link in await repo.links_by_ids(session, link_ids):
+            schedule_retry(session, ctx, link, error, now, run_id, stats, retriable=is_retriable(error))
+            stats.done += 1
+    await note_store_health(ctx, target, str(error))
+    stats.errors.append(f"store {target.name}: {error}")
+    return stats
+
+
+async def _add_origin_notes(
+    ctx: SyncContext,
+    client: WooCommerceClient,
+    created: list[tuple[int, Link]],
+    snapshots: dict[tuple[int, int], SourceOrder],
+    stores: dict[int, Store],
+) -> None:
+    async def one(target_order_id: int, link: Link) -> None:
+        snapshot = snapshots.get((link.origin_store_id, link.origin_order_id))
+        body = snapshot.body if snapshot else {"id": link.origin_order_id}
+        try:
+            await client.create_order_note(
+                target_order_id, origin_note(stores[link.origin_store_id].name, body)
+            )
+        except WooCommerceError as exc:
+            log.warning("sync.note.failed %s", kv(order=target_order_id, error=exc))
+
+    await asyncio.gather(*(one(oid, link) for oid, link in created))
+
+
+async def replicate_target(
+    ctx: SyncContext,
+    target: Store,
+    direction: Direction,
+    *,
+    run_id: int | None,
+    ignore_schedule: bool = False,
+    only_ids: Sequence[int] | None = None,
+    on_progress: ProgressHook | None = None,
+) -> ReplicationStats:
+    """Drain the due links of one target with as many workers as the store serves at once.
+    A run claims a link at most once: what fails in it waits for the retry policy's next time,
+    whatever the run's kind."""
+    assert target.id is not None
+    stats = ReplicationStats()
+    if target.inventory_at is None:
+        try:
+            await take_inventory(ctx, target, run_id=run_id)
+        except WooCommerceError as exc:
+            # Nothing is created on a store whose existing copies cannot be read first.
+            await note_store_health(ctx, target, str(exc))
+            stats.errors.append(f"store {target.name}: could not list the copies already there: {exc}")
+            return stats
+    stats.add(await reconcile_target(ctx, target, run_id=run_id, only_ids=only_ids))
+    if on_progress:
+        await on_progress(stats)
+    stop = asyncio.Event()
+    concurrency = target.max_concurrency or ctx.settings.store_max_concurrency
+
+    async def worker() -> None:
+        while not stop.is_set():
+            async with session_scope(ctx.session_factory) as session:
+                claimed = await repo.claim_due_links(
+                    session,
+                    target_store_id=target.id or 0,
+                    direction=direction,
+                    limit=ctx.settings.batch_size,
+                    owner=ctx.owner,
+                    lease_seconds=ctx.settings.lease_seconds,
+                    now=utcnow(),
+                    ignore_schedule=ignore_schedule,
+                    only_ids=only_ids,
+                    run_id=run_id,
+                )
+            if not claimed:
+                return
+            batch_stats, usable = await push_batch(ctx, target, claimed, run_id=run_id)
+            stats.add(batch_stats)
+            if on_progress:
+                await on_progress(batch_stats)
+            if not usable:
+                stop.set()
+
+    # A worker that crashes takes the others down with it, rather than leaving them pushing.
+    async with asyncio.TaskGroup() as workers:
+        for _ in range(concurrency):
+            workers.create_task(worker())
+    # Settle at once what this pass left unconfirmed (error replies, timeouts).
+    tail = await reconcile_target(ctx, target, run_id=run_id, only_ids=only_ids)
+    stats.add(tail)
+    if on_progress:
+        await on_progress(tail)
+    return stats

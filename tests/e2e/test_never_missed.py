@@ -1,0 +1,259 @@
+"""Never missed, never doubled, on any clock (issue 9): each way an order was missed or copied
+twice, end to end with wcsync in process and fake stores, checked on the stores themselves."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from app.models import RunKind
+from app.testing import FakeStore
+from app.testing.exact import assert_exact_copy
+from tests.e2e.support import add_in_process, in_process, make_fake
+
+TICK = 1.1
+
+
+def copies(fake: FakeStore, origin: str) -> list[dict[str, Any]]:
+    return fake.find_by_meta("_wcsync_origin", origin)
+
+
+async def sync(api: httpx.AsyncClient) -> dict[str, Any]:
+    response = await api.post("/api/sync?wait=true")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def test_a_store_whose_clock_runs_behind_keeps_its_first_orders(database_url: str) -> None:
+    """The main store's clock is 4 minutes behind: an order placed right after it was added reads
+    as placed 4 minutes before. It is copied; one placed before the store was added is not."""
+    fakes = {"main": make_fake("main", clock_skew_seconds=-240.0), "sub1": make_fake("sub1")}
+    before = fakes["main"].place_order([("SKU-MUG-001", 1)])
+    # Whole-second dates and the skew's bound make the second around the moment of adding
+    # ambiguous; wcsync then errs towards copying. This order is clearly before it.
+    await asyncio.sleep(2.5)
+    async with in_process(database_url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main")
+        await add_in_process(api, fakes["sub1"])
+        await asyncio.sleep(TICK)
+        after = fakes["main"].place_order([("SKU-STICKER", 2)])
+        run = await sync(api)
+        assert run["status"] == "succeeded", run
+        (copy,) = copies(fakes["sub1"], f"main:{after['id']}")
+        assert_exact_copy(after, copy, origin_store="main")
+        assert copies(fakes["sub1"], f"main:{before['id']}") == []
+        assert (await api.get("/api/pending")).json()["total"] == 0
+        check = (await api.post("/api/stores/main/check")).json()
+        assert check["clock_skew_seconds"] == pytest.approx(-240, abs=2)
+
+
+async def test_a_target_far_behind_gets_no_second_copy_after_a_restart(database_url: str) -> None:
+    """sub1's clock is 500 s behind, beyond the 300 s reconcile margin. The create's reply never
+    comes and the process dies; after the restart the first thing to happen is a Sync Order,
+    which reconciles before anything has read sub1's clock: it must measure it first."""
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1", clock_skew_seconds=-500.0, hang_seconds=30)}
+    order = fakes["main"].place_order([("SKU-MUG-001", 1)])
+    settings = {"store_timeout_seconds": 1.0, "reconcile_margin_seconds": 300}
+    async with in_process(database_url, fakes, **settings) as (app, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["sub1"])
+        fakes["sub1"].fail_next("timeout_after_create")
+        run, _ = await app.state.engine.request_run(kind=RunKind.sync_now)
+        while fakes["sub1"].stats.orders_created == 0:  # the create is in, its reply hangs
+            await asyncio.sleep(0.05)
+        task = app.state.engine._tasks[run.id]
+        task.cancel()  # the process dies here
+        await asyncio.gather(task, return_exceptions=True)
+    await asyncio.sleep(1.2)  # the lost request can no longer be running
+    async with in_process(database_url, fakes, **settings) as (app, api):
+        response = await api.post(f"/api/orders/main/{order['id']}/sync")
+        assert response.status_code == 200, response.text
+        (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert_exact_copy(order, copy, origin_store="main")
+        events = [e["kind"] for e in (await api.get(f"/api/orders/main/{order['id']}")).json()["events"]]
+        assert "adopted" in events
+
+
+@contextmanager
+def edits_while_listed(fake: FakeStore, to_edit: list[int]) -> Iterator[None]:
+    """While wcsync walks the orders by modified date, a shop admin edits orders between its
+    page requests: each edit moves an already-listed order to the end of the list."""
+    transport = fake.transport()
+    original = transport.handle_async_request
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        response = await original(request)
+        if (
+            request.url.path.endswith("/orders")
+            and request.url.params.get("orderby") == "modified"
+            and to_edit
+        ):
+            fake.update_order_direct(to_edit.pop(0), customer_note="edited while listed")
+        return response
+
+    transport.handle_async_request = handle  # type: ignore[method-assign]
+    fake.transport = lambda: transport  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del fake.transport
+
+
+async def test_orders_edited_while_listed_are_all_copied(database_url: str) -> None:
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    orders = [fakes["main"].place_order([("SKU-STICKER", 1)]) for _ in range(150)]
+    for i, order in enumerate(orders):  # a shop's history: one order a second
+        fakes["main"].update_order_direct(
+            order["id"], date_modified_gmt=f"2026-11-01T10:{i // 60:02d}:{i % 60:02d}"
+        )
+    with edits_while_listed(fakes["main"], [orders[5]["id"], orders[10]["id"]]):
+        async with in_process(database_url, fakes) as (_, api):
+            await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+            await add_in_process(api, fakes["sub1"])
+            run = await sync(api)
+            assert run["status"] == "succeeded", run
+            missing = [o["id"] for o in orders if len(copies(fakes["sub1"], f"main:{o['id']}")) != 1]
+            assert missing == []
+            await sync(api)
+            for order in orders:
+                (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+                assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")
+
+
+async def test_a_store_removed_and_added_again_gets_no_duplicates(database_url: str) -> None:
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    async with in_process(database_url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["sub1"])
+        first = fakes["main"].place_order([("SKU-MUG-001", 1)])
+        await sync(api)
+        assert (await api.delete("/api/stores/sub1")).status_code in (200, 204)
+        assert [s["name"] for s in (await api.get("/api/stores")).json()] == ["main"]
+        second = fakes["main"].place_order([("SKU-MUG-001", 2)])
+        await sync(api)
+        assert copies(fakes["sub1"], f"main:{second['id']}") == []  # removed: nothing goes there
+        await add_in_process(api, fakes["sub1"], routing="all")
+        run = await sync(api)
+        assert run["status"] == "succeeded", run
+        for order in (first, second):
+            (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+            assert_exact_copy(order, copy, origin_store="main")
+
+
+async def test_copies_made_by_an_earlier_installation_are_adopted_not_made_again(
+    database_url: str, tmp_path: Any
+) -> None:
+    """A new ledger (another database), the same stores: the first create to sub1 is preceded by
+    an inventory of the copies already there."""
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    order = fakes["main"].place_order([("SKU-MUG-001", 1)])
+    async with in_process(database_url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["sub1"])
+        await sync(api)
+    other = f"sqlite+aiosqlite:///{tmp_path / 'second.db'}"
+    async with in_process(other, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["sub1"])
+        run = await sync(api)
+        assert run["status"] == "succeeded", run
+        (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert_exact_copy(order, copy, origin_store="main")
+
+
+async def test_sync_now_never_joins_a_discovery_only_run(database_url: str) -> None:
+    fakes = {"main": make_fake("main", latency_base_ms=300.0), "sub1": make_fake("sub1")}
+    async with in_process(database_url, fakes) as (app, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["sub1"])
+        order = fakes["main"].place_order([("SKU-MUG-001", 1)])
+        discovery, _ = await app.state.engine.request_run(kind=RunKind.discovery)
+        await asyncio.sleep(0.1)
+        run = await sync(api)
+        assert run["id"] != discovery.id and run["kind"] == "sync_now"
+        assert run["counts"]["created"] == 1, run
+        (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert_exact_copy(order, copy, origin_store="main")
+
+
+async def test_sync_order_racing_a_pass_answers_and_copies_once(database_url: str) -> None:
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    async with in_process(database_url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["sub1"])
+        order = fakes["main"].place_order([("SKU-MUG-001", 1)])
+        answers = await asyncio.gather(
+            *(api.post(f"/api/orders/main/{order['id']}/sync") for _ in range(3)),
+            api.post("/api/sync?wait=true"),
+        )
+        assert [a.status_code for a in answers] == [200, 200, 200, 200], [a.text for a in answers]
+        (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert_exact_copy(order, copy, origin_store="main")
+
+
+async def test_sync_order_with_a_routed_store_down_names_it(database_url: str) -> None:
+    fakes = {"main": make_fake("main"), "tees": make_fake("tees", {"SKU-TSHIRT-RED"})}
+    async with in_process(database_url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["tees"], routing="skus")
+        order = fakes["main"].place_order([("SKU-TSHIRT-RED", 1)])
+        fakes["tees"].knobs.down = True
+        response = await api.post(f"/api/orders/main/{order['id']}/sync")
+        assert response.status_code == 502, response.text
+        assert "tees" in response.text and "did not answer" in response.text
+
+
+@pytest.fixture
+async def converged(database_url: str) -> AsyncIterator[tuple[dict[str, FakeStore], httpx.AsyncClient]]:
+    fakes = {
+        "main": make_fake("main"),
+        "sub1": make_fake("sub1"),
+        "tees": make_fake("tees", {"SKU-TSHIRT-RED"}),
+    }
+    async with in_process(database_url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["sub1"])
+        await add_in_process(api, fakes["tees"], routing="skus")
+        for items in ([("SKU-TSHIRT-RED", 1), ("SKU-MUG-001", 2)], [("SKU-STICKER", 3)]):
+            fakes["main"].place_order(items)
+        fakes["sub1"].place_order([("SKU-HOODIE-L", 1)])
+        await sync(api)
+        await asyncio.sleep(TICK)
+        await sync(api)
+        yield fakes, api
+
+
+async def test_a_full_sync_after_convergence_finds_no_drift_and_writes_nothing(
+    converged: tuple[dict[str, FakeStore], httpx.AsyncClient],
+) -> None:
+    fakes, api = converged
+
+    def writes() -> int:
+        return sum(
+            n for f in fakes.values() for label, n in f.stats.requests.items() if not label.startswith("GET")
+        )
+
+    before = writes()
+    response = await api.post("/api/sync?wait=true", json={"mode": "full"})
+    run = response.json()
+    assert run["status"] == "succeeded", run
+    assert {k: v for k, v in run["drift"].items() if v} == {}
+    assert run["counts"]["created"] == 0 and run["counts"]["updated"] == 0
+    assert writes() == before
+
+
+async def test_the_badge_says_when_discovery_fails_on_every_store(
+    converged: tuple[dict[str, FakeStore], httpx.AsyncClient],
+) -> None:
+    fakes, api = converged
+    for fake in fakes.values():
+        fake.knobs.down = True
+    await sync(api)
+    pending = (await api.get("/api/pending")).json()
+    assert pending["total"] == 0
+    assert sorted(pending["stores_failing"]) == ["main", "sub1", "tees"]

@@ -1,0 +1,154 @@
+"""The `wcsync` command line against a wcsync served on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from app import cli
+from tests.e2e.support import TOKEN, make_fake, stack
+
+
+def run(*argv: str) -> int:
+    return cli.main(list(argv))
+
+
+async def test_options_work_before_and_after_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WCSYNC_ADMIN_TOKEN", raising=False)
+    async with stack(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}", {}) as s:
+        url = str(s.api.base_url)
+        assert await asyncio.to_thread(run, "--url", url, "--token", TOKEN, "status") == 0
+        assert "pending: 0" in capsys.readouterr().out
+        # After the command, an option wins over the same one before it.
+        code = await asyncio.to_thread(
+            run, "--token", "wrong-token-000000000000", "status", "--url", url, "--token", TOKEN
+        )
+        assert code == 0
+        assert (
+            await asyncio.to_thread(run, "--url", url, "status", "--token", "wrong-token-000000000000") == 2
+        )
+        assert "401" in capsys.readouterr().err
+
+
+async def test_store_add_refuses_a_store_that_fails_its_check_unless_forced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WCSYNC_ADMIN_TOKEN", TOKEN)
+    monkeypatch.setenv("WCSYNC_STORE_SECRET", "cs_typo_0123456789")
+    async with stack(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}", {}) as s:
+        url = str(s.api.base_url)
+        add = (
+            "store",
+            "add",
+            "typo",
+            "--role",
+            "sub",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--consumer-key",
+            "ck_x",
+        )
+        assert await asyncio.to_thread(run, *add, "--url", url) == 1
+        out = capsys.readouterr()
+        assert "FAIL reachable" in out.out and "Cannot reach the store" in out.out
+        assert "was not added" in out.err and "--force" in out.err
+        assert (await s.api.get("/api/stores")).json() == []
+        assert await asyncio.to_thread(run, *add, "--force", "--url", url) == 0
+        assert "added sub store typo" in capsys.readouterr().out
+        assert [st["name"] for st in (await s.api.get("/api/stores")).json()] == ["typo"]
+
+
+async def test_store_add_keeps_what_a_passing_check_learned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = make_fake("sub1")
+    monkeypatch.setenv("WCSYNC_ADMIN_TOKEN", TOKEN)
+    monkeypatch.setenv("WCSYNC_STORE_SECRET", fake.consumer_secret)
+    async with stack(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}", {"sub1": fake}) as s:
+        argv = ["store", "add", "sub1", "--role", "sub", "--base-url", s.urls["sub1"]]
+        argv += ["--consumer-key", fake.consumer_key, "--auth-mode", "basic", "--url", str(s.api.base_url)]
+        assert await asyncio.to_thread(run, *argv) == 0
+        store = (await s.api.get("/api/stores/sub1")).json()
+        assert store["last_success_at"] is not None and store["clock_skew_seconds"] is not None
+
+
+async def test_token_create_list_revoke(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WCSYNC_ADMIN_TOKEN", TOKEN)
+    async with stack(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}", {}) as s:
+        url = str(s.api.base_url)
+        await s.api.post(
+            "/api/stores",
+            json={
+                "name": "sub1",
+                "role": "sub",
+                "base_url": "https://sub1.test",
+                "consumer_key": "k",
+                "consumer_secret": "s",
+            },
+        )
+        assert (
+            await asyncio.to_thread(
+                run, "token", "create", "--store", "sub1", "--label", "shop", "--url", url
+            )
+            == 0
+        )
+        out = capsys.readouterr().out
+        raw = next(line for line in out.splitlines() if line.startswith("wcst_"))
+        assert (
+            await s.api.get("/api/pending", headers={"Authorization": f"Bearer {raw}"})
+        ).status_code == 200
+        assert await asyncio.to_thread(run, "token", "list", "--url", url) == 0
+        listed = capsys.readouterr().out
+        assert "sub1" in listed and "shop" in listed and raw[:11] in listed and raw not in listed
+        assert await asyncio.to_thread(run, "token", "revoke", "1", "--url", url) == 0
+        assert (
+            await s.api.get("/api/pending", headers={"Authorization": f"Bearer {raw}"})
+        ).status_code == 401
+        assert await asyncio.to_thread(run, "token", "revoke", "1", "--url", url) == 2
+        assert "No store token with id 1" in capsys.readouterr().err
+
+
+def test_times_are_local_and_to_the_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        assert cli.when("2026-11-24T00:46:59.925571Z") == "2026-11-24 09:46:59"
+        assert cli.when(None) == ""
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_secrets_rotate_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.config import get_settings
+
+    monkeypatch.setenv("WCSYNC_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
+    monkeypatch.setenv("WCSYNC_SECRET_KEY", "")
+    get_settings.cache_clear()
+
+    async def migrate() -> None:
+        from app.crypto import Keyring
+        from app.db import create_engine
+        from app.migrate import upgrade_to_head
+
+        engine = create_engine(get_settings().database_url, keyring=Keyring.from_settings(get_settings()))
+        await upgrade_to_head(engine)
+        await engine.dispose()
+
+    try:
+        asyncio.run(migrate())
+        before = (tmp_path / "wcsync.key").read_text()
+        assert run("secrets", "rotate") == 0
+    finally:
+        get_settings.cache_clear()
+    assert "re-encrypted 0 secret values" in capsys.readouterr().out
+    assert (tmp_path / "wcsync.key").read_text() != before
