@@ -21,7 +21,7 @@ from app.db import create_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.models import RunKind
-from tests.e2e.support import TOKEN, loopback
+from tests.e2e.support import TOKEN, loopback, service_settings
 from tests.real.harness import HarnessError, StoreInfo, session_stores
 from tests.real.stores import RealStore, open_stores
 
@@ -92,18 +92,6 @@ class Wcsync:
         return dict(response.json())
 
 
-def real_settings(database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "database_url": database_url,
-        "admin_token": TOKEN,
-        "scheduler_enabled": False,
-        "store_timeout_seconds": 60.0,
-        "backoff_base_seconds": 1.0,
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
 @pytest.fixture
 async def wcsync(tmp_path: Path, stores: dict[str, RealStore]) -> AsyncIterator[Wcsync]:
     """A fresh wcsync (SQLite ledger, real migrations, scheduler off) on loopback. The real
@@ -112,7 +100,8 @@ async def wcsync(tmp_path: Path, stores: dict[str, RealStore]) -> AsyncIterator[
     engine = create_engine(url)
     await upgrade_to_head(engine)
     await engine.dispose()
-    settings = real_settings(url)
+    # As the e2e tests run it, with a store timeout fit for real stores on a busy machine.
+    settings = service_settings(url, store_timeout_seconds=60.0)
     app = create_app(settings)
     async with loopback(app) as base:
         async with httpx.AsyncClient(

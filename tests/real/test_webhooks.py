@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.sync.webhooks import ORDER_TOPICS
+from app.sync.discover.webhooks import ORDER_TOPICS
 from tests.real.checks import assert_faithful_copy
 from tests.real.conftest import Wcsync
 from tests.real.stores import RealStore

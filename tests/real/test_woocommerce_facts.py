@@ -1,18 +1,69 @@
-"""What real WooCommerce does where the fake store (app/testing) is known to differ or has no
-recording: checked on the real stores of each version, so that the fake can be brought to them
-and a change of WooCommerce shows here first. (The fake itself is another helper's; these tests
-state the real behaviour only.)"""
+"""What real WooCommerce does where the fake store (app/testing) once differed and no recording
+covers it, stated once and checked on both: the real stores of each version (`make test-real`)
+and the fake behaving as that version (`make test`). The real store is the authority; a failure
+on the fake side alone is the fake drifting from it."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.real.stores import RealStore
+from app.testing import DEMO_CATALOG, FakeStore, Knobs
+from tests.real.harness import STORES, StoreInfo
+from tests.real.stores import RealStore, open_stores
 
-pytestmark = pytest.mark.real
 API = "/wp-json/wc/v3"
+VERSIONS = {"7.8": ("7.8.2", "6.1.9"), "10.6": ("10.6.2", "6.8.12")}
+
+
+@pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.real)])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def stores(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[dict[str, RealStore]]:
+    """The harness's three stores, or fakes of the same versions and storages."""
+    if backend == "real":
+        async with open_stores(request.getfixturevalue("real_stores")) as real:
+            yield real
+        return
+    fakes = {
+        name: FakeStore(name, storage=storage, catalog=DEMO_CATALOG, knobs=Knobs(wc_version=line))  # type: ignore[arg-type]
+        for name, line, storage in STORES
+    }
+    opened: dict[str, RealStore] = {}
+    try:
+        for name, line, storage in STORES:
+            fake = fakes[name]
+            woocommerce, wordpress = VERSIONS[line]
+            info = StoreInfo(
+                name=name,
+                base_url=fake.base_url,
+                consumer_key=fake.consumer_key,
+                consumer_secret=fake.consumer_secret,
+                hpos=storage == "hpos",
+                woocommerce=woocommerce,
+                wordpress=wordpress,
+                products={str(p["sku"]): fake.product_id(str(p["sku"])) for p in DEMO_CATALOG},
+                site=Path("/nonexistent"),
+            )
+            http = httpx.AsyncClient(
+                transport=fake.transport(),
+                base_url=fake.base_url,
+                auth=(fake.consumer_key, fake.consumer_secret),
+            )
+            opened[name] = RealStore(info, http)
+        yield opened
+    finally:
+        for store in opened.values():
+            await store.http.aclose()
+        for fake in fakes.values():
+            await fake.aclose()
 
 
 async def answer(store: RealStore, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
@@ -28,8 +79,7 @@ async def order_with_every_line(store: RealStore) -> dict[str, Any]:
 async def test_removing_a_line_the_order_no_longer_has(stores: dict[str, RealStore], name: str) -> None:
     """WooCommerce 7.8 removes a line sent with quantity 0 (or an emptied shipping or fee line)
     through remove_item(), which ignores an id the order does not have: a resent removal is a
-    no-op. WooCommerce 10.6 checks the id first and answers 400 woocommerce_rest_invalid_item_id.
-    (The fake answers 400 on every version.)"""
+    no-op. WooCommerce 10.6 checks the id first and answers 400 woocommerce_rest_invalid_item_id."""
     store = stores[name]
     order = await order_with_every_line(store)
     shipping_id = order["shipping_lines"][0]["id"]
