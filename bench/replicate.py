@@ -450,7 +450,7 @@ async def register_stores(session_factory: SessionFactory, fakes: Sequence[FakeS
                     "backfill_since": BACKFILL_SINCE,
                 }
             )
-            await store_service.create_store(session, data)
+            await store_service.create_store(session, store_service.NewStore(**data.model_dump()))
 
 
 async def wait_for_run(engine: SyncEngine, run_id: int, timeout: float, label: str) -> Run:

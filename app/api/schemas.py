@@ -259,6 +259,16 @@ class StoreCheck(BaseModel):
     checks: list[CheckItem]
     clock_skew_seconds: float | None
 
+    @classmethod
+    def of(cls, verdict: Any) -> StoreCheck:
+        """From the domain's verdict (app.sync.stores.StoreCheck)."""
+        return cls(
+            store=verdict.store,
+            ok=verdict.ok,
+            checks=[CheckItem(name=c.name, ok=c.ok, detail=c.detail) for c in verdict.checks],
+            clock_skew_seconds=verdict.clock_skew_seconds,
+        )
+
 
 class SyncRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")

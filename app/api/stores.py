@@ -49,7 +49,8 @@ async def create_store(
     ] = False,
 ) -> StoreRead:
     _refuse_link_local(data.base_url, engine.ctx.settings)
-    store, run_id = await service.connect_store(engine, data, clients=clients if check else None)
+    new = service.NewStore(**data.model_dump())
+    store, run_id = await service.connect_store(engine, new, clients=clients if check else None)
     return StoreRead.of(store).model_copy(update={"full_sync_run_id": run_id})
 
 
@@ -69,7 +70,7 @@ async def update_store(
     name: StoreName, data: StoreUpdate, session: SessionDep, engine: EngineDep
 ) -> StoreRead:
     _refuse_link_local(data.base_url, engine.ctx.settings)
-    return StoreRead.of(await service.update_store(session, name, data))
+    return StoreRead.of(await service.update_store(session, name, data.model_dump(exclude_unset=True)))
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
@@ -79,4 +80,4 @@ async def delete_store(name: StoreName, session: SessionDep) -> None:
 
 @router.post("/{name}/check", responses=_NOT_FOUND)
 async def check_store(name: StoreName, session: SessionDep, clients: ClientsDep) -> StoreCheck:
-    return await service.check_store(clients, await repo.get_store(session, name))
+    return StoreCheck.of(await service.check_store(clients, await repo.get_store(session, name)))

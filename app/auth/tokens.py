@@ -55,6 +55,13 @@ async def revoke_token(session: AsyncSession, token_id: int) -> None:
     await session.flush()
 
 
+async def revoke_store_tokens(session: AsyncSession, store_id: int) -> None:
+    """A store taken out of use takes its plugin's tokens with it."""
+    for token in (await session.exec(select(ApiToken).where(ApiToken.store_id == store_id))).all():
+        await session.delete(token)
+    await session.flush()
+
+
 async def store_of_token(session: AsyncSession, raw: str) -> tuple[int, str] | None:
     """(token id, store name) for a valid store token, else None."""
     if not looks_like_store_token(raw):

@@ -275,6 +275,37 @@ async def claim_expired_in_flight(
     return sorted(result.scalars().all())
 
 
+async def note_waiting(
+    session: AsyncSession, *, target_store_id: int, direction: Direction, error: str
+) -> None:
+    """Say on every link waiting for this target why nothing was sent (the store is down)."""
+    await session.exec(
+        update(Link)
+        .where(
+            col(Link.target_store_id) == target_store_id,
+            col(Link.direction) == direction,
+            col(Link.state) == LinkState.pending,
+        )
+        .values(last_error=error, updated_at=utcnow())
+    )
+
+
+async def release_dead_leases(session: AsyncSession, *, now: datetime, live_tags: set[str]) -> int:
+    """Let go at once of the leases held by processes that are gone (their requests died with
+    them); the links are then reconciled like any whose outcome is unknown."""
+    result = await session.exec(
+        update(Link)
+        .where(
+            col(Link.state) == LinkState.in_flight,
+            col(Link.lease_until) > now,
+            col(Link.lease_owner).is_not(None),
+            col(Link.lease_owner).not_in(sorted(live_tags)),
+        )
+        .values(lease_until=now)
+    )
+    return int(result.rowcount or 0)
+
+
 async def release_leases(session: AsyncSession, *, now: datetime) -> int:
     """Expire every lease at once; only safe when this is the only process (SQLite)."""
     result = await session.exec(

@@ -1,21 +1,65 @@
-"""Store registration and the store check."""
+"""Store registration and the store check. The domain's own types: the HTTP layer converts its
+request and response schemas to and from these."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.api.schemas import CheckItem, StoreCheck, StoreCreate, StoreUpdate
+from app.auth.tokens import revoke_store_tokens
 from app.db import session_scope
 from app.errors import InvalidRequest, MainStoreAlreadyExists, StoreAlreadyExists, StoreCheckFailed
-from app.models import RunKind, Store, StoreRole, SyncMode, utcnow
+from app.models import AuthMode, Routing, RunKind, Store, StoreRole, SyncMode, utcnow
 from app.sync import repository as repo
 from app.sync.clients import ClientRegistry
 from app.sync.discover.webhooks import webhook_check
 from app.sync.runs.engine import SyncEngine
 from app.sync.storetime import new_orders_floor, store_clock
 from app.woocommerce.errors import AuthenticationError, RouteNotFoundError, WooCommerceError
+
+
+@dataclass(frozen=True)
+class NewStore:
+    """A store to add, as an admin described it (validated by whoever took it in)."""
+
+    name: str
+    role: StoreRole
+    base_url: str
+    consumer_key: str
+    consumer_secret: str
+    auth_mode: AuthMode = AuthMode.auto
+    routing: Routing = Routing.all
+    enabled: bool = True
+    backfill_since: datetime | None = None
+    max_concurrency: int | None = None
+    full_sync: bool = False
+
+    def columns(self) -> dict[str, Any]:
+        values = asdict(self)
+        del values["full_sync"]
+        return values
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class StoreCheck:
+    """The store check's verdicts, each in plain words, and the store's measured clock skew."""
+
+    store: str
+    ok: bool
+    checks: list[CheckItem] = field(default_factory=list)
+    clock_skew_seconds: float | None = None
 
 
 def same_site(a: str, b: str) -> bool:
@@ -29,7 +73,7 @@ def same_site(a: str, b: str) -> bool:
     return norm(a) == norm(b)
 
 
-async def create_store(session: AsyncSession, data: StoreCreate) -> Store:
+async def create_store(session: AsyncSession, data: NewStore) -> Store:
     """Add a store, or bring back the removed store with the same base URL, with its ledger:
     its replicas stay known, so none is made twice."""
     if await repo.find_store(session, data.name) is not None:
@@ -38,7 +82,7 @@ async def create_store(session: AsyncSession, data: StoreCreate) -> Store:
         existing = await repo.main_store(session)
         if existing is not None:
             raise MainStoreAlreadyExists(existing.name)
-    values = data.model_dump(exclude={"full_sync"})
+    values = data.columns()
     archived = await repo.archived_stores(session)
     store = next((a for a in archived if same_site(a.base_url, data.base_url)), None)
     holder = await repo.find_store_any(session, data.name)
@@ -63,7 +107,7 @@ async def create_store(session: AsyncSession, data: StoreCreate) -> Store:
 
 
 async def connect_store(
-    engine: SyncEngine, data: StoreCreate, *, clients: ClientRegistry | None = None
+    engine: SyncEngine, data: NewStore, *, clients: ClientRegistry | None = None
 ) -> tuple[Store, int | None]:
     """Add a store in a unit of work of its own, then, when asked, start its first Full sync
     (which must see the store committed). With `clients`, the store check runs first and a
@@ -73,10 +117,10 @@ async def connect_store(
         async with session_scope(engine.ctx.session_factory) as session:
             if await repo.find_store(session, data.name) is not None:
                 raise StoreAlreadyExists(data.name)
-        candidate = Store(**data.model_dump(exclude={"full_sync"}))
+        candidate = Store(**data.columns())
         verdict = await check_store(clients, candidate)
         if not verdict.ok:
-            raise StoreCheckFailed(data.name, [c.model_dump() for c in verdict.checks])
+            raise StoreCheckFailed(data.name, [asdict(c) for c in verdict.checks])
         # What the check learned about the store is kept, as a check of a saved store would.
         learned = {
             "origin_filter": candidate.origin_filter,
@@ -116,9 +160,10 @@ async def _take_floor(engine: SyncEngine, store: Store) -> None:
         store.orders_since = fresh.orders_since
 
 
-async def update_store(session: AsyncSession, name: str, data: StoreUpdate) -> Store:
+async def update_store(session: AsyncSession, name: str, changes: Mapping[str, Any]) -> Store:
+    """Apply the changes an admin asked for (only the fields given)."""
     store = await repo.get_store(session, name)
-    for key, value in data.model_dump(exclude_unset=True).items():
+    for key, value in changes.items():
         setattr(store, key, value)
     store.updated_at = utcnow()
     await session.flush()
@@ -130,6 +175,8 @@ async def delete_store(session: AsyncSession, name: str) -> None:
     base URL again brings it back, so the copies already there are never made twice."""
     store = await repo.get_store(session, name)
     store.archived_at = store.updated_at = utcnow()
+    assert store.id is not None
+    await revoke_store_tokens(session, store.id)
     await session.flush()
 
 

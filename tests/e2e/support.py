@@ -15,6 +15,7 @@ import uvicorn
 from app.config import Settings
 from app.main import create_app
 from app.testing import DEMO_CATALOG, FakeStore, Knobs
+from app.testing.exact import assert_exact_copy
 
 TOKEN = "test-admin-token-0123456789"
 
@@ -121,6 +122,18 @@ class Stack:
 
     def replicas(self, target: str, origin: str) -> list[dict[str, Any]]:
         return self.fakes[target].find_by_meta("_wcsync_origin", origin)
+
+    def exact(
+        self, origin_store: str, order_id: int, target: str, *, sold: set[str] | None = None
+    ) -> dict[str, Any]:
+        """The one copy of an origin order on `target`, checked to be an exact copy of the origin
+        as it is now (content, not a count); `sold` is what a `skus`-routed target sells."""
+        copies = self.replicas(target, f"{origin_store}:{order_id}")
+        assert len(copies) == 1, (origin_store, order_id, target, [c["id"] for c in copies])
+        assert_exact_copy(
+            self.fakes[origin_store].orders[order_id], copies[0], origin_store=origin_store, sold=sold
+        )
+        return copies[0]
 
 
 def service_settings(database_url: str, **overrides: Any) -> Settings:

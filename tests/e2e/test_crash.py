@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.testing.exact import assert_exact_copy
 from tests.e2e.support import TOKEN, loopback, make_fake
 
 pytestmark = pytest.mark.slow
@@ -119,6 +120,7 @@ async def test_killed_mid_pass_then_restarted_leaves_one_replica_each(
                 for order in orders:
                     copies = fake.find_by_meta("_wcsync_origin", f"main:{order['id']}")
                     assert len(copies) == 1, (name, order["id"], len(copies))
+                    assert_exact_copy(main.orders[order["id"]], copies[0], origin_store="main")
             adopted = (await api.get(f"/api/orders/main/{orders[0]['id']}")).json()
             assert all(link["state"] == "synced" for link in adopted["links"])
             again = (await api.post("/api/sync?wait=true")).json()

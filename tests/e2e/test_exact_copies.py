@@ -188,3 +188,90 @@ async def test_a_refund_whose_reply_was_lost_is_never_made_twice(database_url: s
         copy = one(s, "sub1", f"main:{order['id']}")
         assert [(r["total"], r["reason"]) for r in copy["refunds"]] == [("-10.00", "scratched")]
         assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")
+
+
+POLO = {"SKU-POLO", "SKU-POLO-S", "SKU-POLO-M", "SKU-POLO-L"}
+
+
+async def test_a_variable_product_is_routed_and_copied_with_its_variation(database_url: str) -> None:
+    fakes = {
+        "main": make_fake("main"),
+        "polos": make_fake("polos", {"SKU-POLO"}),
+        "mugs": make_fake("mugs", {"SKU-MUG-001"}),
+    }
+    async with stack(database_url, fakes) as s:
+        await s.add_store("main", role="main")
+        await s.add_store("polos", routing="skus")
+        await s.add_store("mugs", routing="skus")
+        order = fakes["main"].place_order([("SKU-POLO-M", 2), ("SKU-MUG-001", 1)])
+        run = await s.sync()
+        assert run["status"] == "succeeded", run
+        polo = one(s, "polos", f"main:{order['id']}")
+        (line,) = polo["line_items"]
+        variation = fakes["polos"].product_id("SKU-POLO-M")
+        parent = fakes["polos"].product_id("SKU-POLO")
+        assert (line["product_id"], line["variation_id"], line["quantity"]) == (parent, variation, 2)
+        assert_exact_copy(order, polo, origin_store="main", sold=POLO)
+        assert_exact_copy(
+            order, one(s, "mugs", f"main:{order['id']}"), origin_store="main", sold={"SKU-MUG-001"}
+        )
+        # A refund of the polo line reaches the polo copy only.
+        await asyncio.sleep(TICK)
+        polo_line = order["line_items"][0]
+        await refund(
+            fakes["main"],
+            order["id"],
+            {
+                "amount": "22.00",
+                "reason": "size M returned",
+                "line_items": [{"id": polo_line["id"], "quantity": 1, "refund_total": "22.00"}],
+            },
+        )
+        run = await s.sync()
+        assert run["status"] == "succeeded", run
+        origin = fakes["main"].orders[order["id"]]
+        polo = one(s, "polos", f"main:{order['id']}")
+        assert [(r["total"], r["reason"]) for r in polo["refunds"]] == [("-22.00", "size M returned")]
+        assert one(s, "mugs", f"main:{order['id']}")["refunds"] == []
+        assert_exact_copy(origin, polo, origin_store="main", sold=POLO)
+
+
+async def test_a_target_that_adds_tax_keeps_the_lines_and_says_why_the_total_differs(
+    database_url: str,
+) -> None:
+    """WooCommerce computes a copy's taxes from the target's own rates (recorded real-*/t*): with
+    a 20 % rate on the target only, the lines are the origin's and the total is not. wcsync says
+    so in the order's history instead of leaving it to be found."""
+    from app.testing.exact import copy_differences
+
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1", tax_rate_percent=20.0)}
+    async with stack(database_url, fakes) as s:
+        await s.add_store("main", role="main")
+        await s.add_store("sub1")
+        order = fakes["main"].place_order([("SKU-MUG-001", 2)])
+        await s.sync()
+        copy = one(s, "sub1", f"main:{order['id']}")
+        differences = copy_differences(order, copy, origin_store="main")
+        assert len(differences) == 1 and differences[0].startswith("total:"), differences
+        events = (await s.api.get(f"/api/orders/main/{order['id']}")).json()["events"]
+        (note,) = [e for e in events if e["kind"] == "total_differs"]
+        assert order["total"] in note["message"] and copy["total"] in note["message"]
+
+
+async def test_a_copy_in_a_status_a_plugin_added_is_never_made_again(database_url: str) -> None:
+    """A listing names the core statuses only: a copy a shipping plugin moved to its own status
+    ("shipped") is missing from it, yet exists. It is read by id, never made twice."""
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    async with stack(database_url, fakes) as s:
+        await s.add_store("main", role="main")
+        await s.add_store("sub1")
+        order = fakes["main"].place_order([("SKU-MUG-001", 1)])
+        await s.sync()
+        copy = one(s, "sub1", f"main:{order['id']}")
+        fakes["sub1"].orders[copy["id"]]["status"] = "shipped"  # set by a plugin's own status
+        await asyncio.sleep(TICK)
+        order = fakes["main"].update_order_direct(order["id"], customer_note="call first")
+        await s.sync()
+        copies = s.replicas("sub1", f"main:{order['id']}")
+        assert [c["id"] for c in copies] == [copy["id"]]
+        assert copies[0]["customer_note"] == "call first"

@@ -4,8 +4,7 @@ twice, end to end with wcsync in process and fake stores, checked on the stores 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -79,50 +78,29 @@ async def test_a_target_far_behind_gets_no_second_copy_after_a_restart(database_
         assert "adopted" in events
 
 
-@contextmanager
-def edits_while_listed(fake: FakeStore, to_edit: list[int]) -> Iterator[None]:
-    """While wcsync walks the orders by modified date, a shop admin edits orders between its
-    page requests: each edit moves an already-listed order to the end of the list."""
-    transport = fake.transport()
-    original = transport.handle_async_request
-
-    async def handle(request: httpx.Request) -> httpx.Response:
-        response = await original(request)
-        if (
-            request.url.path.endswith("/orders")
-            and request.url.params.get("orderby") == "modified"
-            and to_edit
-        ):
-            fake.update_order_direct(to_edit.pop(0), customer_note="edited while listed")
-        return response
-
-    transport.handle_async_request = handle  # type: ignore[method-assign]
-    fake.transport = lambda: transport  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        del fake.transport
-
-
 async def test_orders_edited_while_listed_are_all_copied(database_url: str) -> None:
+    """The fake store's `edit_while_listing` knob edits an order the client has just listed
+    between its page requests, as a shop admin would: with page numbers the next page's first
+    order was never read (149 of 150 copied); by keyset none is missed."""
     fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
     orders = [fakes["main"].place_order([("SKU-STICKER", 1)]) for _ in range(150)]
     for i, order in enumerate(orders):  # a shop's history: one order a second
-        fakes["main"].update_order_direct(
-            order["id"], date_modified_gmt=f"2026-11-01T10:{i // 60:02d}:{i % 60:02d}"
-        )
-    with edits_while_listed(fakes["main"], [orders[5]["id"], orders[10]["id"]]):
-        async with in_process(database_url, fakes) as (_, api):
-            await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
-            await add_in_process(api, fakes["sub1"])
-            run = await sync(api)
-            assert run["status"] == "succeeded", run
-            missing = [o["id"] for o in orders if len(copies(fakes["sub1"], f"main:{o['id']}")) != 1]
-            assert missing == []
-            await sync(api)
-            for order in orders:
-                (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
-                assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")
+        stamp = f"2026-11-01T10:{i // 60:02d}:{i % 60:02d}"
+        fakes["main"].update_order_direct(order["id"], date_modified_gmt=stamp)
+    fakes["main"].knobs.edit_while_listing = 1
+    async with in_process(database_url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["sub1"])
+        run = await sync(api)
+        assert run["status"] == "succeeded", run
+        assert fakes["main"].stats.requests["GET /orders"] >= 3  # several pages, edits between them
+        missing = [o["id"] for o in orders if len(copies(fakes["sub1"], f"main:{o['id']}")) != 1]
+        assert missing == []
+        fakes["main"].knobs.edit_while_listing = 0
+        await sync(api)
+        for order in orders:
+            (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+            assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")
 
 
 async def test_a_store_removed_and_added_again_gets_no_duplicates(database_url: str) -> None:
@@ -257,3 +235,43 @@ async def test_the_badge_says_when_discovery_fails_on_every_store(
     pending = (await api.get("/api/pending")).json()
     assert pending["total"] == 0
     assert sorted(pending["stores_failing"]) == ["main", "sub1", "tees"]
+
+
+async def test_woocommerce_10_drafts_are_never_copied_and_a_failed_create_leaves_none(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WooCommerce 10.x keeps a `checkout-draft` behind a create that fails after its first save
+    (and lists it). Such a draft is never replicated, and the one a rejected create of wcsync's
+    leaves is trashed like any leftover before the order is sent again."""
+    from app.sync.write import replicate
+
+    fakes = {"main": make_fake("main", wc_version="10.6"), "sub1": make_fake("sub1", wc_version="10.6")}
+    mapped = replicate.map_order
+    broken = {"left": 1}
+
+    def with_a_bad_coupon(*args: Any, **kwargs: Any) -> Any:
+        result = mapped(*args, **kwargs)
+        if broken["left"]:  # a create the store refuses after saving it
+            broken["left"] -= 1
+            result.payload["coupon_lines"] = [{"code": "NO-SUCH-COUPON"}]
+        return result
+
+    monkeypatch.setattr(replicate, "map_order", with_a_bad_coupon)
+    async with in_process(database_url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["sub1"])
+        draft = fakes["main"].place_order([("SKU-MUG-001", 1)], status="checkout-draft")
+        order = fakes["main"].place_order([("SKU-STICKER", 1)])
+        run = await sync(api)
+        assert run["status"] == "partial", run
+        assert copies(fakes["sub1"], f"main:{draft['id']}") == []
+        (left,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert left["status"] == "trash"  # the draft the failed create left, trashed
+        (link,) = (await api.get("/api/links?state=failed")).json()["items"]
+        assert "NO-SUCH-COUPON" in link["last_error"]
+        response = await api.post(f"/api/orders/main/{order['id']}/sync")
+        assert response.status_code == 200, response.text
+        live = [c for c in copies(fakes["sub1"], f"main:{order['id']}") if c["status"] != "trash"]
+        assert len(live) == 1
+        assert_exact_copy(order, live[0], origin_store="main")
+        assert (await api.get("/api/pending")).json()["total"] == 0

@@ -25,7 +25,7 @@ async def test_the_schedule_replicates_without_anyone_pressing_sync(database_url
             if s.replicas("sub1", f"main:{order['id']}"):
                 break
             await asyncio.sleep(0.1)
-        assert len(s.replicas("sub1", f"main:{order['id']}")) == 1
+        s.exact("main", order["id"], "sub1")
         runs = (await s.api.get("/api/runs")).json()
         assert {r["kind"] for r in runs} <= {"scheduled", "discovery"} and runs
 
@@ -41,7 +41,7 @@ async def test_two_sync_now_clicks_share_one_pass(database_url: str) -> None:
         assert first.json()["run_id"] == second.json()["run_id"]
         assert [first.json()["new"], second.json()["new"]].count(True) == 1
         run = (await s.api.post("/api/sync?wait=true")).json()
-        assert len(s.replicas("sub1", f"main:{order['id']}")) == 1
+        s.exact("main", order["id"], "sub1")
         assert run["status"] == "succeeded"
 
 
@@ -100,7 +100,7 @@ async def test_cli_sync_wait_and_status(
         out = capsys.readouterr()
         assert code == 0 and "succeeded: created 1" in out.out
         assert "1/1" in out.err  # the progress bar
-        assert len(s.replicas("sub1", f"main:{order['id']}")) == 1
+        s.exact("main", order["id"], "sub1")
         assert await asyncio.to_thread(cli.main, ["status", "--url", url]) == 0
         out = capsys.readouterr().out
         assert "pending: 0   failed: 0" in out and "succeeded" in out

@@ -29,9 +29,10 @@ async def connect(s: Stack) -> None:
 
 
 def one(s: Stack, store: str, origin: str) -> dict[str, Any]:
-    copies = s.replicas(store, origin)
-    assert len(copies) == 1, (store, origin, len(copies))
-    return copies[0]
+    """The one copy of `origin` ("<store>:<id>") on `store`, an exact copy of the origin as it is
+    now (every store here sells everything, so every copy is a full one)."""
+    origin_store, _, order_id = origin.partition(":")
+    return s.exact(origin_store, int(order_id), store)
 
 
 async def replicated(s: Stack, items: list[tuple[str, int]] | None = None) -> dict[str, Any]:

@@ -62,7 +62,7 @@ async def test_a_signed_webhook_puts_a_new_main_order_on_its_sub_store(database_
         assert [(r["kind"], r["order_id"], r["status"]) for r in runs] == [
             ("order", order["id"], "succeeded")
         ]
-        assert len(s.replicas("sub1", origin)) == 1
+        s.exact("main", order["id"], "sub1")
 
 
 async def test_a_wrongly_signed_delivery_is_refused_and_creates_nothing(database_url: str) -> None:
@@ -140,6 +140,8 @@ async def test_webhooks_on_every_store_bring_sub_orders_to_main_and_replicas_nev
             await fake.drain_webhooks()
         await s.app.state.webhooks.wait_idle()
         assert len(fakes["main"].orders) == 2 and len(fakes["sub1"].orders) == 2
+        s.exact("main", main_order["id"], "sub1")
+        s.exact("sub1", sub_order["id"], "main")
         topics = {
             (d.url.rsplit("/", 1)[-1], d.topic, d.status_code)
             for f in fakes.values()

@@ -283,6 +283,19 @@ def map_order(
     return MappedOrder(payload=payload, left_out_skus=left_out + no_sku)
 
 
+def expected_total(mapped: MappedOrder) -> Decimal | None:
+    """The total the copy should have: the origin's for a full copy, the value of its lines for a
+    partial one (None when the origin's total is unknown)."""
+    payload = mapped.payload
+    if mapped.left_out_skus:
+        return sum((Decimal(line["total"]) for line in payload["line_items"]), Decimal(0))
+    total = meta_value(payload, "_wcsync_origin_total")
+    try:
+        return Decimal(str(total)) if total not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
 def origin_note(origin_store: str, order: Mapping[str, Any]) -> str:
     number = order.get("number") or order.get("id")
     return f"Replicated by wcsync from order #{number} on store {origin_store!r}."

@@ -30,7 +30,7 @@ from app.sync.context import SyncContext, kv, log
 from app.sync.discover.listing import direction_of, discover_one, discover_source
 from app.sync.retry import RetryPolicy
 from app.sync.runs.full import full_walk
-from app.sync.runs.liveness import ProcessMark
+from app.sync.runs.liveness import ProcessMark, lease_tag
 from app.sync.write.flowback import flow_back
 from app.sync.write.notes import sync_notes
 from app.sync.write.replicate import ReplicationStats, replicate_target
@@ -73,6 +73,9 @@ class SyncEngine:
             ),
         )
         self._mark = mark
+        # Leases carry the process's mark, so that the leases of a process that died are let go
+        # as soon as its mark is gone (not after WCSYNC_LEASE_SECONDS).
+        self.ctx.owner = lease_tag(mark.owner)
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._inline: set[int] = set()  # Sync Order runs, which run in their request
         # Run requests one at a time in this process: a run committed but not yet started must
@@ -116,12 +119,17 @@ class SyncEngine:
 
     async def _settle(self, session: AsyncSession, now: datetime) -> list[int]:
         """Mark failed the runs no live process is running (see app.sync.runs.liveness)."""
-        others = await self._mark.live_owners(session) - {self._mark.owner}
+        live = await self._mark.live_owners(session)
+        self.ctx.owner = lease_tag(self._mark.owner)  # the mark is drawn again if its lock was lost
+        others = live - {self._mark.owner}
         settled = await repo.settle_orphaned_runs(
             session, now=now, live_owners=others, live_run_ids=sorted(self._live_run_ids())
         )
         if settled:
             log.warning("sync.runs.orphaned %s", kv(runs=",".join(map(str, settled))))
+        released = await repo.release_dead_leases(session, now=now, live_tags={lease_tag(o) for o in live})
+        if released:
+            log.warning("sync.leases.released %s", kv(links=released))
         return settled
 
     # --- requesting runs ----------------------------------------------------------------
@@ -251,6 +259,7 @@ class SyncEngine:
             run.status, run.started_at = RunStatus.running, utcnow()
             direction, store, kind, mode, since = run.direction, run.store_name, run.kind, run.mode, run.since
         errors: list[str] = []
+        stores_read = 0  # a run that read some store did something, even if it could write nothing
         directions = directions_for(direction)
         force = kind in (RunKind.sync_now, RunKind.order)
         try:
@@ -265,7 +274,9 @@ class SyncEngine:
                         scope = await self._scope(each, store)
                         errors += await full_walk(self.ctx, run_id, each, scope.sources, scope.targets, since)
                     else:
-                        errors += await self._discover(run_id, each, store)
+                        found, read = await self._discover(run_id, each, store)
+                        errors += found
+                        stores_read += read
                 if kind != RunKind.discovery:
                     errors += await self._flow_back(run_id)
                     for each in directions:
@@ -280,7 +291,7 @@ class SyncEngine:
             await self._add_errors(run_id, errors)
             async with session_scope(self.ctx.session_factory) as session:
                 run = await repo.get_run(session, run_id)
-                if errors and run.created == 0 and run.progress_done == 0:
+                if errors and run.created == 0 and run.progress_done == 0 and stores_read == 0:
                     run.status = RunStatus.failed
                 elif errors or run.failed:
                     run.status = RunStatus.partial
@@ -290,9 +301,12 @@ class SyncEngine:
                 status = run.status
             log.info("sync.run.finished %s", kv(run=run_id, status=status))
 
-    async def _discover(self, run_id: int, direction: Direction, store: str | None) -> list[str]:
+    async def _discover(self, run_id: int, direction: Direction, store: str | None) -> tuple[list[str], int]:
+        """Discover every source of the direction at once; returns the errors and how many
+        sources were read."""
         scope = await self._scope(direction, store)
         errors: list[str] = []
+        read = 0
         results = await asyncio.gather(
             *(discover_source(self.ctx, s, direction, run_id=run_id) for s in scope.sources),
             return_exceptions=True,
@@ -304,10 +318,11 @@ class SyncEngine:
             elif isinstance(result, BaseException):
                 raise result
             else:
+                read += 1
                 errors += result.errors
                 async with session_scope(self.ctx.session_factory) as session:
                     await repo.add_run_counts(session, run_id, skipped=result.skipped)
-        return errors
+        return errors, read
 
     async def _copy_notes(self, run_id: int, store: str | None) -> None:
         """Full sync copies notes for every synced link, a page of links at a time."""

@@ -60,5 +60,10 @@ class ProcessMark:
         await self._lock.release()
 
 
+def lease_tag(owner: int) -> str:
+    """How a process's mark is written on the links it leases."""
+    return f"p{owner}"
+
+
 def _new_key() -> int:
     return secrets.randbelow(2**31 - 2) + 1

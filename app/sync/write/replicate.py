@@ -23,8 +23,9 @@ from app.sync.discover.catalog import catalog, look_up_skus
 from app.sync.events import link_event
 from app.sync.health import note_store_health
 from app.sync.plan.conflicts import ReplicaChange, desired_status, replica_change
-from app.sync.plan.mapping import MappedOrder, MetaFilter, map_order, origin_note
+from app.sync.plan.mapping import MappedOrder, MetaFilter, expected_total, map_order, origin_note
 from app.sync.plan.planner import ReplicaMismatch, plan_update
+from app.sync.plan.refunds import amount
 from app.sync.write.inventory import take_inventory
 from app.sync.write.outcomes import (
     ProgressHook,
@@ -194,8 +195,14 @@ async def _decide(
     for link in existing:
         replica = replicas.get(link.target_order_id or 0)
         if replica is None:
-            batch.gone.append(link)
-            continue
+            # Not listed: deleted for good, or in a status a plugin added (a listing names the
+            # core statuses only). Only the order itself can tell, and a copy is never made
+            # again while one exists.
+            try:
+                replica = await client.get_order(link.target_order_id or 0)
+            except NotFoundError:
+                batch.gone.append(link)
+                continue
         if replica.get("status") == "trash":
             batch.trashed.append(_Update(link, replica, {}))
             continue
@@ -352,6 +359,7 @@ async def push_batch(
                     link_event(
                         session, row, "created", f"order {item.order['id']} on store {target.name}", run_id
                     )
+                    _note_total(session, row, mapped[_id(link)], item.order, target, run_id)
                     created.append((item.order["id"], row))
                     stats.created += 1
                     stats.done += 1
@@ -368,6 +376,7 @@ async def push_batch(
                 stats.done += 1
                 if item.order is not None:
                     synced(row, row.target_order_id or 0, item.order)
+                    _note_total(session, row, mapped[_id(update.link)], item.order, target, run_id)
                     written = ", ".join(sorted(update.changes))
                     link_event(
                         session,
@@ -417,6 +426,24 @@ async def push_batch(
     if refund_jobs:
         stats.add(await copy_refunds(ctx, target, refund_jobs, run_id=run_id))
     return stats, usable
+
+
+def _note_total(
+    session: Any, link: Link, mapped: MappedOrder, replica: dict[str, Any], target: Store, run_id: int | None
+) -> None:
+    """The target computes taxes from its own settings: when the copy's total is not what the
+    origin's lines make, say so in the order's history, in words."""
+    expected = expected_total(mapped)
+    got = amount(replica.get("total"))
+    if expected is not None and got != expected:
+        link_event(
+            session,
+            link,
+            "total_differs",
+            f"the copy's total on store {target.name} is {got}, the origin's {expected}: the store "
+            "computes taxes from its own tax settings (the lines and their totals are the origin's)",
+            run_id,
+        )
 
 
 def _id(link: Link) -> int:
@@ -482,8 +509,13 @@ async def replicate_target(
         try:
             await take_inventory(ctx, target, run_id=run_id)
         except WooCommerceError as exc:
-            # Nothing is created on a store whose existing copies cannot be read first.
+            # Nothing is created on a store whose existing copies cannot be read first; its
+            # waiting links say why.
             await note_store_health(ctx, target, str(exc))
+            async with session_scope(ctx.session_factory) as session:
+                await repo.note_waiting(
+                    session, target_store_id=target.id, direction=direction, error=str(exc)
+                )
             stats.errors.append(f"store {target.name}: could not list the copies already there: {exc}")
             return stats
     stats.add(await reconcile_target(ctx, target, run_id=run_id, only_ids=only_ids))
