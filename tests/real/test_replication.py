@@ -26,7 +26,7 @@ async def test_main_order_reaches_both_woocommerce_versions(wcsync: Wcsync) -> N
         [("SKU-TSHIRT-RED", 2), ("SKU-MUG-001", 1)], fees=[("Gift wrap", "2.50")], note="Ring twice"
     )
     run = await wcsync.sync()
-    assert run["status"] == "succeeded", run
+    assert run["status"] == "succeeded", (run["counts"], run["errors"])
     assert run["counts"]["created"] == 2, run
     origin = await main.order(order["id"])
     for name in ("sub1", "sub2"):
@@ -49,7 +49,7 @@ async def test_sub_store_orders_reach_main_from_both_woocommerce_versions(wcsync
         ),
     }
     run = await wcsync.sync()
-    assert run["status"] == "succeeded", run
+    assert run["status"] == "succeeded", (run["counts"], run["errors"])
     main = wcsync.stores["main"]
     for name, order in placed.items():
         origin = await wcsync.stores[name].order(order["id"])
@@ -75,7 +75,7 @@ async def test_status_set_on_a_replica_reaches_the_origin_and_the_other_replica(
     await wcsync.stores[changed_on].update(replica["id"], status="completed")
 
     run = await wcsync.sync()
-    assert run["status"] == "succeeded", run
+    assert run["status"] == "succeeded", (run["counts"], run["errors"])
     origin = await main.order(order["id"])
     assert origin["status"] == "completed"
     for name in ("sub1", "sub2"):
@@ -115,7 +115,7 @@ async def test_refunds_on_the_origin_are_mirrored_on_the_replicas(wcsync: Wcsync
     )
 
     run = await wcsync.sync()
-    assert run["status"] == "succeeded", run
+    assert run["status"] == "succeeded", (run["counts"], run["errors"])
     origin = await main.order(order["id"])
     assert origin["status"] == "processing" and [str(a) for a in refunds_of(origin)] == ["19.00"]
     replicas = {}
