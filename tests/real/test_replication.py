@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tests.real.checks import assert_faithful_copy, refunds_of
-from tests.real.conftest import Wcsync
+from tests.real.conftest import Wcsync, assert_run_ok
 
 pytestmark = pytest.mark.real
 
@@ -26,7 +26,7 @@ async def test_main_order_reaches_both_woocommerce_versions(wcsync: Wcsync) -> N
         [("SKU-TSHIRT-RED", 2), ("SKU-MUG-001", 1)], fees=[("Gift wrap", "2.50")], note="Ring twice"
     )
     run = await wcsync.sync()
-    assert run["status"] == "succeeded", (run["counts"], run["errors"])
+    assert_run_ok(run, order)
     assert run["counts"]["created"] == 2, run
     origin = await main.order(order["id"])
     for name in ("sub1", "sub2"):
@@ -35,6 +35,7 @@ async def test_main_order_reaches_both_woocommerce_versions(wcsync: Wcsync) -> N
 
     # A second pass writes nothing new anywhere.
     again = await wcsync.sync()
+    assert_run_ok(again, order)
     assert again["counts"]["created"] == 0, again
     for name in ("sub1", "sub2"):
         assert len(await wcsync.stores[name].replicas(f"main:{order['id']}", wcsync.started)) == 1
@@ -49,7 +50,7 @@ async def test_sub_store_orders_reach_main_from_both_woocommerce_versions(wcsync
         ),
     }
     run = await wcsync.sync()
-    assert run["status"] == "succeeded", (run["counts"], run["errors"])
+    assert_run_ok(run, *placed.values())
     main = wcsync.stores["main"]
     for name, order in placed.items():
         origin = await wcsync.stores[name].order(order["id"])
@@ -69,13 +70,12 @@ async def test_status_set_on_a_replica_reaches_the_origin_and_the_other_replica(
     await wcsync.add_all()
     main = wcsync.stores["main"]
     order = await main.place_order([("SKU-MUG-001", 2)])
-    await wcsync.sync()
+    assert_run_ok(await wcsync.sync(), order)
     (replica,) = await wcsync.stores[changed_on].replicas(f"main:{order['id']}", wcsync.started)
     await asyncio.sleep(TICK)
     await wcsync.stores[changed_on].update(replica["id"], status="completed")
 
-    run = await wcsync.sync()
-    assert run["status"] == "succeeded", (run["counts"], run["errors"])
+    assert_run_ok(await wcsync.sync(), order)
     origin = await main.order(order["id"])
     assert origin["status"] == "completed"
     for name in ("sub1", "sub2"):
@@ -87,12 +87,12 @@ async def test_status_set_on_main_copy_reaches_the_sub_store_origin(wcsync: Wcsy
     await wcsync.add_all()
     sub2 = wcsync.stores["sub2"]
     order = await sub2.place_order([("SKU-TSHIRT-RED", 1)])
-    await wcsync.sync()
+    assert_run_ok(await wcsync.sync(), order)
     (copy,) = await wcsync.stores["main"].replicas(f"sub2:{order['id']}", wcsync.started)
     await asyncio.sleep(TICK)
     await wcsync.stores["main"].update(copy["id"], status="on-hold")
 
-    await wcsync.sync()
+    assert_run_ok(await wcsync.sync(), order)
     origin = await sub2.order(order["id"])
     assert origin["status"] == "on-hold"
     (copy,) = await wcsync.stores["main"].replicas(f"sub2:{order['id']}", wcsync.started)
@@ -103,7 +103,7 @@ async def test_refunds_on_the_origin_are_mirrored_on_the_replicas(wcsync: Wcsync
     await wcsync.add_all()
     main = wcsync.stores["main"]
     order = await main.place_order([("SKU-TSHIRT-RED", 2), ("SKU-MUG-001", 1)])
-    await wcsync.sync()
+    assert_run_ok(await wcsync.sync(), order)
     await asyncio.sleep(TICK)
     red = next(i for i in order["line_items"] if i["sku"] == "SKU-TSHIRT-RED")
     await main.refund(
@@ -114,8 +114,7 @@ async def test_refunds_on_the_origin_are_mirrored_on_the_replicas(wcsync: Wcsync
         line_items=[{"id": red["id"], "quantity": 1, "refund_total": "19.00"}],
     )
 
-    run = await wcsync.sync()
-    assert run["status"] == "succeeded", (run["counts"], run["errors"])
+    assert_run_ok(await wcsync.sync(), order)
     origin = await main.order(order["id"])
     assert origin["status"] == "processing" and [str(a) for a in refunds_of(origin)] == ["19.00"]
     replicas = {}
@@ -132,8 +131,8 @@ async def test_refunds_on_the_origin_are_mirrored_on_the_replicas(wcsync: Wcsync
     # The rest of the order, whatever the store's prices are (the contract cases reprice it).
     rest = Decimal(origin["total"]) - Decimal("19.00")
     await main.refund(order["id"], amount=str(rest), reason="Order cancelled", api_refund=False)
-    await wcsync.sync()
-    await wcsync.sync()
+    assert_run_ok(await wcsync.sync(), order)
+    assert_run_ok(await wcsync.sync(), order)
     origin = await main.order(order["id"])
     assert origin["status"] == "refunded"
     for name in ("sub1", "sub2"):
