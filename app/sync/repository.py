@@ -27,6 +27,7 @@ from app.models import (
     StoreRole,
     utcnow,
 )
+from app.sync.context import parse_gmt
 
 
 def _is_sqlite(session: AsyncSession) -> bool:
@@ -135,6 +136,28 @@ async def source_orders(
         )
     )
     return {row.order_id: row for row in rows.all()}
+
+
+async def save_source_order(session: AsyncSession, store_id: int, body: dict[str, Any]) -> SourceOrder | None:
+    """Keep an origin order as just read (a newer read replaces an older one)."""
+    order_id, modified = body.get("id"), parse_gmt(body.get("date_modified_gmt"))
+    if not isinstance(order_id, int) or modified is None:
+        return None
+    snapshot = (await source_orders(session, store_id, [order_id])).get(order_id)
+    if snapshot is None:
+        snapshot = SourceOrder(
+            store_id=store_id,
+            order_id=order_id,
+            modified_gmt=modified,
+            status=str(body.get("status")),
+            body=body,
+        )
+        session.add(snapshot)
+    elif snapshot.modified_gmt <= modified:
+        snapshot.modified_gmt, snapshot.status, snapshot.body = modified, str(body.get("status")), body
+        snapshot.seen_at = utcnow()
+    await session.flush()
+    return snapshot
 
 
 async def source_orders_for_links(

@@ -275,3 +275,30 @@ async def test_woocommerce_10_drafts_are_never_copied_and_a_failed_create_leaves
         assert len(live) == 1
         assert_exact_copy(order, live[0], origin_store="main")
         assert (await api.get("/api/pending")).json()["total"] == 0
+
+
+async def test_a_copy_adopted_from_an_earlier_installation_is_kept_equal_to_its_origin(
+    database_url: str, tmp_path: Any
+) -> None:
+    """Found on real stores: a new ledger takes the copies already on a store into its ledger,
+    but their origins were last changed before it began, so no pass reads them. When such a copy
+    is edited on its store, wcsync reads its origin then and there, instead of failing the link
+    with "the origin order has not been read yet" on every pass."""
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    order = fakes["main"].place_order([("SKU-MUG-001", 1)])
+    async with in_process(database_url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["sub1"])
+        await sync(api)
+    await asyncio.sleep(2.5)  # the origin's last change is now clearly before the new ledger began
+    other = f"sqlite+aiosqlite:///{tmp_path / 'second.db'}"
+    async with in_process(other, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main")
+        await add_in_process(api, fakes["sub1"])
+        await sync(api)  # the inventory adopts the copy
+        (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+        fakes["sub1"].update_order_direct(copy["id"], customer_note="changed on the sub-store")
+        run = await sync(api)
+        assert run["status"] == "succeeded", run
+        (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert_exact_copy(order, copy, origin_store="main")

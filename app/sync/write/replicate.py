@@ -132,6 +132,35 @@ async def read_replicas(client: WooCommerceClient, order_ids: Sequence[int]) -> 
     return found
 
 
+async def _read_unread_origins(
+    ctx: SyncContext,
+    links: Sequence[Link],
+    snapshots: dict[tuple[int, int], SourceOrder],
+    stores: dict[int, Store],
+) -> dict[tuple[int, int], SourceOrder]:
+    """Origins wcsync never read (a copy adopted from the store's own orders, whose origin was
+    last changed before this ledger began): read them now, as they are, and keep them. An origin
+    that no longer exists stays unread; its link is parked with that reason."""
+    wanted: dict[int, list[int]] = {}
+    for link in links:
+        if (link.origin_store_id, link.origin_order_id) not in snapshots:
+            wanted.setdefault(link.origin_store_id, []).append(link.origin_order_id)
+    found: dict[tuple[int, int], SourceOrder] = {}
+    for store_id, order_ids in wanted.items():
+        origin = stores.get(store_id)
+        if origin is None:
+            continue
+        bodies = await read_replicas(ctx.clients.get(origin), order_ids)
+        if not bodies:
+            continue
+        async with session_scope(ctx.session_factory) as session:
+            for body in bodies.values():
+                snapshot = await repo.save_source_order(session, store_id, body)
+                if snapshot is not None:
+                    found[(store_id, snapshot.order_id)] = snapshot
+    return found
+
+
 @dataclass
 class _Update:
     link: Link
@@ -232,6 +261,7 @@ async def push_batch(
         stores = await repo.stores_by_id(session)
         snapshots = await repo.source_orders_for_links(session, links)
     try:
+        snapshots.update(await _read_unread_origins(ctx, links, snapshots, stores))
         mapped, mapping_errors = await map_links(ctx, target, links, snapshots, stores)
         plan = await _decide(client, links, mapped, snapshots)
     except WooCommerceError as exc:
