@@ -7,8 +7,6 @@ starts at the moment it is added, and each test finds its orders by their origin
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,8 +25,6 @@ from app.models import RunKind
 from tests.e2e.support import TOKEN, loopback, service_settings
 from tests.real.harness import HarnessError, StoreInfo, session_stores
 from tests.real.stores import RealStore, open_stores
-
-log = logging.getLogger(__name__)
 
 
 @pytest.fixture(scope="session")
@@ -122,27 +118,6 @@ async def wcsync(tmp_path: Path, stores: dict[str, RealStore]) -> AsyncIterator[
         yield served
 
 
-_ORDER = re.compile(r"\border (\d+)\b")
-# The one error a test tolerates, about an order it did not place (see assert_run_ok).
-_EARLIER_COPY = "The origin order has not been read yet"
-
-
 def assert_run_ok(run: dict[str, Any], *own: dict[str, Any]) -> None:
-    """The run went through for this test's own orders (`own`, as placed on their stores).
-
-    The stores are shared by the whole run and keep the copies earlier tests made; each test's
-    wcsync starts with an empty ledger and takes those copies into it (its inventory). A copy
-    whose origin was last changed just before this wcsync was added then fails on every pass
-    with "The origin order has not been read yet": a wcsync bug that test_fresh_ledger.py pins
-    down. That error, naming an order of an earlier test, is left to that test; any other error
-    fails here."""
-    ids = {o["id"] for o in own}
-    mine = [
-        e["message"]
-        for e in run["errors"]
-        if _EARLIER_COPY not in e["message"] or {int(n) for n in _ORDER.findall(e["message"])} & ids
-    ]
-    assert not mine, (run["status"], run["counts"], mine)
-    assert run["status"] in ("succeeded", "partial"), (run["status"], run["errors"])
-    if run["errors"]:
-        log.warning("run %s: errors about earlier tests' copies: %s", run["id"], run["errors"])
+    """The run succeeded; its errors, if any, are shown with the ids of this test's orders."""
+    assert run["status"] == "succeeded", ([o["id"] for o in own], run["counts"], run["errors"])

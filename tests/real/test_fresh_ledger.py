@@ -2,12 +2,10 @@
 (a reinstall, a lost database; here also every test after the first, since the stores are shared).
 
 Before its first copy to a store, wcsync takes the copies already there into its ledger (its
-inventory). Found on the real stores: when such a copy is edited afterwards, wcsync wants to make
-it equal to its origin again, but the origin was last changed before the new installation's
-stores were added, so no pass ever reads it: the link fails on every pass with "The origin order
-has not been read yet; it will be on the next pass", and every run ends `partial`. (Between the
-tests of this folder it happens by itself when a copy made by the previous test is still being
-written as the next test's wcsync starts; see conftest.assert_run_ok.)"""
+inventory). When such a copy is edited afterwards, wcsync makes it equal to its origin again,
+though that origin was last changed before the new installation's stores were added and no
+discovery pass reads it. Found on the real stores: it used to fail on every pass ("The origin
+order has not been read yet; it will be on the next pass"), each run ending `partial`."""
 
 from __future__ import annotations
 
@@ -23,11 +21,6 @@ from tests.real.stores import RealStore
 pytestmark = pytest.mark.real
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wcsync bug: an adopted copy whose origin is older than the store's new-orders floor "
-    "is never read, so restoring the copy fails on every pass; remove this mark once fixed",
-)
 async def test_a_copy_adopted_by_a_fresh_ledger_and_edited_is_made_equal_again(
     tmp_path: Path, stores: dict[str, RealStore]
 ) -> None:
