@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint serve install install-dev bench clean lock
+.PHONY: demo test test-real lint serve install install-dev bench clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,16 @@ serve: $(VENV)/.installed
 	$(BIN)/wcsync serve
 
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest -q -n 2
+	$(BIN)/pytest -q -n 2 -m "not real"
+
+# The suite against real WordPress + WooCommerce stores on loopback (tests/real and the contract
+# cases' real side). Needs WCSYNC_REALWC_DIST (see README, Development); one process, since the
+# stores are shared. The stores are set up once, started here and stopped at the end.
+test-real: $(VENV)/.installed-dev
+	@$(BIN)/python -m tests.real.harness check
+	$(BIN)/python -m tests.real.harness up && \
+	  $(BIN)/pytest -q -m real tests/real tests/testing/test_contract.py; \
+	  status=$$?; $(BIN)/python -m tests.real.harness down; exit $$status
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench migrations

@@ -302,3 +302,19 @@ async def test_a_copy_adopted_from_an_earlier_installation_is_kept_equal_to_its_
         assert run["status"] == "succeeded", run
         (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
         assert_exact_copy(order, copy, origin_store="main")
+
+
+async def test_an_idle_pass_reads_each_store_once_and_fetches_no_body(database_url: str) -> None:
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    async with in_process(database_url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["sub1"])
+        fakes["main"].place_order([("SKU-MUG-001", 1)])
+        await sync(api)
+        await asyncio.sleep(TICK)
+        await sync(api)  # the order, still in the overlap, is read again after its second: settled
+        before = {name: dict(f.stats.requests) for name, f in fakes.items()}
+        await sync(api)
+        for name, fake in fakes.items():
+            sent = {k: v - before[name].get(k, 0) for k, v in fake.stats.requests.items()}
+            assert {k: v for k, v in sent.items() if v} == {"GET /orders": 1}, (name, sent)

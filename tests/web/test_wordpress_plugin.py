@@ -9,10 +9,16 @@ import re
 import shutil
 import subprocess
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from tests.web.support import skip_without_browser
+
+if TYPE_CHECKING:
+    from playwright.async_api import Route
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "deploy" / "wordpress" / "wcsync-admin"
@@ -249,13 +255,38 @@ def test_orders_notice_on_both_list_screens_only(facts: dict[str, Any]) -> None:
     assert facts["notice_without_cap"] == ""
 
 
+class _Ids(HTMLParser):
+    """The attributes of every element carrying a given id, in document order."""
+
+    def __init__(self, element_id: str) -> None:
+        super().__init__()
+        self.element_id = element_id
+        self.found: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if dict(attrs).get("id") == self.element_id:
+            self.found.append(dict(attrs))
+
+
+def elements_with_id(html: str, element_id: str) -> list[dict[str, str | None]]:
+    parser = _Ids(element_id)
+    parser.feed(html)
+    return parser.found
+
+
 def test_sync_order_box_on_both_storages(facts: dict[str, Any]) -> None:
     assert [(b["screen"], b["context"]) for b in facts["meta_boxes"]] == [
         ("woocommerce_page_wc-orders", "side"),
         ("shop_order", "side"),
     ]
-    assert 'data-order-id="42"' in facts["meta_box_hpos"]
-    assert 'data-order-id="43"' in facts["meta_box_posts"]
+    for screen, order_id in (("meta_box_hpos", "42"), ("meta_box_posts", "43")):
+        html = facts[screen]
+        assert 'class="postbox ' in html, "the box is rendered inside WordPress' postbox wrapper"
+        # The script reads the order id from document.getElementById("wcsync-admin-order"), the
+        # first element with that id: it must be the box's own div, and the only one.
+        found = elements_with_id(html, "wcsync-admin-order")
+        assert len(found) == 1, f"{screen}: {len(found)} elements share the id wcsync-admin-order"
+        assert found[0].get("data-order-id") == order_id, screen
     assert "<script>" not in facts["meta_box_hpos"]
     assert "&lt;script&gt;" in facts["meta_box_hpos"]
 
@@ -303,3 +334,45 @@ def test_settings_keep_the_token_and_refuse_bad_values(facts: dict[str, Any]) ->
         "origin_filter": False,
     }
     assert facts["settings_errors"] == ["wcsync_admin_url"]
+
+
+@pytest.mark.browser
+@skip_without_browser()
+async def test_sync_order_box_script_asks_for_the_order_inside_the_postbox(facts: dict[str, Any]) -> None:
+    """The plugin's script, in Chromium, over the box as the harness renders it inside the
+    postbox: it must ask for this order, not for orders/NaN."""
+    from tests.web.support import chromium, new_page
+
+    root = facts["localized"]["root"]
+    config = {**facts["localized"], "root": root}
+    script = (PLUGIN / "assets" / "wcsync-admin.js").read_text(encoding="utf-8")
+    page_html = (
+        '<!doctype html><html><body><div id="poststuff">'
+        + facts["meta_box_hpos"]
+        + f"</div><script>window.wcsyncAdmin = {json.dumps(config)};</script><script>{script}</script>"
+        + "</body></html>"
+    )
+    view = {
+        "store": "sub1",
+        "order_id": 42,
+        "links": [{"target": {"store": "main", "order_id": 1234}, "state": "synced", "last_error": None}],
+        "events": [],
+    }
+    asked: list[str] = []
+
+    async def rest(route: Route) -> None:
+        asked.append(f"{route.request.method} {route.request.url.removeprefix(root)}")
+        await route.fulfill(json=view)
+
+    async def screen(route: Route) -> None:
+        await route.fulfill(body=page_html, content_type="text/html")
+
+    async with chromium() as browser, new_page(browser, "https://shop.test") as page:
+        await page.route(f"{root}**", rest)
+        await page.route("https://shop.test/wp-admin/**", screen)
+        await page.goto("/wp-admin/admin.php?page=wc-orders&action=edit&id=42")
+        await page.wait_for_selector("#wcsync-admin-links table")
+        assert "#1234" in await page.locator("#wcsync-admin-links").inner_text()
+        await page.get_by_role("button", name="Sync Order").click()
+        await page.wait_for_function("() => !document.getElementById('wcsync-admin-sync-order').disabled")
+    assert asked == ["GET orders/42", "POST orders/42/sync"]

@@ -149,7 +149,24 @@ function get_current_screen(): ?object { return $GLOBALS['h']['screen']; }
 function wc_get_page_screen_id( string $for ): string { return $GLOBALS['h']['hpos'] ? 'woocommerce_page_wc-orders' : 'shop_order'; }
 function wc_get_order( int $id ): WC_Order { return new WC_Order( $id ); }
 function add_meta_box( string $id, string $title, callable $callback, string $screen, string $context = '', string $priority = '' ): void {
-	$GLOBALS['h']['meta_boxes'][] = array( 'id' => $id, 'screen' => $screen, 'context' => $context );
+	$GLOBALS['h']['meta_boxes'][] = array( 'id' => $id, 'screen' => $screen, 'context' => $context, 'title' => $title, 'callback' => $callback );
+}
+// Renders a screen's boxes the way WordPress' do_meta_boxes() does (wp-admin/includes/template.php):
+// the box id goes on the outer postbox, and the callback's output sits inside it.
+function do_meta_boxes( string $screen, string $context, mixed $data_object ): int {
+	$count = 0;
+	foreach ( $GLOBALS['h']['meta_boxes'] as $box ) {
+		if ( $box['screen'] !== $screen || $box['context'] !== $context ) {
+			continue;
+		}
+		++$count;
+		echo '<div id="' . esc_attr( $box['id'] ) . '" class="postbox " >' . "\n";
+		echo '<div class="postbox-header"><h2 class="hndle ui-sortable-handle">' . esc_html( $box['title'] ) . "</h2></div>\n";
+		echo '<div class="inside">' . "\n";
+		call_user_func( $box['callback'], $data_object, $box );
+		echo "</div>\n</div>\n";
+	}
+	return $count;
 }
 function number_format_i18n( int|float $number ): string { return number_format( (float) $number ); }
 function checked( mixed $a, mixed $b = true, bool $echo = true ): string { return $a === $b ? ' checked="checked"' : ''; }
@@ -296,9 +313,10 @@ $GLOBALS['h']['hpos'] = true;
 $orders->add_meta_box();
 $GLOBALS['h']['hpos'] = false;
 $orders->add_meta_box();
-$facts['meta_boxes'] = $GLOBALS['h']['meta_boxes'];
-$facts['meta_box_hpos'] = capture( static fn() => $orders->render_meta_box( new WC_Order( 42, array( '_wcsync_origin' => 'main:7"><script>alert(1)</script>' ) ) ) );
-$facts['meta_box_posts'] = capture( static fn() => $orders->render_meta_box( new WP_Post( 43 ) ) );
+$facts['meta_boxes'] = array_map( static fn( $box ) => array_intersect_key( $box, array_flip( array( 'id', 'screen', 'context' ) ) ), $GLOBALS['h']['meta_boxes'] );
+// As the order screens print them: HPOS passes the order, the posts screen the post.
+$facts['meta_box_hpos'] = capture( static fn() => do_meta_boxes( 'woocommerce_page_wc-orders', 'side', new WC_Order( 42, array( '_wcsync_origin' => 'main:7"><script>alert(1)</script>' ) ) ) );
+$facts['meta_box_posts'] = capture( static fn() => do_meta_boxes( 'shop_order', 'side', new WP_Post( 43 ) ) );
 
 // Menu bubble on the HPOS Orders item.
 $GLOBALS['submenu'] = array( 'woocommerce' => array( array( 'Home', 'manage_woocommerce', 'wc-admin' ), array( 'Orders', 'edit_shop_orders', 'wc-orders' ) ) );

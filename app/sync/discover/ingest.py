@@ -120,6 +120,7 @@ async def ingest_orders(
             result.skipped += 1
             continue
         snapshot = known.get(order_id)
+        newer = True  # this read holds a version wcsync did not have
         if snapshot is None:
             snapshot = SourceOrder(
                 store_id=source.id,
@@ -136,8 +137,14 @@ async def ingest_orders(
         ):
             snapshot.modified_gmt, snapshot.status, snapshot.body = modified, str(order.get("status")), order
             snapshot.seen_at = utcnow()
-        elif not order_links:
-            continue  # read again through the overlap window: nothing new
+        else:
+            # The same version read again: it is settled once read after its second was over
+            # (discovery then stops fetching its body), and nothing is queued for it.
+            newer = False
+            if snapshot.modified_gmt == modified:
+                snapshot.seen_at = utcnow()
+            if not order_links:
+                continue
         if new_allowed:
             for name in route_order(order, routes):
                 target = by_name[name]
@@ -159,7 +166,8 @@ async def ingest_orders(
         for link in order_links.values():
             link.source_modified_gmt = snapshot.modified_gmt
             changed = link.pushed_modified_gmt is None or snapshot.modified_gmt > link.pushed_modified_gmt
-            changed = changed or snapshot.seen_at > (link.synced_at or snapshot.seen_at)
+            # A version of the same second read after the copy was written: it may hold more.
+            changed = changed or (newer and snapshot.seen_at > (link.synced_at or snapshot.seen_at))
             if link.state == LinkState.synced and (changed or force):
                 link.state, link.next_attempt_at, link.updated_at = LinkState.pending, None, utcnow()
                 target_name = stores[link.target_store_id].name

@@ -3,14 +3,15 @@
  * Plugin Name:       wcsync Admin
  * Description:       Shows wcsync's order replication inside WooCommerce: the number of orders waiting to sync, a Sync Now button on the Orders screen and a Sync Order box on each order.
  * Version:           0.1.0
- * Requires at least: 6.2
+ * Requires at least: 6.1
  * Requires PHP:      8.1
  * Requires Plugins:  woocommerce
  * Author:            wcsync
  * License:           GPL-2.0-or-later
  * License URI:       https://www.gnu.org/licenses/gpl-2.0.html
  * Text Domain:       wcsync-admin
- * WC requires at least: 8.0
+ * WC requires at least: 7.8
+ * WC tested up to:     10.6
  *
  * @package Wcsync_Admin
  */

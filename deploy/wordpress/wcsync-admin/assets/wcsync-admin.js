@@ -199,7 +199,8 @@
 	}
 
 	function setUpSyncOrder() {
-		var container = document.getElementById( 'wcsync-admin-order' );
+		// The box's own div, not WordPress' postbox around it (which carries the box's id).
+		var container = document.querySelector( '.wcsync-admin-order[data-order-id]' );
 		if ( ! container ) {
 			return;
 		}

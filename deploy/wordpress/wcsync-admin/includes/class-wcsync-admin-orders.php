@@ -214,8 +214,10 @@ class Wcsync_Admin_Orders {
 		if ( ! current_user_can( Wcsync_Admin_Settings::CAPABILITY ) ) {
 			return;
 		}
+		// WordPress puts this id on the box's outer postbox: it must differ from the inner div's
+		// id, which the script reads the order id from.
 		add_meta_box(
-			'wcsync-admin-order',
+			'wcsync-admin-order-box',
 			__( 'Sync Order', 'wcsync-admin' ),
 			array( $this, 'render_meta_box' ),
 			$this->order_screen_id(),
