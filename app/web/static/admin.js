@@ -674,9 +674,9 @@
       button.disabled = true;
       try {
         await api("DELETE", `/api/tokens/${token.id}`);
+        await loadTokens();  // the list is current by the time the notice says it is done
         $("#token-created").replaceChildren(h("p", { class: "notice notice-ok" },
           `Token ${token.hint}… of ${token.store} revoked. Its plugin can no longer reach wcsync.`));
-        await loadTokens();
       } catch (err) {
         button.disabled = false;
         $("#token-created").replaceChildren(h("p", { class: "notice notice-error" }, err.message));
