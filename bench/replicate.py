@@ -555,7 +555,7 @@ class Measurement:
             "cpu_ms_per_replica": self.first.cpu_seconds * 1000 / max(1, self.first.run.created),
             "notes_done_s": wall + self.notes_seconds,
             "notes_ratio": (wall + self.notes_seconds) / self.least_with_notes.seconds
-            if self.notes_requests
+            if self.notes_requests and self.least_with_notes.seconds > 0
             else math.nan,
             "second_max_requests_per_store": float(max(t.total for t in self.second.traffic.values())),
             "max_concurrency_used": float(
