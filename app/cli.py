@@ -1,4 +1,4 @@
-"""`wcsync` commands. Everything but `serve`, `demo`, `fake-store` and `secrets` talks to a
+"""`wcsync` commands. Everything but `serve`, `demo`, `fake-store`, `secrets` and `ledger` talks to a
 running service over its HTTP API (WCSYNC_URL, WCSYNC_ADMIN_TOKEN)."""
 
 from __future__ import annotations
@@ -308,6 +308,33 @@ def cmd_secrets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ledger(args: argparse.Namespace) -> int:
+    """Offline, like `secrets`: `wcsync ledger restored` after restoring the database."""
+    from app.config import get_settings
+    from app.crypto import Keyring
+    from app.db import create_engine, make_session_factory, session_scope
+    from app.migrate import upgrade_to_head
+    from app.sync.stores import ledger_restored
+
+    settings = get_settings()
+
+    async def restored() -> list[str]:
+        engine = create_engine(settings.database_url, keyring=Keyring.from_settings(settings))
+        try:
+            await upgrade_to_head(engine)
+            async with session_scope(make_session_factory(engine)) as session:
+                return await ledger_restored(session)
+        finally:
+            await engine.dispose()
+
+    names = asyncio.run(restored())
+    print(
+        f"{len(names)} store(s) ({', '.join(names) or 'none'}): before the next copy to each, wcsync "
+        "adopts the copies already there, so none made since the backup is made again."
+    )
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -416,6 +443,12 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = secrets_sub.add_parser("rotate", help="re-encrypt every secret under a new key (offline)")
     rotate.add_argument("--new-key", default=None, help="the new key (default: a fresh one)")
     secrets_sub.add_parser("new-key", help="print a fresh key for WCSYNC_SECRET_KEY")
+
+    ledger = sub.add_parser("ledger", help="the ledger itself (offline)")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", required=True)
+    ledger_sub.add_parser(
+        "restored", help="after restoring a backup: adopt the copies made since, never make them again"
+    )
     return parser
 
 
@@ -432,6 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "store": cmd_store,
         "token": cmd_token,
         "secrets": cmd_secrets,
+        "ledger": cmd_ledger,
     }
     try:
         return handlers[args.command](args)

@@ -258,3 +258,15 @@ async def check_store(clients: ClientRegistry, store: Store) -> StoreCheck:
     if all(c.ok for c in checks):
         store.last_success_at = utcnow()
     return StoreCheck(store=store.name, ok=all(c.ok for c in checks), checks=checks, clock_skew_seconds=skew)
+
+
+async def ledger_restored(session: AsyncSession) -> list[str]:
+    """The ledger was restored from a backup: copies made since the backup are on the stores but
+    not in it. Forget every store's inventory, so that before the next create to each store
+    wcsync lists the copies already there (`_wcsync_origin`) and adopts them instead of making
+    them again. Returns the stores' names."""
+    stores = list((await repo.stores_by_id(session)).values())
+    for store in stores:
+        store.inventory_at = None
+    await session.flush()
+    return sorted(store.name for store in stores)

@@ -4,6 +4,7 @@ twice, end to end with wcsync in process and fake stores, checked on the stores 
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -318,3 +319,45 @@ async def test_an_idle_pass_reads_each_store_once_and_fetches_no_body(database_u
         for name, fake in fakes.items():
             sent = {k: v - before[name].get(k, 0) for k, v in fake.stats.requests.items()}
             assert {k: v for k, v in sent.items() if v} == {"GET /orders": 1}, (name, sent)
+
+
+async def test_a_ledger_restored_from_a_backup_makes_no_second_copy(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database restored from a backup taken before a copy was made: after `wcsync ledger
+    restored`, the copy made since is adopted, not made again. (SQLite: the backup is the file.)"""
+    from app import cli
+    from app.config import get_settings
+
+    database, backup = tmp_path / "w.db", tmp_path / "backup.db"
+    url = f"sqlite+aiosqlite:///{database}"
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    async with in_process(url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
+        await add_in_process(api, fakes["sub1"])
+        first = fakes["main"].place_order([("SKU-MUG-001", 1)])
+        await sync(api)
+    shutil.copy(database, backup)  # the nightly backup: it knows the first order's copy only
+    async with in_process(url, fakes) as (_, api):
+        second = fakes["main"].place_order([("SKU-MUG-001", 2)])
+        await sync(api)
+        (made,) = copies(fakes["sub1"], f"main:{second['id']}")
+    shutil.copy(backup, database)  # restored
+
+    monkeypatch.setenv("WCSYNC_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        assert await asyncio.to_thread(cli.main, ["ledger", "restored"]) == 0
+    finally:
+        get_settings.cache_clear()
+
+    async with in_process(url, fakes) as (_, api):
+        third = fakes["main"].place_order([("SKU-MUG-001", 3)])
+        run = await sync(api)
+        assert run["status"] == "succeeded", run
+        for order in (first, second, third):
+            (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+            assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")
+        assert copies(fakes["sub1"], f"main:{second['id']}")[0]["id"] == made["id"]
+        history = (await api.get(f"/api/orders/main/{second['id']}")).json()
+        assert "adopted" in str(history), history
