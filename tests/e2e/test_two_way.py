@@ -9,6 +9,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from sqlalchemy import update
+
+from app.db import session_scope
+from app.models import Link
 from app.testing import FakeStore
 from tests.e2e.support import Stack, make_fake, stack
 
@@ -228,6 +232,15 @@ async def test_person_notes_are_copied_once_each_way_system_notes_never(database
         assert sum("[from sub1]" in n and "Shipped with DHL" in n for n in main_notes) == 1
         assert not any("[from" in n and "status changed" in n.lower() for n in sub_notes + main_notes)
         assert not any(n.startswith("[from sub1] ") and "[from main]" in n for n in main_notes)
+
+        # The ledger forgets what it copied (a lost reply, a restored backup): the notes on the
+        # stores say it, and nothing is copied twice.
+        async with session_scope(s.app.state.session_factory) as session:
+            await session.exec(update(Link).values(notes_done=None))  # type: ignore[call-overload]
+        response = await s.api.post(f"/api/orders/main/{order['id']}/sync")
+        assert response.status_code == 200
+        assert [n["note"] for n in fakes["sub1"].notes[replica["id"]]] == sub_notes
+        assert [n["note"] for n in fakes["main"].notes[order["id"]]] == main_notes
 
 
 async def test_a_fully_refunded_origin_is_refunded_once_on_the_replica(database_url: str) -> None:

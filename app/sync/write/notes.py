@@ -43,8 +43,15 @@ async def sync_notes(ctx: SyncContext, link_ids: Sequence[int], *, run_id: int |
         try:
             origin_notes = await ctx.clients.get(origin).list_order_notes(link.origin_order_id)
             replica_notes = await ctx.clients.get(target).list_order_notes(link.target_order_id or 0)
+            # Level-triggered like every write: a note whose copy is already on the other side
+            # (a lost reply, a restored ledger) is not written again.
+            on_target = {str(n.get("note") or "") for n in replica_notes}
+            on_origin = {str(n.get("note") or "") for n in origin_notes}
             for note in sorted(origin_notes, key=lambda n: n.get("id") or 0):
                 if written_by_a_person(note) and note.get("id") not in to_target:
+                    if copied_text(origin.name, note) in on_target:
+                        to_target.add(note.get("id"))
+                        continue
                     await ctx.clients.get(target).create_order_note(
                         link.target_order_id or 0, copied_text(origin.name, note)
                     )
@@ -52,6 +59,9 @@ async def sync_notes(ctx: SyncContext, link_ids: Sequence[int], *, run_id: int |
                     messages.append(f"note {note.get('id')} copied to store {target.name}")
             for note in sorted(replica_notes, key=lambda n: n.get("id") or 0):
                 if written_by_a_person(note) and note.get("id") not in to_origin:
+                    if copied_text(target.name, note) in on_origin:
+                        to_origin.add(note.get("id"))
+                        continue
                     await ctx.clients.get(origin).create_order_note(
                         link.origin_order_id, copied_text(target.name, note)
                     )
