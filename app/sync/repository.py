@@ -30,6 +30,7 @@ from app.models import (
     utcnow,
 )
 from app.sync.context import parse_gmt
+from app.sync.orderinfo import keep_summary
 
 
 def _is_sqlite(session: AsyncSession) -> bool:
@@ -161,10 +162,12 @@ async def save_source_order(session: AsyncSession, store_id: int, body: dict[str
             status=str(body.get("status")),
             body=body,
         )
+        keep_summary(snapshot)
         session.add(snapshot)
     elif snapshot.modified_gmt <= modified:
         snapshot.modified_gmt, snapshot.status, snapshot.body = modified, str(body.get("status")), body
         snapshot.seen_at = utcnow()
+        keep_summary(snapshot)
     await session.flush()
     return snapshot
 
