@@ -132,9 +132,8 @@ async def ingest_orders(
             )
             keep_summary(snapshot)
             session.add(snapshot)
-        elif (
-            snapshot.modified_gmt < modified
-            or (snapshot.modified_gmt == modified and not same_version(snapshot.body, order))
+        elif snapshot.modified_gmt < modified or (
+            snapshot.modified_gmt == modified and not same_version(snapshot.body, order)
         ):
             snapshot.modified_gmt, snapshot.status, snapshot.body = modified, str(order.get("status")), order
             snapshot.seen_at = utcnow()
