@@ -141,7 +141,10 @@ async def test_order_summaries_are_filled_from_the_bodies_already_read(database_
             await conn.run_sync(to("head"))  # type: ignore[arg-type]
             rows = (
                 await conn.execute(
-                    text("SELECT order_id, customer, total, currency, created_gmt FROM source_order ORDER BY 1")
+                    text(
+                        "SELECT order_id, customer, total, currency, created_gmt "
+                        "FROM source_order ORDER BY 1"
+                    )
                 )
             ).all()
             storage = (await conn.execute(text("SELECT order_storage FROM store"))).scalar()
