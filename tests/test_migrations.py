@@ -142,8 +142,7 @@ async def test_order_summaries_are_filled_from_the_bodies_already_read(database_
             rows = (
                 await conn.execute(
                     text(
-                        "SELECT order_id, customer, total, currency, created_gmt "
-                        "FROM source_order ORDER BY 1"
+                        "SELECT order_id, customer, total, currency, created_gmt FROM source_order ORDER BY 1"
                     )
                 )
             ).all()
