@@ -260,6 +260,9 @@ async def test_stores_show_health_check_edit_and_disable(sqlite_url: str, browse
             sub1 = page.locator('article[data-store="sub1"]')
             sub2 = page.locator('article[data-store="sub2"]')
             await sub1.wait_for()
+            assert await text_of(page, 'article[data-store="sub1"] [data-fact="order-storage"]') == (
+                "as posts (post.php screens)"
+            )
             assert "sub-store" in await sub1.inner_text()
             assert "503" in await sub2.locator("dd.bad").inner_text()  # sub2's last error, in plain view
             await _assert_local_times(page, 'article[data-store="sub1"] time')
@@ -540,3 +543,15 @@ async def test_orders_are_counted_once_with_copies_as_the_detail_and_link_to_woo
             await page.goto("/admin#failed")
             await page.locator("#failed-table tbody tr").first.wait_for()
             await screenshot(page, "09-phone-failed-390")
+            # The Add-a-store form on the phone: one field under the other, no gaps between.
+            await page.goto("/admin#stores")
+            await page.get_by_text("Add a store").click()
+            # Each field (label, input, help) sits under the one before it at the form's spacing
+            # (.75rem), with no empty band between.
+            gaps = await page.eval_on_selector_all(
+                "#store-form .field",
+                """fields => fields.map(f => f.getBoundingClientRect())
+                    .map((box, i, all) => i ? Math.round(box.top - all[i - 1].bottom) : 0).slice(1)""",
+            )
+            assert len(gaps) == 7 and all(0 <= gap <= 16 for gap in gaps), gaps  # 8 fields
+            await screenshot(page, "09-phone-add-store-390")

@@ -635,6 +635,10 @@
         h("dt", {}, "Site"), h("dd", {}, store.base_url),
         h("dt", {}, "Receives"), h("dd", {}, store.routing === "skus" ? "orders with products it sells" : "all orders"),
         h("dt", {}, "Key"), h("dd", {}, `${store.consumer_key_hint} (${store.auth_mode})`),
+        h("dt", {}, "Orders kept"), h("dd", { "data-fact": "order-storage" }, {
+          posts: "as posts (post.php screens)",
+          hpos: "in order tables (HPOS)",
+        }[store.order_storage] || "not known yet: press Check"),
         h("dt", {}, "Last success"), h("dd", {}, timeEl(store.last_success_at, "never")),
         h("dt", {}, "Last error"), h("dd", { class: store.last_error ? "bad" : "" },
           store.last_error ? [store.last_error, " (", timeEl(store.last_error_at), ")"] : "none"),
