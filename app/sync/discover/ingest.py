@@ -139,10 +139,8 @@ async def ingest_orders(
             snapshot.seen_at = utcnow()
             keep_summary(snapshot)
         elif force:
-            # Sync Order of an order that has not changed: its body is kept as read, but this
-            # is no new version, so nothing is "changed" below; its copies are only checked.
-            snapshot.body = order
-            keep_summary(snapshot)
+            # Sync Order of an order that has not changed: no new version, so nothing is
+            # "changed" below; its copies are only read and checked.
             newer = False
         else:
             # The same version read again: it is settled once read after its second was over

@@ -268,7 +268,8 @@
   function renderBreakdown(pending) {
     const names = [...new Set([...Object.keys(pending.main_to_sub), ...Object.keys(pending.sub_to_main)])].sort();
     const box = $("#pending-breakdown");
-    const signature = JSON.stringify([pending.main_to_sub, pending.sub_to_main, pending.failed]);
+    const signature = JSON.stringify([pending.main_to_sub, pending.sub_to_main, pending.failed,
+      pending.failed_copies, pending.orders_by_direction, pending.copies_by_direction]);
     if (box.dataset.signature === signature) return;
     box.dataset.signature = signature;
     box.replaceChildren();
