@@ -9,13 +9,12 @@ total, currency and date placed, so that the dashboard's pages never load bodies
 there are filled from their bodies. `store.order_storage` ("posts" or "hpos", from the store
 check) says which admin screen an order has.
 """
+from datetime import UTC, datetime
 from typing import Any, Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
-from app.sync.orderinfo import order_summary
 
 
 # revision identifiers, used by Alembic.
@@ -25,6 +24,36 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 BATCH = 500
+
+
+def order_summary(order: dict[str, Any]) -> dict[str, Any]:
+    """As app.sync.orderinfo.order_summary was at this revision (a migration keeps its own copy,
+    so that it still runs the same when the app's code moves on)."""
+
+    def name(section: Any) -> str:
+        if not isinstance(section, dict):
+            return ""
+        parts = (section.get("first_name"), section.get("last_name"))
+        full = " ".join(str(p).strip() for p in parts if isinstance(p, str) and p.strip())
+        return full or str(section.get("company") or "").strip()
+
+    def gmt(value: Any) -> datetime | None:
+        if not isinstance(value, str) or not value:
+            return None
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+    customer = name(order.get("billing")) or name(order.get("shipping"))
+    total, currency = order.get("total"), order.get("currency")
+    return {
+        "customer": customer[:200] or None,
+        "total": str(total)[:32] if isinstance(total, str | int | float) and total != "" else None,
+        "currency": str(currency)[:8] if isinstance(currency, str) and currency else None,
+        "created_gmt": gmt(order.get("date_created_gmt")),
+    }
 
 
 def upgrade() -> None:
