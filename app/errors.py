@@ -131,13 +131,27 @@ class MappingError(WcsyncError):
 class UnknownSku(MappingError):
     code = "unknown_sku"
 
-    def __init__(self, store: str, skus: list[str]) -> None:
+    def __init__(
+        self, store: str, skus: list[str], *, origin: str | None = None, to_main: bool = False
+    ) -> None:
         listed = ", ".join(skus)
         noun = "SKU" if len(skus) == 1 else "SKUs"
-        super().__init__(
-            f"Store {store!r} sells no product with {noun} {listed}; add the product there "
-            "or change this store's routing, then press Sync Order."
-        )
+        if to_main:
+            # Every sub-store order goes to the main store whatever the routing: the catalogue
+            # is what must change, on one side or the other.
+            sold = f", which store {origin!r} sold" if origin else ""
+            advice = (
+                f"The main store {store!r} has no product with {noun} {listed}{sold}; add the product "
+                f"to the main store with that {noun}, or correct the {noun} on "
+                f"{f'store {origin!r}' if origin else 'the sub-store'}'s product, then press Sync Order."
+            )
+        else:
+            advice = (
+                f"Store {store!r} sells no product with {noun} {listed}; add the product there, or set "
+                "the store to receive only orders with products it sells (its routing), then press "
+                "Sync Order."
+            )
+        super().__init__(advice)
         self.skus = skus
 
 

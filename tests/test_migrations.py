@@ -86,3 +86,71 @@ async def test_upgrading_an_old_ledger_keeps_its_links_and_history(tmp_path: obj
     await engine.dispose()
     assert links == 1
     assert events == ["order 5 on store sub1"]
+
+
+async def test_order_summaries_are_filled_from_the_bodies_already_read(database_url: str) -> None:
+    """0008 adds the summary columns of `source_order` and fills them from each body; it goes
+    down and up again on both databases."""
+    import json
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.db import create_engine
+    from app.migrate import alembic_config
+
+    def to(revision: str, down: bool = False) -> object:
+        def run(connection: Connection) -> None:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(cfg, revision)
+
+        return run
+
+    body = {
+        "id": 41,
+        "status": "processing",
+        "currency": "EUR",
+        "total": "57.50",
+        "date_created_gmt": "2026-11-02T09:15:00",
+        "billing": {"first_name": "Ada", "last_name": "Lovelace", "company": ""},
+    }
+    guest = {"id": 42, "status": "processing", "billing": {"first_name": "", "company": "Acme"}}
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(to("0007_counts_keyset_notes", down=True))  # type: ignore[arg-type]
+            await conn.execute(
+                text(
+                    "INSERT INTO store (id, name, role, base_url, consumer_key, consumer_secret, auth_mode, "
+                    "routing, enabled, origin_filter, admin_plugin, created_at, updated_at) VALUES "
+                    "(1, 'main', 'main', 'https://m.test', 'ck', 'cs', 'auto', 'all', true, false, false, "
+                    "'2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00')"
+                )
+            )
+            for order in (body, guest):
+                await conn.execute(
+                    text(
+                        "INSERT INTO source_order (store_id, order_id, modified_gmt, status, body, seen_at) "
+                        "VALUES (1, :id, '2026-11-02T09:15:00+00:00', 'processing', :body, "
+                        "'2026-11-02T09:15:00+00:00')"
+                    ),
+                    {"id": order["id"], "body": json.dumps(order)},
+                )
+        async with engine.begin() as conn:
+            await conn.run_sync(to("head"))  # type: ignore[arg-type]
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT order_id, customer, total, currency, created_gmt FROM source_order ORDER BY 1"
+                    )
+                )
+            ).all()
+            storage = (await conn.execute(text("SELECT order_storage FROM store"))).scalar()
+    finally:
+        await engine.dispose()
+    (ada, acme) = rows
+    assert ada[:4] == (41, "Ada Lovelace", "57.50", "EUR")
+    assert str(ada[4]).startswith("2026-11-02 09:15:00")
+    assert acme[:5] == (42, "Acme", None, None, None)
+    assert storage is None

@@ -12,11 +12,13 @@ from app.api.schemas import (
     LinkPage,
     LinkRead,
     OrderId,
+    OrderSummary,
     OrderSyncRead,
     StoreName,
 )
 from app.models import Direction, LinkState
 from app.sync import repository as repo
+from app.sync.orderinfo import order_admin_url
 
 router = APIRouter(tags=["orders"])
 
@@ -24,17 +26,22 @@ router = APIRouter(tags=["orders"])
 async def _order_view(session: SessionDep, store: str, order_id: int, run_id: int | None) -> OrderSyncRead:
     source = await repo.get_store(session, store)
     assert source.id is not None
-    names = {sid: s.name for sid, s in (await repo.stores_by_id(session)).items()}
+    stores = await repo.store_facts(session)
+    names = {sid: facts.name for sid, facts in stores.items()}
     links = await repo.links_for_origins(session, source.id, [order_id])
     if not links:
         # The order may be a replica: show the link that made it.
         links = await repo.links_for_target(session, source.id, order_id)
     events = await repo.events_for_links(session, [ln.id for ln in links if ln.id is not None])
+    orders = await repo.order_facts(session, [(ln.origin_store_id, ln.origin_order_id) for ln in links])
+    summary = next(iter(orders.values()), None)
     return OrderSyncRead(
         store=store,
         order_id=order_id,
+        admin_url=order_admin_url(source.base_url, source.order_storage, order_id),
+        order=OrderSummary.of(summary) if summary is not None else None,
         run_id=run_id,
-        links=[LinkRead.of(ln, names) for ln in links],
+        links=[LinkRead.of(ln, names, stores=stores, orders=orders) for ln in links],
         events=[EventRead.of(e) for e in events],
     )
 
@@ -106,9 +113,11 @@ async def list_links(
         offset=offset,
         before=before,
     )
-    names = await repo.store_names(session)
+    stores = await repo.store_facts(session)
+    names = {sid: facts.name for sid, facts in stores.items()}
+    orders = await repo.order_facts(session, [(ln.origin_store_id, ln.origin_order_id) for ln in links])
     return LinkPage(
-        items=[LinkRead.of(ln, names) for ln in links],
+        items=[LinkRead.of(ln, names, stores=stores, orders=orders) for ln in links],
         total=total,
         limit=limit,
         offset=offset,

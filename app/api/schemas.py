@@ -12,6 +12,7 @@ from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.models import ApiToken, AuthMode, Event, Link, Routing, Run, Store, StoreRole
+from app.sync.orderinfo import order_admin_url
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _NAME = re.compile(NAME_PATTERN)
@@ -226,6 +227,11 @@ class StoreRead(BaseModel):
     last_error: str | None
     last_error_at: datetime | None
     created_at: datetime
+    order_storage: Literal["posts", "hpos"] | None = Field(
+        default=None,
+        description="Where the store keeps its orders (found by the store check): `posts` or `hpos` "
+        "(WooCommerce's order tables). Their admin screens differ; null until found.",
+    )
 
     @classmethod
     def of(cls, store: Store) -> StoreRead:
@@ -244,6 +250,7 @@ class StoreRead(BaseModel):
             last_error=store.last_error,
             last_error_at=store.last_error_at,
             created_at=store.created_at,
+            order_storage=store.order_storage if store.order_storage in ("posts", "hpos") else None,  # type: ignore[arg-type]
         )
 
 
@@ -345,6 +352,45 @@ class RunAccepted(BaseModel):
 class OrderRef(BaseModel):
     store: str
     order_id: int | None
+    admin_url: str | None = Field(
+        default=None,
+        description="The order's edit screen in its store's WordPress admin (posts or HPOS form); "
+        "null when there is no order yet or the store's order storage is not known.",
+    )
+
+
+class OrderSummary(BaseModel):
+    """An origin order as wcsync last read it."""
+
+    status: str
+    customer: str | None = Field(description="The billing name (else shipping name, else company).")
+    total: str | None = Field(description="The order's total as the store wrote it.")
+    currency: str | None
+    created_at: datetime | None = Field(description="When it was placed (UTC).")
+
+    @classmethod
+    def of(cls, facts: Any) -> OrderSummary:
+        """From app.sync.repository.OrderFacts."""
+        return cls(
+            status=facts.status,
+            customer=facts.customer,
+            total=facts.total,
+            currency=facts.currency,
+            created_at=facts.created_gmt,
+        )
+
+
+def _ref(
+    stores: dict[int, Any] | None, names: dict[int, str], store_id: int, order_id: int | None
+) -> OrderRef:
+    facts = stores.get(store_id) if stores else None
+    if facts is None:
+        return OrderRef(store=names.get(store_id, "?"), order_id=order_id)
+    return OrderRef(
+        store=facts.name,
+        order_id=order_id,
+        admin_url=order_admin_url(facts.base_url, facts.order_storage, order_id),
+    )
 
 
 class LinkRead(BaseModel):
@@ -359,16 +405,30 @@ class LinkRead(BaseModel):
     last_error_code: str | None
     synced_at: datetime | None
     updated_at: datetime
+    order: OrderSummary | None = Field(
+        default=None, description="The origin order as wcsync last read it (null if never read)."
+    )
 
     @classmethod
-    def of(cls, link: Link | Any, names: dict[int, str]) -> LinkRead:
-        """From a link, or a row of its columns (repository.LINK_PAGE_COLUMNS)."""
+    def of(
+        cls,
+        link: Link | Any,
+        names: dict[int, str],
+        *,
+        stores: dict[int, Any] | None = None,
+        orders: dict[tuple[int, int], Any] | None = None,
+    ) -> LinkRead:
+        """From a link, or a row of its columns (repository.LINK_PAGE_COLUMNS); with `stores`
+        (repository.store_facts) its orders' admin links, with `orders` (repository.order_facts)
+        its origin order's summary."""
         assert link.id is not None
+        facts = (orders or {}).get((link.origin_store_id, link.origin_order_id))
         return cls(
             id=link.id,
             direction=link.direction,
-            origin=OrderRef(store=names.get(link.origin_store_id, "?"), order_id=link.origin_order_id),
-            target=OrderRef(store=names.get(link.target_store_id, "?"), order_id=link.target_order_id),
+            origin=_ref(stores, names, link.origin_store_id, link.origin_order_id),
+            target=_ref(stores, names, link.target_store_id, link.target_order_id),
+            order=OrderSummary.of(facts) if facts is not None else None,
             state=link.state,
             attempts=link.attempts,
             next_attempt_at=link.next_attempt_at,
@@ -400,6 +460,10 @@ class EventRead(BaseModel):
 class OrderSyncRead(BaseModel):
     store: str
     order_id: int
+    admin_url: str | None = Field(default=None, description="The order's edit screen on its store.")
+    order: OrderSummary | None = Field(
+        default=None, description="The origin order as wcsync last read it (null if never read)."
+    )
     run_id: int | None = None
     links: list[LinkRead]
     events: list[EventRead]

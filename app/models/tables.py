@@ -47,6 +47,9 @@ class Store(SQLModel, table=True):
     # The store runs the wcsync-admin plugin (found by the store check), which shows on each
     # replica's screen the order it copies: no origin note is written there.
     admin_plugin: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # Where the store keeps its orders, "posts" or "hpos" (found by the store check from
+    # system_status): the order's admin screen differs. None until found.
+    order_storage: str | None = Field(default=None, sa_type=sa.String(8))
     # Removing a store archives it: its ledger is kept (hidden from lists and counts) and comes
     # back when a store with the same base URL is added again.
     archived_at: datetime | None = None
@@ -82,6 +85,12 @@ class SourceOrder(SQLModel, table=True):
     status: str = Field(sa_type=sa.String(32))
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     seen_at: datetime = Field(default_factory=utcnow)
+    # What a list of orders shows, kept beside the body when it is read (app.sync.orderinfo),
+    # so that a page of links never loads order bodies.
+    customer: str | None = Field(default=None, sa_type=sa.String(200))
+    total: str | None = Field(default=None, sa_type=sa.String(32))
+    currency: str | None = Field(default=None, sa_type=sa.String(8))
+    created_gmt: datetime | None = None
 
 
 class Link(SQLModel, table=True):

@@ -4,6 +4,7 @@ commit: the caller's unit of work does."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from app.models import (
     utcnow,
 )
 from app.sync.context import parse_gmt
+from app.sync.orderinfo import keep_summary
 
 
 def _is_sqlite(session: AsyncSession) -> bool:
@@ -85,6 +87,57 @@ async def store_names(session: AsyncSession) -> dict[int, str]:
     rest of each row."""
     rows = await session.exec(select(Store.id, Store.name))
     return {sid: name for sid, name in rows.all() if sid is not None}
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """What a page of orders shows of a store: its name and where its orders' admin screens are."""
+
+    name: str
+    base_url: str
+    order_storage: str | None
+
+
+async def store_facts(session: AsyncSession) -> dict[int, StoreFacts]:
+    """Every store's name, base URL and order storage by id, archived ones included, without
+    loading (and decrypting) the rest of each row."""
+    rows = await session.exec(
+        select(col(Store.id), col(Store.name), col(Store.base_url), col(Store.order_storage))
+    )
+    return {sid: StoreFacts(name, url, storage) for sid, name, url, storage in rows.all() if sid is not None}
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """An origin order as discovery last read it, for lists: no body loaded."""
+
+    status: str
+    customer: str | None
+    total: str | None
+    currency: str | None
+    created_gmt: datetime | None
+
+
+async def order_facts(
+    session: AsyncSession, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], OrderFacts]:
+    """The summaries of these (origin store id, order id) orders: a query per origin store."""
+    found: dict[tuple[int, int], OrderFacts] = {}
+    for store_id in {k[0] for k in keys}:
+        wanted = sorted({oid for sid, oid in keys if sid == store_id})
+        rows: Any = await session.exec(
+            sa.select(  # type: ignore[call-overload]
+                col(SourceOrder.order_id),
+                col(SourceOrder.status),
+                col(SourceOrder.customer),
+                col(SourceOrder.total),
+                col(SourceOrder.currency),
+                col(SourceOrder.created_gmt),
+            ).where(col(SourceOrder.store_id) == store_id, col(SourceOrder.order_id).in_(wanted))
+        )
+        for order_id, status, customer, total, currency, created in rows.all():
+            found[(store_id, order_id)] = OrderFacts(status, customer, total, currency, created)
+    return found
 
 
 async def stores_by_id(session: AsyncSession) -> dict[int, Store]:
@@ -161,10 +214,12 @@ async def save_source_order(session: AsyncSession, store_id: int, body: dict[str
             status=str(body.get("status")),
             body=body,
         )
+        keep_summary(snapshot)
         session.add(snapshot)
     elif snapshot.modified_gmt <= modified:
         snapshot.modified_gmt, snapshot.status, snapshot.body = modified, str(body.get("status")), body
         snapshot.seen_at = utcnow()
+        keep_summary(snapshot)
     await session.flush()
     return snapshot
 

@@ -18,8 +18,10 @@ from app.models import AuthMode, Routing, RunKind, Store, StoreRole, SyncMode, u
 from app.sync import repository as repo
 from app.sync.clients import ClientRegistry
 from app.sync.discover.webhooks import webhook_check
+from app.sync.orderinfo import order_storage
 from app.sync.runs.engine import SyncEngine
 from app.sync.storetime import new_orders_floor, store_clock
+from app.woocommerce.client import WooCommerceClient
 from app.woocommerce.errors import AuthenticationError, RouteNotFoundError, WooCommerceError
 
 
@@ -126,12 +128,14 @@ async def connect_store(
             "origin_filter": candidate.origin_filter,
             "clock_skew_seconds": candidate.clock_skew_seconds,
             "last_success_at": candidate.last_success_at,
+            "order_storage": candidate.order_storage,
         }
     async with session_scope(engine.ctx.session_factory) as session:
         store = await create_store(session, data)
         for key, value in learned.items():
             setattr(store, key, value)
     await _take_floor(engine, store)
+    await learn_storage(engine, store)
     if not data.full_sync:
         return store, None
     run, _ = await engine.request_run(
@@ -158,6 +162,33 @@ async def _take_floor(engine: SyncEngine, store: Store) -> None:
         fresh = await repo.get_store_by_id(session, store.id or 0)
         fresh.orders_since = new_orders_floor(fresh, skew)
         store.orders_since = fresh.orders_since
+
+
+async def _learn_storage(client: WooCommerceClient, store: Store) -> str:
+    """Ask the store where it keeps its orders (posts or HPOS), for links to their admin
+    screens; a store that will not say keeps what was known."""
+    try:
+        found = order_storage(await client.system_status(fields=("settings",)))
+    except WooCommerceError as exc:
+        return f"Could not tell how the store keeps its orders ({exc}); order links use what was known."
+    if found is None:
+        return "The store did not say how it keeps its orders; order links use what was known."
+    store.order_storage = found
+    if found == "hpos":
+        return "Orders are kept in WooCommerce's order tables (HPOS): links open WooCommerce › Orders."
+    return "Orders are kept as posts: links open each order's post edit screen."
+
+
+async def learn_storage(engine: SyncEngine, store: Store) -> None:
+    """For a store added without the check: one request for its order storage, kept if told."""
+    if store.order_storage is not None:
+        return
+    await _learn_storage(engine.ctx.clients.get(store), store)
+    if store.order_storage is None:
+        return
+    async with session_scope(engine.ctx.session_factory) as session:
+        fresh = await repo.get_store_by_id(session, store.id or 0)
+        fresh.order_storage = store.order_storage
 
 
 async def update_store(session: AsyncSession, name: str, changes: Mapping[str, Any]) -> Store:
@@ -237,6 +268,10 @@ async def check_store(clients: ClientRegistry, store: Store) -> StoreCheck:
         except WooCommerceError as exc:
             add("write", False, f"Could not check write permission: {exc}")
     if any(c.name == "read" and c.ok for c in checks):
+        # The store answered with these credentials: that is a success, whatever the checks
+        # below find (a main store with no webhook is still read fine).
+        store.last_success_at = utcnow()
+        add("order storage", True, await _learn_storage(client, store))
         add("webhooks", *await webhook_check(client, store))
     skew = client.clock_skew
     if skew is not None:
@@ -255,8 +290,6 @@ async def check_store(clients: ClientRegistry, store: Store) -> StoreCheck:
             else "Replicas are found by listing recent orders (the wcsync-admin plugin's "
             "wcsync_origin filter would make it one request).",
         )
-    if all(c.ok for c in checks):
-        store.last_success_at = utcnow()
     return StoreCheck(store=store.name, ok=all(c.ok for c in checks), checks=checks, clock_skew_seconds=skew)
 
 

@@ -45,6 +45,18 @@ class TestMapOrder:
             map_order(order, origin_store="main", target_store="sub1", catalog=CATALOG)
         assert "SKU-NOPE" in info.value.message and "'sub1'" in info.value.message
         assert info.value.skus == ["SKU-NOPE"]
+        assert "routing" in info.value.message
+
+    def test_unknown_sku_on_the_way_to_the_main_store_never_advises_routing(self) -> None:
+        """Every sub-store order goes to the main store whatever the routing: the advice is to
+        fix a catalogue, the main store's or the sub-store's SKU."""
+        order = make_order(items=[("SKU-NOPE", 1, "1.00")])
+        with pytest.raises(UnknownSku) as info:
+            map_order(order, origin_store="sub1", target_store="main", catalog=CATALOG, to_main=True)
+        message = info.value.message
+        assert "routing" not in message
+        assert "main store 'main'" in message and "SKU-NOPE" in message
+        assert "add the product to the main store" in message and "store 'sub1'" in message
 
     def test_product_without_sku_is_refused(self) -> None:
         with pytest.raises(MissingSku, match="item 0"):

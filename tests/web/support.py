@@ -30,6 +30,8 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 375, "height": 812}
+# A common phone today (iPhone 12 to 15): the brief's width for "compact on a phone".
+PHONE_390 = {"width": 390, "height": 844}
 # A zone far from UTC, so a time shown in UTC would not pass for local time.
 TIMEZONE = "Asia/Tokyo"
 LOCALE = "en-GB"

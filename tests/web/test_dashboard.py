@@ -14,6 +14,7 @@ from app.testing import FakeStore
 from tests.e2e.support import TOKEN, Stack, make_fake, stack
 from tests.web.support import (
     PHONE,
+    PHONE_390,
     TIMEZONE,
     chromium,
     new_page,
@@ -125,7 +126,7 @@ async def test_badge_shows_pending_then_sync_now_shows_progress_and_clears_it(
             )
             assert await row.count() == 1
             assert await page.locator("#badges").get_attribute("aria-live") == "polite"
-            await screenshot(page, "02-dashboard-pending", docs=True)
+            await screenshot(page, "02-dashboard-pending-one-store")
 
             fakes["sub1"].knobs.down = False
             fakes["sub1"].knobs.latency_per_order_ms = 1500.0
@@ -181,7 +182,18 @@ async def test_failed_order_shows_its_reason_and_retry_succeeds_once_fixed(
             await row.first.wait_for()
             assert await row.count() == 1
             cells = [c.strip() for c in await row.locator("td").all_inner_texts()]
-            assert cells[0] == f"main #{hoodie['id']}"
+            # The order as an owner knows it: customer, total with currency, date, status, and
+            # its screen in WooCommerce (the main store keeps orders as posts).
+            ref, facts, link = cells[0].split("\n")
+            assert ref == f"main #{hoodie['id']}" and link == "Open in WooCommerce"
+            assert facts.startswith("Ada Lovelace · US$") and facts.endswith("processing")
+            assert hoodie["total"] in facts.replace(",", "")
+            placed = datetime.fromisoformat(hoodie["date_created_gmt"] + "+00:00")
+            placed = placed.astimezone(ZoneInfo(TIMEZONE))
+            assert placed.strftime("%d/%m/%Y") in facts
+            href = await row.get_by_role("link", name="Open in WooCommerce").get_attribute("href")
+            assert href == f"{s.urls['main']}/wp-admin/post.php?post={hoodie['id']}&action=edit"
+            assert await text_of(page, "#failed-count") == "1 order failed."
             assert cells[1] == "sub1"
             assert cells[2].startswith("A product is missing on the target store")
             assert "SKU-HOODIE-L" in cells[2]
@@ -218,7 +230,7 @@ async def test_failed_order_shows_its_reason_and_retry_succeeds_once_fixed(
             assert "failed" in history and "created" in history
             assert f"sub1 #{replica['id']}" in await text_of(page, "#order-view table")
             await _assert_local_times(page, "#order-events time")
-            await screenshot(page, "06-order-history", docs=True)
+            await screenshot(page, "06-order-history-retried")
         assert len(s.replicas("sub1", f"main:{mug['id']}")) == 1
 
 
@@ -248,6 +260,9 @@ async def test_stores_show_health_check_edit_and_disable(sqlite_url: str, browse
             sub1 = page.locator('article[data-store="sub1"]')
             sub2 = page.locator('article[data-store="sub2"]')
             await sub1.wait_for()
+            assert await text_of(page, 'article[data-store="sub1"] [data-fact="order-storage"]') == (
+                "as posts (post.php screens)"
+            )
             assert "sub-store" in await sub1.inner_text()
             assert "503" in await sub2.locator("dd.bad").inner_text()  # sub2's last error, in plain view
             await _assert_local_times(page, 'article[data-store="sub1"] time')
@@ -436,3 +451,107 @@ async def test_api_docs_render_offline(sqlite_url: str, browser: Browser) -> Non
             assert "/api/stores" in paths and "/api/tokens" in paths
             assert elsewhere == [] and violations == []
             await screenshot(page, "11-api-docs", full_page=False)
+
+
+async def test_orders_are_counted_once_with_copies_as_the_detail_and_link_to_woocommerce(
+    sqlite_url: str, browser: Browser
+) -> None:
+    fakes = {**two_stores(), "sub2": make_fake("sub2", SUB1)}
+    fakes["sub1"].state.storage = "hpos"
+    mugs = [fakes["main"].place_order([("SKU-MUG-001", 1)]) for _ in range(2)]
+    hoodie = fakes["main"].place_order([("SKU-HOODIE-L", 1)])  # neither sub-store sells it
+    async with stack(sqlite_url, fakes) as s:
+        await registered(s)
+        await s.add_store("sub2")
+        fakes["sub1"].knobs.down = fakes["sub2"].knobs.down = True
+        await s.sync()  # three orders, each waiting for two sub-stores
+        pending = (await s.api.get("/api/pending")).json()
+        assert (pending["orders"], pending["copies"]) == (3, 6)
+
+        async with new_page(browser, str(s.api.base_url)) as page:
+            await sign_in(page)
+            await wait_for_text(page, "#pending-total", "3")
+            assert await text_of(page, "#pending-summary") == "3 orders waiting (6 copies)"
+            badge = await page.locator("#badge-pending").get_attribute("aria-label")
+            assert badge == "3 orders waiting to sync"
+            per_store = '#pending-table tbody tr[data-store="sub1"] [data-direction="main_to_sub"]'
+            assert await text_of(page, per_store) == "3"
+            footer = '#pending-table tfoot [data-direction="main_to_sub"]'
+            assert await text_of(page, footer) == "3 (6 copies)"
+            await screenshot(page, "02-dashboard-pending", docs=True)
+
+            fakes["sub1"].knobs.down = fakes["sub2"].knobs.down = False
+            await page.get_by_role("button", name="Sync Now").click()
+            await page.wait_for_selector("#sync-outcome", timeout=30_000)
+            assert await text_of(page, '[data-count="created"] dd') == "4"
+            assert await text_of(page, '[data-count="failed"] dd') == "2"
+            await wait_for_text(page, "#failed-total", "1")  # one order, failed on two stores
+            await wait_for_text(page, "#failed-notice", "1 order failed and needs attention (2 copies)")
+
+            await page.goto("/admin#failed")
+            rows = page.locator("#failed-table tbody tr")
+            await rows.first.wait_for()
+            assert await rows.count() == 1
+            assert await text_of(page, "#failed-count") == "1 order failed (2 copies)."
+            row = rows.first
+            assert (await row.locator("td").nth(1).inner_text()).split() == ["sub1", "sub2"]
+            assert "Ada Lovelace" in await row.locator(".order-facts").inner_text()
+            href = await row.get_by_role("link", name="Open in WooCommerce").get_attribute("href")
+            assert href == f"{s.urls['main']}/wp-admin/post.php?post={hoodie['id']}&action=edit"
+            retry = row.get_by_role("button", name=f"Retry order {hoodie['id']} from main to sub1, sub2")
+            assert await retry.count() == 1
+
+            # An order copied to an HPOS store links to WooCommerce's own orders screen there.
+            mug = mugs[0]
+            await page.goto("/admin#lookup")
+            await page.locator("#lookup-store option").first.wait_for(state="attached")
+            await page.locator("#lookup-store").select_option("main")
+            await page.get_by_label("Order id").fill(str(mug["id"]))
+            await page.get_by_role("button", name="Show its sync history").click()
+            await page.locator("#order-events").wait_for()
+            (copy,) = s.replicas("sub1", f"main:{mug['id']}")
+            link = page.locator("#order-view").get_by_role(
+                "link", name=f"Open sub1 #{copy['id']} in WooCommerce"
+            )
+            assert await link.get_attribute("href") == (
+                f"{s.urls['sub1']}/wp-admin/admin.php?page=wc-orders&action=edit&id={copy['id']}"
+            )
+            assert "Ada Lovelace" in await text_of(page, "#order-view .order-facts")
+
+            # Sync Order on an order that has not changed: "already in sync", never "changed".
+            await page.get_by_role("button", name="Sync Order").click()
+            await wait_for_text(page, "#order-events", "already in sync")
+            history = await text_of(page, "#order-events")
+            assert "origin order changed" not in history
+            await screenshot(page, "06-order-history", docs=True)
+
+        async with new_page(browser, str(s.api.base_url), viewport=PHONE_390) as page:
+            await sign_in(page)
+            for view, ready in (
+                ("overview", "#recent-runs-table"),
+                ("failed", "#failed-table"),
+                ("stores", 'article[data-store="sub2"]'),
+                ("runs", "#runs-table"),
+            ):
+                await page.goto(f"/admin#{view}")
+                await page.wait_for_selector(ready)
+                width = await _page_width(page)
+                assert width <= PHONE_390["width"], f"#{view} is {width}px wide on a 390 px phone"
+            await page.goto("/admin#runs")
+            card = await page.locator("#runs-table tbody tr").first.bounding_box()
+            assert card is not None and card["height"] <= 180, f"a run card is {card} on a 390 px phone"
+            await page.goto("/admin#failed")
+            await page.locator("#failed-table tbody tr").first.wait_for()
+            await screenshot(page, "09-phone-failed-390")
+            # The Add-a-store form on the phone: one field under the other, no gaps between.
+            await page.goto("/admin#stores")
+            await page.get_by_text("Add a store").click()
+            # Each field (label, input, help) sits under the one before it at the form's spacing
+            # (.75rem), with no empty band between.
+            gaps = await page.eval_on_selector_all(
+                "#store-form .field",
+                """fields => fields.map(f => f.getBoundingClientRect())
+                    .map((box, i, all) => i ? Math.round(box.top - all[i - 1].bottom) : 0).slice(1)""",
+            )
+            assert len(gaps) == 7 and all(0 <= gap <= 16 for gap in gaps), gaps  # 8 fields
+            await screenshot(page, "09-phone-add-store-390")

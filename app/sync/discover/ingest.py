@@ -17,6 +17,7 @@ from app.sync.context import SyncContext, parse_gmt
 from app.sync.discover.catalog import catalog
 from app.sync.discover.routing import Target, route_order
 from app.sync.events import link_event
+from app.sync.orderinfo import keep_summary
 from app.sync.plan.conflicts import ReplicaChange, replica_change, same_version
 from app.sync.plan.mapping import parse_origin
 
@@ -129,14 +130,18 @@ async def ingest_orders(
                 status=str(order.get("status")),
                 body=order,
             )
+            keep_summary(snapshot)
             session.add(snapshot)
-        elif (
-            snapshot.modified_gmt < modified
-            or force
-            or (snapshot.modified_gmt == modified and not same_version(snapshot.body, order))
+        elif snapshot.modified_gmt < modified or (
+            snapshot.modified_gmt == modified and not same_version(snapshot.body, order)
         ):
             snapshot.modified_gmt, snapshot.status, snapshot.body = modified, str(order.get("status")), order
             snapshot.seen_at = utcnow()
+            keep_summary(snapshot)
+        elif force:
+            # Sync Order of an order that has not changed: no new version, so nothing is
+            # "changed" below; its copies are only read and checked.
+            newer = False
         else:
             # The same version read again: it is settled once read after its second was over
             # (discovery then stops fetching its body), and nothing is queued for it.
@@ -174,7 +179,10 @@ async def ingest_orders(
                 if changed:
                     message = f"origin order changed; update queued for store {target_name}"
                 else:
-                    message = f"Sync Order: the copy on store {target_name} is read and made equal again"
+                    message = (
+                        f"Sync Order: the order has not changed since it was copied to store "
+                        f"{target_name}; the copy is read to confirm it is still in sync"
+                    )
                 link_event(session, link, "changed" if changed else "check", message, run_id)
                 result.queued += 1
             elif force and link.state == LinkState.failed:

@@ -146,6 +146,7 @@ def map_order(
     catalog: Mapping[str, ProductRef],
     only_sold: bool = False,
     meta_filter: MetaFilter | None = None,
+    to_main: bool = False,
 ) -> MappedOrder:
     """The replica `target_store` should hold, as a create payload. With `only_sold` (routing by
     SKU) the lines the target does not sell are left out and listed; otherwise every SKU must
@@ -154,7 +155,8 @@ def map_order(
 
     A partial replica (lines left out) carries the origin's shipping lines with their method,
     instance and meta but a total of 0.00, and no fee lines: the shipping and the fees were
-    charged by the origin store, which keeps them; the replica's total is the value of its lines."""
+    charged by the origin store, which keeps them; the replica's total is the value of its lines.
+    `to_main` (the target is the main store) gives an unknown SKU the advice of that direction."""
     meta_filter = meta_filter or MetaFilter()
     order_id = order.get("id")
     if not isinstance(order_id, int):
@@ -209,9 +211,9 @@ def map_order(
     if no_sku and not only_sold:
         raise MissingSku(no_sku)
     if unknown:
-        raise UnknownSku(target_store, unknown)
+        raise UnknownSku(target_store, unknown, origin=origin_store, to_main=to_main)
     if not line_items:
-        raise UnknownSku(target_store, left_out or ["(none)"])
+        raise UnknownSku(target_store, left_out or ["(none)"], origin=origin_store, to_main=to_main)
     partial = bool(left_out or no_sku)
 
     shipping_lines = [

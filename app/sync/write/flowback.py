@@ -14,6 +14,7 @@ from app.models import Link, LinkState, SourceOrder, Store, utcnow
 from app.sync import repository as repo
 from app.sync.context import SyncContext, kv, log, parse_gmt
 from app.sync.events import link_event
+from app.sync.orderinfo import keep_summary
 from app.sync.plan.conflicts import replica_is_later
 from app.sync.storetime import store_clock
 from app.woocommerce.client import BATCH_LIMIT
@@ -179,6 +180,7 @@ async def _record(
                     str(item.order.get("status")),
                     modified,
                 )
+            keep_summary(snapshot)
             link_event(
                 session,
                 row,

@@ -105,6 +105,7 @@ async def map_links(
             catalog=products,
             only_sold=only_sold,
             meta_filter=filter_,
+            to_main=target.role == StoreRole.main,
         )
 
     mapped: dict[int, MappedOrder] = {}
@@ -376,6 +377,15 @@ async def push_batch(
                     f"order {row.target_order_id} was trashed on store {target.name}; it is left there",
                     run_id,
                 )
+        for unchanged in plan.equal:
+            link_event(
+                session,
+                fresh[_id(unchanged.link)],
+                "in_sync",
+                f"already in sync: the copy on store {target.name} (order {unchanged.link.target_order_id}) "
+                "equals the origin; nothing written",
+                run_id,
+            )
         for unchanged in plan.equal + plan.trashed:
             synced(fresh[_id(unchanged.link)], unchanged.link.target_order_id or 0, unchanged.replica)
             stats.skipped += 1
@@ -487,7 +497,8 @@ async def push_batch(
                         retriable=is_retriable(refused),
                         target_name=target.name,
                     )
-        if result_error is None and (plan.creates or plan.updates):
+        # The store answered: a write, or the read of copies found equal.
+        if result_error is None and (plan.creates or plan.updates or plan.equal or plan.trashed):
             await repo.note_store_success(session, target.id or 0, now)
         if progress_run is not None:
             await repo.add_run_counts(

@@ -55,6 +55,54 @@
     return ref.order_id ? `${ref.store} #${ref.order_id}` : `${ref.store} (no copy yet)`;
   }
 
+  /** The admin screen of an order on its store, opened in a new tab; null without a URL. */
+  function adminLink(url, label, name) {
+    if (!url) return null;
+    return h("a", { href: url, target: "_blank", rel: "noopener noreferrer", class: "admin-link", "aria-label": name || null }, label);
+  }
+
+  function money(total, currency) {
+    if (total === null || total === undefined) return null;
+    const value = Number(total);
+    if (currency && Number.isFinite(value)) {
+      try {
+        return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(value);
+      } catch (err) {
+        // An unknown code: shown as the store wrote it.
+      }
+    }
+    return currency ? `${total} ${currency}` : String(total);
+  }
+
+  function dateEl(iso) {
+    const date = parseTime(iso);
+    if (!date) return null;
+    return h("time", { datetime: date.toISOString(), title: date.toLocaleString() }, date.toLocaleDateString());
+  }
+
+  /** An order as a row shows it: its reference (a button when it opens the history), then
+   * customer, total, date placed and status, and a link to its screen in WooCommerce. */
+  function orderCell(ref, summary, onOpen, withRef = true) {
+    const label = orderRef(ref);
+    const parts = [];
+    if (withRef) {
+      parts.push(onOpen
+        ? h("button", { type: "button", class: "link order-ref", title: "Show this order's sync history", onclick: onOpen }, label)
+        : h("strong", { class: "order-ref" }, label));
+    }
+    if (summary) {
+      const facts = [summary.customer || "No name", money(summary.total, summary.currency), dateEl(summary.created_at)]
+        .filter((x) => x !== null && x !== undefined && x !== "");
+      const line = h("span", { class: "order-facts" });
+      facts.forEach((fact, i) => line.append(...(i ? [" · ", fact] : [fact])));
+      line.append(" ", stateEl(summary.status));
+      parts.push(line);
+    }
+    const link = adminLink(ref.admin_url, "Open in WooCommerce");
+    if (link) parts.push(link);
+    return h("div", { class: "order-cell" }, parts);
+  }
+
   function plural(n, one, many) {
     return `${n} ${n === 1 ? one : many || `${one}s`}`;
   }
@@ -131,7 +179,7 @@
     rest_no_route: "The store's REST API is not reachable",
   };
 
-  function reasonFor(link) {
+  function reasonFor(link, named = false) {
     const detail = link.last_error || "";
     let title = REASONS[link.last_error_code];
     if (!title) {
@@ -141,7 +189,8 @@
       } else if (/sku/i.test(detail)) title = "A product could not be matched by SKU";
       else title = detail ? "The order could not be copied" : "No reason was recorded";
     }
-    return h("div", { class: "reason" }, h("strong", {}, title), detail ? h("span", {}, detail) : null);
+    return h("div", { class: "reason", "data-target": link.target.store },
+      h("strong", {}, named ? `${link.target.store}: ${title}` : title), detail ? h("span", {}, detail) : null);
   }
 
   /* --- views ------------------------------------------------------------------------------ */
@@ -207,10 +256,20 @@
 
   const sum = (counts) => Object.values(counts).reduce((a, b) => a + b, 0);
 
+  function totalCell(pending, direction) {
+    const copies = pending.copies_by_direction ? pending.copies_by_direction[direction] : sum(pending[direction]);
+    const orders = pending.orders_by_direction ? pending.orders_by_direction[direction] : copies;
+    return h("td", {
+      class: "num", "data-direction": direction,
+      title: copies !== orders ? `${plural(orders, "order")}, ${plural(copies, "copy", "copies")}` : null,
+    }, String(orders), copies !== orders ? h("span", { class: "copies" }, ` (${plural(copies, "copy", "copies")})`) : null);
+  }
+
   function renderBreakdown(pending) {
     const names = [...new Set([...Object.keys(pending.main_to_sub), ...Object.keys(pending.sub_to_main)])].sort();
     const box = $("#pending-breakdown");
-    const signature = JSON.stringify([pending.main_to_sub, pending.sub_to_main, pending.failed]);
+    const signature = JSON.stringify([pending.main_to_sub, pending.sub_to_main, pending.failed,
+      pending.failed_copies, pending.orders_by_direction, pending.copies_by_direction]);
     if (box.dataset.signature === signature) return;
     box.dataset.signature = signature;
     box.replaceChildren();
@@ -225,16 +284,19 @@
           h("th", { scope: "row" }, name),
           h("td", { class: "num", "data-direction": "main_to_sub" }, String(pending.main_to_sub[name] || 0)),
           h("td", { class: "num", "data-direction": "sub_to_main" }, String(pending.sub_to_main[name] || 0))))),
+        // All stores: orders, each once however many stores it waits for (an order of the main
+        // store waiting for two sub-stores is one order, two copies).
         names.length > 1 ? h("tfoot", {}, h("tr", { "data-store": "" },
           h("th", { scope: "row" }, "All stores"),
-          h("td", { class: "num", "data-direction": "main_to_sub" }, String(sum(pending.main_to_sub))),
-          h("td", { class: "num", "data-direction": "sub_to_main" }, String(sum(pending.sub_to_main))))) : null));
+          totalCell(pending, "main_to_sub"), totalCell(pending, "sub_to_main"))) : null));
     } else {
       box.append(h("p", { class: "muted" }, "No order is waiting in either direction."));
     }
     if (pending.failed) {
-      box.append(h("p", { class: "notice notice-error" },
-        `${plural(pending.failed, "order")} failed and ${pending.failed === 1 ? "needs" : "need"} attention: `,
+      const copies = pending.failed_copies ?? pending.failed;
+      box.append(h("p", { class: "notice notice-error", id: "failed-notice" },
+        `${plural(pending.failed, "order")} failed and ${pending.failed === 1 ? "needs" : "need"} attention`
+          + (copies !== pending.failed ? ` (${plural(copies, "copy", "copies")})` : "") + ": ",
         h("a", { href: "#failed" }, "see failed orders"), "."));
     }
   }
@@ -306,15 +368,16 @@
       }
       if (FINISHED.has(run.status)) {
         setText(text, total > 0
-          ? `Run ${runId} finished: ${done} of ${plural(total, "order")}.`
+          ? `Run ${runId} finished: ${done} of ${plural(total, "copy", "copies")}.`
           : `Run ${runId} finished: nothing needed copying.`);
         await showRunResult(run);
         refreshPending().catch(() => {});
         loadRecentRuns().catch(() => {});
         return;
       }
+      // A run counts copies (an order for two sub-stores is two); the badge counts orders.
       setText(text, total > 0
-        ? `Syncing: ${done} of ${plural(total, "order")}…`
+        ? `Syncing: ${done} of ${plural(total, "copy", "copies")}…`
         : (run.status === "queued" ? `Run ${runId} queued…` : "Looking for orders to sync…"));
       await new Promise((resolve) => window.setTimeout(resolve, RUN_POLL_MS));
     }
@@ -323,8 +386,9 @@
   function countsEl(counts) {
     const item = (key, label) => h("div", { class: key === "failed" && counts.failed ? "bad" : "", "data-count": key },
       h("dt", {}, label), h("dd", {}, String(counts[key])));
-    return h("dl", { class: "counts" },
-      item("created", "Created"), item("updated", "Updated"), item("skipped", "Skipped"), item("failed", "Failed"));
+    return h("div", { class: "counts-box" }, h("p", { class: "muted small counts-title" }, "Copies"),
+      h("dl", { class: "counts", "aria-label": "Copies" },
+        item("created", "Created"), item("updated", "Updated"), item("skipped", "Skipped"), item("failed", "Failed")));
   }
 
   async function showRunResult(run) {
@@ -342,7 +406,10 @@
       if (failed.length) {
         parts.push(h("h3", {}, "Orders that failed"));
         parts.push(h("ul", { class: "events", id: "sync-failed-orders" }, failed.map((link) =>
-          h("li", {}, h("strong", {}, `${orderRef(link.origin)} → ${link.target.store}`), reasonFor(link)))));
+          h("li", {}, h("strong", {}, `${orderRef(link.origin)} → ${link.target.store}`),
+            link.order ? h("span", { class: "order-facts" }, [link.order.customer || "No name",
+              money(link.order.total, link.order.currency)].filter(Boolean).join(" · ")) : null,
+            reasonFor(link)))));
         parts.push(h("p", {}, h("a", { href: "#failed" }, "Retry them from the failed orders list")));
       }
     }
@@ -363,21 +430,37 @@
     if (!failed.items.length) {
       parts.push(h("p", { class: "notice notice-ok", id: "no-failed" }, "No failed orders. Nothing needs your attention."));
     } else {
-      parts.push(linkTable(failed.items, "failed-table", "Failed orders", true));
+      const orders = byOrder(failed.items);
+      parts.push(h("p", { id: "failed-count" }, `${plural(orders.length, "order")} failed`
+        + (failed.items.length !== orders.length ? ` (${plural(failed.items.length, "copy", "copies")})` : "") + "."));
+      parts.push(orderTable(orders, "failed-table", "Failed orders", true));
       if (failed.total > failed.items.length) {
-        parts.push(h("p", { class: "muted" }, `Showing ${failed.items.length} of ${failed.total}.`));
+        parts.push(h("p", { class: "muted" }, `Showing the latest ${failed.items.length} of ${plural(failed.total, "copy", "copies")}.`));
       }
     }
     if (retrying.length) {
       parts.push(h("h2", {}, "Waiting for another try"));
       parts.push(h("p", { class: "muted" }, "These hit a problem that may pass on its own; wcsync tries again."));
-      parts.push(linkTable(retrying, "retrying-table", "Orders waiting for another try", false));
+      parts.push(orderTable(byOrder(retrying), "retrying-table", "Orders waiting for another try", false));
     }
     list.replaceChildren(...parts);
   }
 
-  function linkTable(links, id, caption, withRetry) {
-    return h("table", { class: "responsive", id },
+  /** Links grouped by their origin order, newest first: a row is an order, its copies the detail. */
+  function byOrder(links) {
+    const groups = new Map();
+    for (const link of links) {
+      const key = `${link.origin.store}\u0000${link.origin.order_id}`;
+      if (!groups.has(key)) groups.set(key, { origin: link.origin, order: link.order, links: [] });
+      groups.get(key).links.push(link);
+    }
+    const groupsList = [...groups.values()];
+    for (const group of groupsList) group.links.sort((a, b) => a.target.store.localeCompare(b.target.store));
+    return groupsList;
+  }
+
+  function orderTable(orders, id, caption, withRetry) {
+    return h("table", { class: "responsive orders", id },
       h("caption", { class: "sr-only" }, caption),
       h("thead", {}, h("tr", {},
         h("th", { scope: "col" }, "Order"),
@@ -386,21 +469,26 @@
         h("th", { scope: "col", class: "num" }, "Attempts"),
         h("th", { scope: "col" }, withRetry ? "Last try" : "Next try"),
         withRetry ? h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Action")) : null)),
-      h("tbody", {}, links.map((link) => h("tr", { "data-link": link.id },
-        h("td", { "data-label": "Order" }, h("button", {
-          type: "button", class: "link", title: "Show this order's sync history",
-          onclick: () => openOrder(link.origin.store, link.origin.order_id),
-        }, orderRef(link.origin))),
-        h("td", { "data-label": "Copy to" }, link.target.store),
-        h("td", { "data-label": "Reason" }, reasonFor(link)),
-        h("td", { "data-label": "Attempts", class: "num" }, String(link.attempts)),
-        h("td", { "data-label": withRetry ? "Last try" : "Next try" },
-          timeEl(withRetry ? link.updated_at : link.next_attempt_at)),
-        withRetry ? h("td", { "data-label": "" }, retryButton(link)) : null))));
+      h("tbody", {}, orders.map((group) => {
+        const first = group.links[0];
+        const latest = (key) => group.links.map((l) => l[key]).filter(Boolean).sort().pop() || null;
+        return h("tr", { "data-order": `${group.origin.store}:${group.origin.order_id}`, "data-link": first.id },
+          h("td", { "data-label": "Order" }, orderCell(group.origin, group.order,
+            () => openOrder(group.origin.store, group.origin.order_id))),
+          h("td", { "data-label": "Copy to" }, h("div", { class: "targets" }, group.links.map((link) =>
+            h("span", { class: "target" }, link.target.store)))),
+          h("td", { "data-label": "Reason" }, h("div", { class: "reasons" }, group.links.map((link) => reasonFor(link, group.links.length > 1)))),
+          h("td", { "data-label": "Attempts", class: "num" }, String(Math.max(...group.links.map((l) => l.attempts)))),
+          h("td", { "data-label": withRetry ? "Last try" : "Next try" },
+            timeEl(withRetry ? latest("updated_at") : latest("next_attempt_at"))),
+          withRetry ? h("td", { "data-label": "" }, retryButton(group)) : null);
+      })));
   }
 
-  function retryButton(link) {
-    const label = `Retry order ${link.origin.order_id} from ${link.origin.store} to ${link.target.store}`;
+  function retryButton(group) {
+    const { origin } = group;
+    const targets = group.links.map((l) => l.target.store);
+    const label = `Retry order ${origin.order_id} from ${origin.store} to ${targets.join(", ")}`;
     const status = h("span", { class: "retry-status", role: "status", "aria-live": "polite" });
     const button = h("button", {
       type: "button", class: "primary", "aria-label": label,
@@ -408,12 +496,15 @@
         button.disabled = true;
         status.textContent = "Syncing…";
         try {
-          const view = await api("POST", `/api/orders/${encodeURIComponent(link.origin.store)}/${link.origin.order_id}/sync`);
-          const mine = view.links.find((l) => l.target.store === link.target.store) || view.links[0];
-          if (mine && mine.state === "synced") {
-            status.textContent = `Synced: ${orderRef(mine.target)}.`;
+          const view = await api("POST", `/api/orders/${encodeURIComponent(origin.store)}/${origin.order_id}/sync`);
+          const mine = view.links.filter((l) => targets.includes(l.target.store));
+          const left = mine.filter((l) => l.state !== "synced");
+          if (mine.length && !left.length) {
+            status.textContent = `Synced: ${mine.map((l) => orderRef(l.target)).join(", ")}.`;
           } else {
-            status.textContent = mine ? `Still ${mine.state}: ${mine.last_error || "no reason given"}` : "No link found.";
+            status.textContent = left.length
+              ? left.map((l) => `Still ${l.state} on ${l.target.store}: ${l.last_error || "no reason given"}`).join(" ")
+              : "No link found.";
             button.disabled = false;
           }
           refreshPending().catch(() => {});
@@ -457,6 +548,7 @@
 
   function renderOrder(view) {
     const card = h("article", { class: "card", id: "order-view" }, h("h2", {}, `Order ${view.store} #${view.order_id}`));
+    card.append(orderCell({ store: view.store, order_id: view.order_id, admin_url: view.admin_url }, view.order, null, false));
     if (!view.links.length) {
       card.append(h("p", { class: "muted" }, "wcsync has no record of this order yet. Press Sync Order to copy it now."));
       return card;
@@ -468,8 +560,10 @@
         h("th", { scope: "col", class: "num" }, "Attempts"), h("th", { scope: "col" }, "Synced"),
         h("th", { scope: "col" }, "Last error"))),
       h("tbody", {}, view.links.map((link) => h("tr", {},
-        h("td", { "data-label": "From" }, orderRef(link.origin)),
-        h("td", { "data-label": "To" }, orderRef(link.target)),
+        h("td", { "data-label": "From" }, orderRef(link.origin), " ",
+          adminLink(link.origin.admin_url, "Open", `Open ${orderRef(link.origin)} in WooCommerce`)),
+        h("td", { "data-label": "To" }, orderRef(link.target), " ",
+          adminLink(link.target.admin_url, "Open", `Open ${orderRef(link.target)} in WooCommerce`)),
         h("td", { "data-label": "State" }, stateEl(link.state)),
         h("td", { "data-label": "Attempts", class: "num" }, String(link.attempts)),
         h("td", { "data-label": "Synced" }, timeEl(link.synced_at)),
@@ -542,6 +636,10 @@
         h("dt", {}, "Site"), h("dd", {}, store.base_url),
         h("dt", {}, "Receives"), h("dd", {}, store.routing === "skus" ? "orders with products it sells" : "all orders"),
         h("dt", {}, "Key"), h("dd", {}, `${store.consumer_key_hint} (${store.auth_mode})`),
+        h("dt", {}, "Orders kept"), h("dd", { "data-fact": "order-storage" }, {
+          posts: "as posts (post.php screens)",
+          hpos: "in order tables (HPOS)",
+        }[store.order_storage] || "not known yet: press Check"),
         h("dt", {}, "Last success"), h("dd", {}, timeEl(store.last_success_at, "never")),
         h("dt", {}, "Last error"), h("dd", { class: store.last_error ? "bad" : "" },
           store.last_error ? [store.last_error, " (", timeEl(store.last_error_at), ")"] : "none"),
