@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import text
 
 from app.api import orders as orders_api
+from app.api import plugin as plugin_api
 from app.api import stores as stores_api
 from app.api import sync as sync_api
 from app.api import tokens as tokens_api
@@ -150,6 +151,7 @@ def create_app(
     api.include_router(stores_api.router)
     api.include_router(sync_api.router)
     api.include_router(orders_api.router)
+    api.include_router(plugin_api.router)
     api.include_router(tokens_api.router)
     app.include_router(api)
     # Outside the Bearer-protected router: WooCommerce cannot send our token, the signature is
