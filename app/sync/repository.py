@@ -635,10 +635,12 @@ async def failed_orders_of_store(
     copies on it that failed to be brought up to date. A failure of another store's order that
     never reached this store is not this store's business. Few rows: both sides are read from
     the (store, state, id) indexes."""
-    origin_side = select(col(Link.origin_order_id).label("order_id"), col(Link.id).label("link_id")).where(
-        Link.origin_store_id == store_id, Link.state == LinkState.failed
-    )
-    target_side = select(col(Link.target_order_id).label("order_id"), col(Link.id).label("link_id")).where(
+    origin_side: Any = select(
+        col(Link.origin_order_id).label("order_id"), col(Link.id).label("link_id")
+    ).where(Link.origin_store_id == store_id, Link.state == LinkState.failed)
+    target_side: Any = select(
+        col(Link.target_order_id).label("order_id"), col(Link.id).label("link_id")
+    ).where(
         Link.target_store_id == store_id,
         Link.state == LinkState.failed,
         col(Link.target_order_id).is_not(None),
@@ -661,8 +663,8 @@ async def failed_orders_of_store(
         .where(
             Link.state == LinkState.failed,
             sa.or_(
-                sa.and_(Link.origin_store_id == store_id, col(Link.origin_order_id).in_(order_ids)),
-                sa.and_(Link.target_store_id == store_id, col(Link.target_order_id).in_(order_ids)),
+                sa.and_(col(Link.origin_store_id) == store_id, col(Link.origin_order_id).in_(order_ids)),
+                sa.and_(col(Link.target_store_id) == store_id, col(Link.target_order_id).in_(order_ids)),
             ),
         )
         .order_by(col(Link.id).desc())
