@@ -199,7 +199,7 @@ class Wcsync_Admin_Orders {
 				<span id="wcsync-admin-pending" aria-live="polite"><?php echo esc_html( $notice['text'] ); ?></span>
 				<a id="wcsync-admin-failed" href="<?php echo esc_url( self::failed_url() ); ?>"<?php echo esc_attr( $notice['failed'] > 0 ? '' : ' hidden' ); ?>><?php echo esc_html( $notice['failed_text'] ); ?></a>
 				<a id="wcsync-admin-fix" href="<?php echo esc_url( Wcsync_Admin_Client::settings_url() ); ?>"<?php echo esc_attr( '' !== $notice['settings_url'] ? '' : ' hidden' ); ?>><?php esc_html_e( 'Open the wcsync settings', 'wcsync-admin' ); ?></a>
-				<button type="button" class="button<?php echo $error ? '' : ' button-primary'; ?>" id="wcsync-admin-sync-now"><?php esc_html_e( 'Sync Now', 'wcsync-admin' ); ?></button>
+				<button type="button" class="button<?php echo esc_attr( $error ? '' : ' button-primary' ); ?>" id="wcsync-admin-sync-now"><?php esc_html_e( 'Sync Now', 'wcsync-admin' ); ?></button>
 			</p>
 			<p class="wcsync-admin-progress" hidden>
 				<label for="wcsync-admin-progress-bar" class="screen-reader-text"><?php esc_html_e( 'Sync progress', 'wcsync-admin' ); ?></label>
