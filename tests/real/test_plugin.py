@@ -56,6 +56,8 @@ async def store_token(wcsync: Wcsync, name: str) -> str:
 
 
 IS_ERROR = "() => document.getElementById('wcsync-admin-notice').dataset.kind === 'error'"
+# The script has asked wcsync (the notice is first drawn from the last saved summary).
+REFRESHED = "() => !!document.getElementById('wcsync-admin-notice').dataset.refreshed"
 PENDING_TEXT = re.compile(r"(\d+) orders? waiting to sync|No order is waiting to sync")
 
 
@@ -115,7 +117,8 @@ async def test_plugin_activates_and_syncs_from_the_orders_screens(
         role = "main" if name == "main" else "sub"
         assert checked == f"Connected: wcsync knows this store as {name} ({role}).", checked
         # "Settings saved." after saving, and the token kept out of the autoloaded options.
-        assert await page.locator("#setting-error-settings_updated").inner_text() == "Settings saved."
+        saved = await page.locator("#setting-error-settings_updated p").inner_text()
+        assert saved.strip() == "Settings saved.", saved
         probed = probe_plugin(info)
         assert probed["token_saved"] and probed["token_autoload"] in ("no", "off"), probed
 
@@ -127,10 +130,7 @@ async def test_plugin_activates_and_syncs_from_the_orders_screens(
         await page.goto(orders_list_path(info))
         # Before Sync Now the progress bar is not shown.
         assert not (await notice_state(page))["progressShown"]
-        await page.wait_for_function(
-            "() => { const el = document.getElementById('wcsync-admin-pending');"
-            " return el && /waiting to sync/.test(el.textContent); }"
-        )
+        await page.wait_for_function(REFRESHED)
         text = (await page.locator("#wcsync-admin-pending").inner_text()).strip()
         expected = (
             pending["orders"]
@@ -231,7 +231,7 @@ async def test_failed_orders_are_listed_marked_and_told_only_to_their_store(
         await activate_plugin(page)
         await configure_plugin(page, url=wcsync.base_url, token=await store_token(wcsync, name), store=name)
         await page.goto(orders_list_path(info))
-        await page.wait_for_function("() => !document.getElementById('wcsync-admin-failed').hidden")
+        await page.wait_for_function(REFRESHED)
         state = await notice_state(page)
         failed = await wcsync.api.get(f"/api/stores/{name}/failed-orders")
         total = failed.json()["total"]
@@ -339,7 +339,7 @@ async def test_a_hung_or_stopped_wcsync_slows_no_page_and_is_told_in_plain_words
                 # no longer the main action, and no progress bar shows.
                 began = time.perf_counter()
                 await page.goto(orders_list_path(info))
-                await page.wait_for_function(IS_ERROR)
+                await page.wait_for_function(REFRESHED)
                 told = time.perf_counter() - began
                 state = await notice_state(page)
                 words = "is not answering" if case == "hung" else "did not answer"
@@ -374,7 +374,7 @@ async def test_a_wrong_token_is_red_and_links_to_the_settings(
         await activate_plugin(page)
         await save_settings(page, url=wcsync.base_url, token="wcst_" + "w" * 43, store=name)
         await page.goto(orders_list_path(info))
-        await page.wait_for_function(IS_ERROR)
+        await page.wait_for_function(REFRESHED)
         state = await notice_state(page)
         assert "refused the token" in state["text"], state
         assert "notice-error" in state["classes"] and not state["primary"], state

@@ -116,6 +116,14 @@
 		updateBubble( 0 );
 	}
 
+	// Marks the notice as refreshed from wcsync (not drawn from the saved summary).
+	function refreshed() {
+		var notice = document.getElementById( 'wcsync-admin-notice' );
+		if ( notice ) {
+			notice.setAttribute( 'data-refreshed', String( Date.now() ) );
+		}
+	}
+
 	function refreshSummary() {
 		return request( 'GET', 'pending' )
 			.then( function ( data ) {
@@ -124,7 +132,8 @@
 				updateBubble( data.pending );
 				updateMarks( data.failed_ids || [] );
 			} )
-			.catch( showError );
+			.catch( showError )
+			.then( refreshed );
 	}
 
 	/* --- Orders list: Sync Now ------------------------------------------------------------ */
