@@ -20,6 +20,7 @@ PLUGIN = ROOT / "deploy" / "wordpress" / "wcsync-admin"
 PLUGIN_FILE = "wcsync-admin/wcsync-admin.php"
 RESET = Path(__file__).resolve().parent / "plugin_reset.php"
 PROBE = Path(__file__).resolve().parent / "plugin_probe.php"
+TOGGLE = Path(__file__).resolve().parent / "plugin_toggle.php"
 ADMIN_USER, ADMIN_PASSWORD = "admin", "adminpass"
 
 
@@ -80,6 +81,18 @@ async def plugin_is_active(page: Page) -> bool:
     await page.goto("/wp-admin/plugins.php")
     classes = await page.locator(f'tr[data-plugin="{PLUGIN_FILE}"]').first.get_attribute("class") or ""
     return "active" in classes.split()
+
+
+def toggle_plugin(store: StoreInfo, on: bool) -> None:
+    """Activate or deactivate the plugin from the command line, keeping its settings."""
+    result = subprocess.run(
+        ["php", str(TOGGLE), str(store.site), store.base_url, "on" if on else "off"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    expected = "active" if on else "inactive"
+    assert result.returncode == 0 and result.stdout.strip() == expected, result.stdout + result.stderr
 
 
 def probe_plugin(store: StoreInfo) -> dict[str, Any]:

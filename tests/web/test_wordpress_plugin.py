@@ -349,7 +349,7 @@ def test_pages_never_call_wcsync(facts: dict[str, Any]) -> None:
     assert "->refresh(" not in orders and "->request(" not in orders and "->pending(" not in orders
     # A stale summary brings the script onto the page to refresh it after the load; a fresh one
     # does not.
-    assert facts["dashboard_stale_script"] == 1
+    assert facts["dashboard_stale_script"] == "yes"
     assert facts["dashboard_fresh_script"] is False
 
 
@@ -565,7 +565,7 @@ async def test_sync_order_box_script_asks_for_the_order_inside_the_postbox(facts
 
     root = facts["localized"]["root"]
     # A fresh summary: the script does not refresh it on this page.
-    config = {**facts["localized"], "root": root, "refresh": 0}
+    config = {**facts["localized"], "root": root, "refresh": ""}
     script = (PLUGIN / "assets" / "wcsync-admin.js").read_text(encoding="utf-8")
     page_html = (
         '<!doctype html><html><body><div id="poststuff">'

@@ -47,6 +47,17 @@
 		return node;
 	}
 
+	// Asking wcsync waits until the page has loaded: it never competes with the page's own files.
+	function afterLoad( callback ) {
+		if ( document.readyState === 'complete' ) {
+			window.setTimeout( callback, 0 );
+		} else {
+			window.addEventListener( 'load', function () {
+				window.setTimeout( callback, 0 );
+			} );
+		}
+	}
+
 	function sleep( ms ) {
 		return new Promise( function ( resolve ) {
 			window.setTimeout( resolve, ms );
@@ -186,7 +197,9 @@
 					button.disabled = false;
 				} );
 		} );
-		refreshSummary();
+		if ( config.refresh === 'yes' ) {
+			afterLoad( refreshSummary );
+		}
 		window.setInterval( function () {
 			if ( ! document.hidden && ! button.disabled ) {
 				refreshSummary();
@@ -410,9 +423,9 @@
 		setUpSyncOrder();
 		setUpFailedList();
 		setUpCheck();
-		// Any other page with a stale summary: refresh it for the menu bubble, after the load.
-		if ( ! onOrders && config.refresh ) {
-			refreshSummary();
+		// Any other page with a stale summary: refresh it for the menu bubble.
+		if ( ! onOrders && config.refresh === 'yes' ) {
+			afterLoad( refreshSummary );
 		}
 	}
 

@@ -24,6 +24,9 @@ class Wcsync_Admin_Client {
 	const FRESH_SECONDS = 60;
 	// ...and kept this long, so that pages keep showing the last count in between.
 	const PENDING_TTL = 900;
+	// A wcsync that failed is asked again after this many seconds, not at every page: each
+	// refresh holds a PHP worker up to REFRESH_TIMEOUT while it hangs.
+	const ERROR_RETRY_SECONDS = 60;
 	// Seconds: the refresh runs after the page has loaded, but a hung wcsync must still be
 	// reported quickly, and never hold a PHP worker long.
 	const REFRESH_TIMEOUT = 1.0;
@@ -298,11 +301,22 @@ class Wcsync_Admin_Client {
 	}
 
 	/**
-	 * Whether the browser should refresh the summary after the page has loaded.
+	 * Whether the browser should refresh the summary after the page has loaded: on the order
+	 * screens at each visit (an answering wcsync answers in milliseconds), elsewhere once a
+	 * minute for the menu bubble; after a failure, not before ERROR_RETRY_SECONDS.
+	 *
+	 * @param bool $order_screen Whether the page is an order screen.
 	 */
-	public function summary_is_stale(): bool {
+	public function summary_is_stale( bool $order_screen = false ): bool {
 		$cached = $this->cached_summary();
-		return null === $cached || time() - (int) ( $cached['checked_at'] ?? 0 ) >= self::FRESH_SECONDS;
+		if ( null === $cached ) {
+			return true;
+		}
+		$age = time() - (int) ( $cached['checked_at'] ?? 0 );
+		if ( 'ok' !== $cached['state'] ) {
+			return $age >= self::ERROR_RETRY_SECONDS;
+		}
+		return $order_screen || $age >= self::FRESH_SECONDS;
 	}
 
 	/**

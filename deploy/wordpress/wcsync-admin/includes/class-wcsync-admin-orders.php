@@ -125,7 +125,7 @@ class Wcsync_Admin_Orders {
 		$settings_page = 'woocommerce_page_' . Wcsync_Admin_Settings::PAGE === $hook_suffix;
 		$orders_page   = $this->is_orders_list() || $this->is_order_edit();
 		$configured    = $this->settings->is_configured();
-		$stale         = $configured && $this->client->summary_is_stale();
+		$stale         = $configured && $this->client->summary_is_stale( $orders_page );
 		if ( ! $settings_page && ! ( $configured && ( $orders_page || $stale ) ) ) {
 			return;
 		}
@@ -137,7 +137,8 @@ class Wcsync_Admin_Orders {
 				'root'        => esc_url_raw( rest_url( Wcsync_Admin_Rest::REST_NAMESPACE . '/' ) ),
 				'nonce'       => wp_create_nonce( 'wp_rest' ),
 				'store'       => $this->settings->store(),
-				'refresh'     => $stale ? 1 : 0,
+				// A string: wp_localize_script() makes every value one ("0" would be true in JS).
+				'refresh'     => $stale ? 'yes' : '',
 				'failedUrl'   => self::failed_url(),
 				'settingsUrl' => Wcsync_Admin_Client::settings_url(),
 				'i18n'        => array(
