@@ -302,12 +302,13 @@ def closed_port_url() -> str:
 
 
 async def load_time(page: Page, path: str) -> tuple[float, float]:
-    """Seconds from the start of the navigation to the end of the page's HTML (the server's part,
-    where a call to wcsync while the page is made would show) and to its load event."""
+    """Seconds from sending the request to the end of the page's HTML (the server's part, where a
+    call to wcsync while the page is made would show), and from the start of the navigation to
+    the page's load event."""
     await page.goto(path, wait_until="load")
     html, load = await page.evaluate(
         "() => { const n = performance.getEntriesByType('navigation')[0];"
-        " return [(n.responseEnd - n.startTime) / 1000, (n.loadEventStart - n.startTime) / 1000]; }"
+        " return [(n.responseEnd - n.requestStart) / 1000, (n.loadEventStart - n.startTime) / 1000]; }"
     )
     return float(html), float(load)
 

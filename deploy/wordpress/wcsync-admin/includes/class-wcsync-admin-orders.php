@@ -137,7 +137,7 @@ class Wcsync_Admin_Orders {
 				'root'        => esc_url_raw( rest_url( Wcsync_Admin_Rest::REST_NAMESPACE . '/' ) ),
 				'nonce'       => wp_create_nonce( 'wp_rest' ),
 				'store'       => $this->settings->store(),
-				// A string: wp_localize_script() makes every value one ("0" would be true in JS).
+				// A string: localized values all become strings, and "0" would be true in JS.
 				'refresh'     => $stale ? 'yes' : '',
 				'failedUrl'   => self::failed_url(),
 				'settingsUrl' => Wcsync_Admin_Client::settings_url(),
