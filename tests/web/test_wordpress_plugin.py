@@ -237,9 +237,10 @@ def test_pending_counts_this_store_only(facts: dict[str, Any]) -> None:
     assert all(r["authorization"] == f"Bearer {TOKEN}" for r in requests)
     # The refresh runs after the page has loaded, and still gives up within a second.
     assert all(r["timeout"] <= 1 for r in requests)
-    assert {k: v for k, v in facts["summary_saved"].items() if k != "checked_at"} == {
+    assert {k: v for k, v in facts["summary_saved"].items() if k not in ("checked_at", "for")} == {
         k: v for k, v in summary.items() if k not in ("checked_at", "notice")
     }
+    assert "for" not in summary
 
 
 def test_counts_are_orders_with_copies_as_the_detail(facts: dict[str, Any]) -> None:
@@ -390,6 +391,7 @@ def test_the_notice_looks_like_what_it_says(facts: dict[str, Any]) -> None:
     assert "notice-info" in ok["classes"] and ok["primary"] and ok["progress_hidden"]
     assert ok["failed_link"] is None and ok["fix_link"] is None
     assert "1 order waiting to sync (2 copies)." in facts["notice_ok"]
+    assert 'data-kind="checking"' in facts["notice_other_settings"]
     failed = _notice(facts["notice_failed"])
     assert "notice-warning" in failed["classes"] and failed["primary"]
     assert failed[

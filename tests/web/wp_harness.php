@@ -279,6 +279,12 @@ function error_fact( mixed $result ): mixed {
 	return $result;
 }
 
+// A summary as the plugin saves it, for the settings in force.
+function summary_for( array $summary ): array {
+	$settings = new Wcsync_Admin_Settings();
+	return array_merge( $summary, array( 'for' => md5( $settings->url() . '|' . $settings->store() . '|' . $settings->token() ) ) );
+}
+
 function capture( callable $callback ): string {
 	ob_start();
 	$callback();
@@ -425,15 +431,18 @@ $facts['notice_hpos_edit'] = capture( array( $orders, 'orders_notice' ) );
 $GLOBALS['h']['screen'] = (object) array( 'id' => 'edit-shop_order' );
 $_GET = array();
 $facts['notice_classic_list'] = capture( array( $orders, 'orders_notice' ) );
-$GLOBALS['h']['transients']['wcsync_admin_pending'] = $facts['summary_saved'];
+$GLOBALS['h']['transients']['wcsync_admin_pending'] = summary_for( $facts['summary_saved'] );
 $facts['notice_failed'] = capture( array( $orders, 'orders_notice' ) );
-$GLOBALS['h']['transients']['wcsync_admin_pending'] = array( 'state' => 'ok', 'pending' => 1, 'copies' => 2, 'failed' => 0, 'failed_ids' => array(), 'checked_at' => time() );
+$GLOBALS['h']['transients']['wcsync_admin_pending'] = summary_for( array( 'state' => 'ok', 'pending' => 1, 'copies' => 2, 'failed' => 0, 'failed_ids' => array(), 'checked_at' => time() ) );
 $facts['notice_ok'] = capture( array( $orders, 'orders_notice' ) );
-$GLOBALS['h']['transients']['wcsync_admin_pending'] = $facts['error_saved'];
+// A summary asked with other settings (a refresh under way while they were saved) is not shown.
+$GLOBALS['h']['transients']['wcsync_admin_pending']['for'] = 'other settings';
+$facts['notice_other_settings'] = capture( array( $orders, 'orders_notice' ) );
+$GLOBALS['h']['transients']['wcsync_admin_pending'] = summary_for( $facts['error_saved'] );
 $facts['notice_error'] = capture( array( $orders, 'orders_notice' ) );
 $facts['notice_error_calls'] = count( $GLOBALS['h']['requests'] );
 // The Orders list's wcsync column, on both lists.
-$GLOBALS['h']['transients']['wcsync_admin_pending'] = $facts['summary_saved'];
+$GLOBALS['h']['transients']['wcsync_admin_pending'] = summary_for( $facts['summary_saved'] );
 $facts['columns_posts'] = apply_filters( 'manage_edit-shop_order_columns', array( 'cb' => '', 'order_number' => 'Order' ) );
 $facts['columns_hpos']  = apply_filters( 'manage_woocommerce_page_wc-orders_columns', array( 'cb' => '', 'order_number' => 'Order' ) );
 $facts['mark_failed_post'] = capture( static fn() => do_action( 'manage_shop_order_posts_custom_column', 'wcsync_admin', 44 ) );
@@ -462,7 +471,7 @@ $facts['meta_box_origin_link'] = capture( static fn() => do_meta_boxes( 'woocomm
 
 // Menu bubble on the HPOS Orders item.
 $GLOBALS['submenu'] = array( 'woocommerce' => array( array( 'Home', 'manage_woocommerce', 'wc-admin' ), array( 'Orders', 'edit_shop_orders', 'wc-orders' ) ) );
-$GLOBALS['h']['transients'] = array( 'wcsync_admin_pending' => array( 'state' => 'ok', 'pending' => 12, 'copies' => 12, 'failed' => 0, 'failed_ids' => array(), 'checked_at' => time() ) );
+$GLOBALS['h']['transients'] = array( 'wcsync_admin_pending' => summary_for( array( 'state' => 'ok', 'pending' => 12, 'copies' => 12, 'failed' => 0, 'failed_ids' => array(), 'checked_at' => time() ) ) );
 $GLOBALS['h']['requests'] = array();
 $orders->menu_bubble();
 $facts['menu'] = array_map( static fn( $item ) => $item[0], $GLOBALS['submenu']['woocommerce'] );
@@ -476,7 +485,7 @@ $GLOBALS['h']['screen'] = (object) array( 'id' => 'dashboard' );
 $GLOBALS['h']['localized'] = array();
 $orders->enqueue( 'index.php' );
 $facts['dashboard_stale_script'] = $GLOBALS['h']['localized']['wcsyncAdmin']['refresh'] ?? null;
-$GLOBALS['h']['transients'] = array( 'wcsync_admin_pending' => array( 'state' => 'ok', 'pending' => 1, 'copies' => 1, 'failed' => 0, 'failed_ids' => array(), 'checked_at' => time() ) );
+$GLOBALS['h']['transients'] = array( 'wcsync_admin_pending' => summary_for( array( 'state' => 'ok', 'pending' => 1, 'copies' => 1, 'failed' => 0, 'failed_ids' => array(), 'checked_at' => time() ) ) );
 $GLOBALS['h']['localized'] = array();
 $orders->enqueue( 'index.php' );
 $facts['dashboard_fresh_script'] = isset( $GLOBALS['h']['localized']['wcsyncAdmin'] );

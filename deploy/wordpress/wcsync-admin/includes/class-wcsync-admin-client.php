@@ -228,13 +228,23 @@ class Wcsync_Admin_Client {
 					'message'      => $summary->get_error_message(),
 					'settings_url' => is_array( $data ) && isset( $data['settings_url'] ) ? (string) $data['settings_url'] : '',
 					'checked_at'   => time(),
+					'for'          => $this->settings_key(),
 				),
 				self::PENDING_TTL
 			);
 			return $summary;
 		}
+		$summary['for'] = $this->settings_key();
 		set_transient( self::PENDING_TRANSIENT, $summary, self::PENDING_TTL );
 		return $summary;
+	}
+
+	/**
+	 * What a summary was asked with: one asked before the settings changed (a refresh still
+	 * under way while they were saved) is not shown after.
+	 */
+	private function settings_key(): string {
+		return md5( $this->settings->url() . '|' . $this->settings->store() . '|' . $this->settings->token() );
 	}
 
 	/**
@@ -297,7 +307,10 @@ class Wcsync_Admin_Client {
 	 */
 	public function cached_summary(): ?array {
 		$cached = get_transient( self::PENDING_TRANSIENT );
-		return is_array( $cached ) && isset( $cached['state'] ) ? $cached : null;
+		if ( ! is_array( $cached ) || ! isset( $cached['state'] ) || ( $cached['for'] ?? '' ) !== $this->settings_key() ) {
+			return null;
+		}
+		return $cached;
 	}
 
 	/**

@@ -170,6 +170,8 @@ class Wcsync_Admin_Rest {
 		if ( is_wp_error( $summary ) ) {
 			return $summary;
 		}
+		// Which settings it was asked with stays on the server (a hash that takes in the token).
+		unset( $summary['for'] );
 		$summary['notice'] = Wcsync_Admin_Text::notice( $summary );
 		return rest_ensure_response( $summary );
 	}
