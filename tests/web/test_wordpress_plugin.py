@@ -599,3 +599,28 @@ async def test_sync_order_box_script_asks_for_the_order_inside_the_postbox(facts
         await page.get_by_role("button", name="Sync Order").click()
         await page.wait_for_function("() => !document.getElementById('wcsync-admin-sync-order').disabled")
     assert asked == ["GET orders/42", "POST orders/42/sync"]
+
+
+def test_the_translation_template_is_up_to_date() -> None:
+    """languages/wcsync-admin.pot holds every string of the text domain, plurals as plurals
+    (`python -m tests.web.pot` writes it)."""
+    from tests.web import pot
+
+    assert pot.POT.read_text(encoding="utf-8") == pot.render(), "run: python -m tests.web.pot"
+    found = pot.entries()
+    plurals = {key for key in found if key[1] is not None}
+    assert ("%s order waiting to sync", "%s orders waiting to sync") in plurals
+    assert ("%s order failed and needs attention.", "%s orders failed and need attention.") in plurals
+    # Every translation call of the sources is in it (a call the pattern missed would not be).
+    calls_in_code = 0
+    translate = re.compile(r"\b(?:__|_e|esc_html__|esc_attr__|esc_html_e|esc_attr_e|_n)\(")
+    for path in PHP_FILES:
+        # Without comments (a docblock may name _n()); a URL in a string is no comment.
+        text = path.read_text(encoding="utf-8")
+        code = "\n".join(
+            line for line in text.splitlines() if not line.lstrip().startswith(("//", "/*", "*"))
+        )
+        calls_in_code += len(translate.findall(code))
+    assert sum(len(e["refs"]) for e in found.values()) == calls_in_code
+    main = source("wcsync-admin.php")
+    assert "Domain Path:       /languages" in main and "load_plugin_textdomain( 'wcsync-admin'" in main
