@@ -41,8 +41,9 @@ session cookie with `X-Requested-With: wcsync`. Errors have one shape:
 **A store token** (`wcst_…`, made with `POST /api/tokens` for one store's WordPress plugin) may call
 only the routes marked `x-store-token`, on its own store: `GET /api/pending`,
 `GET /api/stores/{its name}`, `POST /api/sync` (Sync Now; a sub-store's token syncs its store),
-`GET /api/runs/{id}` (its store's runs), `GET|POST /api/orders/{its name}/{order_id}[/sync]`
-and `GET /api/links` (its store's). Any other call answers `403 forbidden`.
+`GET /api/runs/{id}` (its store's runs), `GET|POST /api/orders/{its name}/{order_id}[/sync]`,
+`GET /api/orders/{its name}/{order_id}/origin`, `GET /api/stores/{its name}/failed-orders` and
+`GET /api/links` (its store's). Any other call answers `403 forbidden`.
 
 By default, ten wrong tokens from one address within five minutes lock it out for a minute (`429`, with
 `Retry-After`), doubling with each lockout up to an hour.
