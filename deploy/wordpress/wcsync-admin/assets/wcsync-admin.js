@@ -123,12 +123,17 @@
 	}
 
 	function showError( error ) {
+		inError = true;
 		showNotice( 'error', error.message, '', error.settingsUrl || '' );
 		updateBubble( 0 );
 	}
 
+	var lastRefresh = 0;
+	var inError = false;
+
 	// Marks the notice as refreshed from wcsync (not drawn from the saved summary).
 	function refreshed() {
+		lastRefresh = Date.now();
 		var notice = document.getElementById( 'wcsync-admin-notice' );
 		if ( notice ) {
 			notice.setAttribute( 'data-refreshed', String( Date.now() ) );
@@ -139,6 +144,7 @@
 		return request( 'GET', 'pending' )
 			.then( function ( data ) {
 				var notice = data.notice;
+				inError = false;
 				showNotice( notice.kind, notice.text, notice.failed_text, '' );
 				updateBubble( data.pending );
 				updateMarks( data.failed_ids || [] );
@@ -174,7 +180,11 @@
 		if ( ! button ) {
 			return false;
 		}
-		var box = document.querySelector( '#wcsync-admin-notice .wcsync-admin-progress' );
+		var notice = document.getElementById( 'wcsync-admin-notice' );
+		// As the page was drawn, from the saved summary.
+		inError = notice.getAttribute( 'data-kind' ) === 'error';
+		lastRefresh = Date.now();
+		var box = notice.querySelector( '.wcsync-admin-progress' );
 		var bar = document.getElementById( 'wcsync-admin-progress-bar' );
 		var text = document.getElementById( 'wcsync-admin-progress-text' );
 		button.addEventListener( 'click', function () {
@@ -200,8 +210,11 @@
 		if ( config.refresh === 'yes' ) {
 			afterLoad( refreshSummary );
 		}
+		// Every 15 s while the page is shown; a wcsync in error once a minute (each try may hold
+		// one of the site's PHP workers for a second).
 		window.setInterval( function () {
-			if ( ! document.hidden && ! button.disabled ) {
+			var wait = inError ? 60000 : 15000;
+			if ( ! document.hidden && ! button.disabled && Date.now() - lastRefresh >= wait - 500 ) {
 				refreshSummary();
 			}
 		}, 15000 );

@@ -92,7 +92,7 @@ class Wcsync_Admin_Settings {
 	}
 
 	/**
-	 * The admin token: server-side only; never localized into a script or printed.
+	 * The store token (or WCSYNC_ADMIN_TOKEN): server-side only; never localized into a script or printed.
 	 */
 	public function token(): string {
 		if ( defined( 'WCSYNC_ADMIN_TOKEN' ) && is_string( WCSYNC_ADMIN_TOKEN ) && '' !== WCSYNC_ADMIN_TOKEN ) {
