@@ -359,19 +359,18 @@ async def test_a_hung_or_stopped_wcsync_slows_no_page_and_is_told_in_plain_words
                 saved = await save_settings(page, url=url, token="wcst_" + "x" * 43, store=name)
                 assert "Settings saved." in saved, saved
                 # The server's part of each page (where a call to wcsync while the page is made
-                # would show: 3.5-4.6 s before this version) is compared as it is. The load event
-                # also waits on the browser and on a shared machine's other work, which moves a
-                # median of nine by a few tenths either way: a comparison over the limit is taken
-                # again, twice at most (a blocking call would exceed it every time).
+                # would show: 3.5-4.6 s before this version) and the load event. Both also wait
+                # on a shared machine's other work, which moves a median of nine by a few tenths
+                # either way: a comparison over the limit is taken again, twice at most (a call
+                # to a hung wcsync would exceed it every time, by a second or more).
                 for attempt in range(3):
                     figures[case] = await compare_loads(page, info, paths)
                     print(f"\n{name} {case} (comparison {attempt + 1}): {figures[case]}")
-                    for path in paths:
-                        assert figures[case][path]["html_extra"] <= 0.2, (case, path, figures)
-                    if all(figures[case][path]["load_extra"] <= 0.2 for path in paths):
+                    extra = [figures[case][p][k] for p in paths for k in ("html_extra", "load_extra")]
+                    if max(extra) <= 0.2:
                         break
                 else:
-                    raise AssertionError(f"{case}: the load event is slower with the plugin: {figures}")
+                    raise AssertionError(f"{case}: pages are slower with the plugin: {figures}")
 
                 # The notice says what is wrong, at once and in plain words, in red; Sync Now is
                 # no longer the main action, and no progress bar shows.
