@@ -231,7 +231,7 @@ class Wcsync_Admin_Rest {
 	 */
 	public function get_status( WP_REST_Request $request ) {
 		unset( $request );
-		$store = $this->client->request( 'GET', '/api/stores/' . rawurlencode( $this->settings->store() ) );
+		$store = $this->client->request( 'GET', '/api/stores/' . rawurlencode( $this->settings->store() ), null, 5.0 );
 		if ( is_wp_error( $store ) ) {
 			return $store;
 		}
