@@ -411,7 +411,8 @@ async def test_a_wrong_token_is_red_and_links_to_the_settings(
         await activate_plugin(page)
         await save_settings(page, url=wcsync.base_url, token="wcst_" + "w" * 43, store=name)
         await page.goto(orders_list_path(info))
-        await page.wait_for_function(REFRESHED)
+        # Drawn from the summary the settings page's refresh saved, or refreshed now.
+        await page.wait_for_function(IS_ERROR)
         state = await notice_state(page)
         assert "refused the token" in state["text"], state
         assert "notice-error" in state["classes"] and not state["primary"], state
