@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import text
 
 from app.api import orders as orders_api
+from app.api import plugin as plugin_api
 from app.api import stores as stores_api
 from app.api import sync as sync_api
 from app.api import tokens as tokens_api
@@ -40,8 +41,9 @@ session cookie with `X-Requested-With: wcsync`. Errors have one shape:
 **A store token** (`wcst_…`, made with `POST /api/tokens` for one store's WordPress plugin) may call
 only the routes marked `x-store-token`, on its own store: `GET /api/pending`,
 `GET /api/stores/{its name}`, `POST /api/sync` (Sync Now; a sub-store's token syncs its store),
-`GET /api/runs/{id}` (its store's runs), `GET|POST /api/orders/{its name}/{order_id}[/sync]`
-and `GET /api/links` (its store's). Any other call answers `403 forbidden`.
+`GET /api/runs/{id}` (its store's runs), `GET|POST /api/orders/{its name}/{order_id}[/sync]`,
+`GET /api/orders/{its name}/{order_id}/origin`, `GET /api/stores/{its name}/failed-orders` and
+`GET /api/links` (its store's). Any other call answers `403 forbidden`.
 
 By default, ten wrong tokens from one address within five minutes lock it out for a minute (`429`, with
 `Retry-After`), doubling with each lockout up to an hour.
@@ -150,6 +152,7 @@ def create_app(
     api.include_router(stores_api.router)
     api.include_router(sync_api.router)
     api.include_router(orders_api.router)
+    api.include_router(plugin_api.router)
     api.include_router(tokens_api.router)
     app.include_router(api)
     # Outside the Bearer-protected router: WooCommerce cannot send our token, the signature is

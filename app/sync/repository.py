@@ -682,6 +682,56 @@ async def list_links(
     return list(rows.all()), total
 
 
+async def failed_orders_of_store(
+    session: AsyncSession, store_id: int, *, limit: int
+) -> tuple[list[tuple[int, list[Link]]], int]:
+    """The orders this store holds with a copy parked as failed, newest failure first, and how
+    many there are: its own orders that failed to copy elsewhere (by their id here), and the
+    copies on it that failed to be brought up to date. A failure of another store's order that
+    never reached this store is not this store's business. Few rows: both sides are read from
+    the (store, state, id) indexes."""
+    origin_side: Any = select(
+        col(Link.origin_order_id).label("order_id"), col(Link.id).label("link_id")
+    ).where(Link.origin_store_id == store_id, Link.state == LinkState.failed)
+    target_side: Any = select(
+        col(Link.target_order_id).label("order_id"), col(Link.id).label("link_id")
+    ).where(
+        Link.target_store_id == store_id,
+        Link.state == LinkState.failed,
+        col(Link.target_order_id).is_not(None),
+    )
+    both = sa.union_all(origin_side, target_side).subquery()
+    total = int((await session.exec(select(func.count(sa.distinct(both.c.order_id))))).one())
+    page = (
+        await session.exec(
+            select(both.c.order_id)
+            .group_by(both.c.order_id)
+            .order_by(func.max(both.c.link_id).desc())
+            .limit(limit)
+        )
+    ).all()
+    order_ids = [int(order_id) for order_id in page]
+    if not order_ids:
+        return [], total
+    rows = await session.exec(
+        select(Link)
+        .where(
+            Link.state == LinkState.failed,
+            sa.or_(
+                sa.and_(col(Link.origin_store_id) == store_id, col(Link.origin_order_id).in_(order_ids)),
+                sa.and_(col(Link.target_store_id) == store_id, col(Link.target_order_id).in_(order_ids)),
+            ),
+        )
+        .order_by(col(Link.id).desc())
+    )
+    grouped: dict[int, list[Link]] = {order_id: [] for order_id in order_ids}
+    for link in rows.all():
+        local = link.origin_order_id if link.origin_store_id == store_id else link.target_order_id
+        if local in grouped:
+            grouped[local].append(link)
+    return list(grouped.items()), total
+
+
 async def events_for_links(session: AsyncSession, link_ids: Sequence[int]) -> list[Event]:
     if not link_ids:
         return []

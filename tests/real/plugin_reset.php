@@ -15,7 +15,7 @@ $plugin = 'wcsync-admin/wcsync-admin.php';
 if ( is_plugin_active( $plugin ) ) {
 	deactivate_plugins( $plugin, true );
 }
-foreach ( array( 'wcsync_admin_settings', 'wcsync_admin_token' ) as $option ) {
+foreach ( array( 'wcsync_admin_settings', 'wcsync_admin_token', 'wcsync_admin_version' ) as $option ) {
 	delete_option( $option );
 }
 foreach ( array( 'wcsync_admin_pending', 'wcsync_admin_role' ) as $transient ) {

@@ -4,10 +4,11 @@ and open the Orders screens of either order storage."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tests.real.harness import StoreInfo
 
@@ -18,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "deploy" / "wordpress" / "wcsync-admin"
 PLUGIN_FILE = "wcsync-admin/wcsync-admin.php"
 RESET = Path(__file__).resolve().parent / "plugin_reset.php"
+PROBE = Path(__file__).resolve().parent / "plugin_probe.php"
+TOGGLE = Path(__file__).resolve().parent / "plugin_toggle.php"
 ADMIN_USER, ADMIN_PASSWORD = "admin", "adminpass"
 
 
@@ -80,14 +83,44 @@ async def plugin_is_active(page: Page) -> bool:
     return "active" in classes.split()
 
 
-async def configure_plugin(page: Page, *, url: str, token: str, store: str) -> str:
-    """Fill in WooCommerce > wcsync, save, and press Check the connection; returns its result."""
+def toggle_plugin(store: StoreInfo, on: bool) -> None:
+    """Activate or deactivate the plugin from the command line, keeping its settings."""
+    result = subprocess.run(
+        ["php", str(TOGGLE), str(store.site), store.base_url, "on" if on else "off"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    expected = "active" if on else "inactive"
+    assert result.returncode == 0 and result.stdout.strip() == expected, result.stdout + result.stderr
+
+
+def probe_plugin(store: StoreInfo) -> dict[str, Any]:
+    """What the plugin left in the store's database: the token option's autoload flag, read from
+    wp_options, and its saved summary."""
+    result = subprocess.run(
+        ["php", str(PROBE), str(store.site), store.base_url], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
+
+
+async def save_settings(page: Page, *, url: str, token: str, store: str) -> str:
+    """Fill in WooCommerce > wcsync and save; returns the notices the page then shows."""
     await page.goto("/wp-admin/admin.php?page=wcsync-admin")
     await page.fill("#wcsync_admin_url", url)
     await page.fill("#wcsync_admin_token", token)
     await page.fill("#wcsync_admin_store", store)
     await page.locator("#submit").click()
     await page.wait_for_load_state()
+    notices = await page.locator(".wcsync-admin-settings .notice").all_inner_texts()
+    return " ".join(n.strip() for n in notices)
+
+
+async def configure_plugin(page: Page, *, url: str, token: str, store: str) -> str:
+    """Fill in WooCommerce > wcsync, save, and press Check the connection; returns its result."""
+    await save_settings(page, url=url, token=token, store=store)
     await page.get_by_role("button", name="Check the connection").click()
     result = page.locator("#wcsync-admin-check-result")
     await page.wait_for_function(

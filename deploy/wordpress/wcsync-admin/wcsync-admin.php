@@ -2,7 +2,7 @@
 /**
  * Plugin Name:       wcsync Admin
  * Description:       Shows wcsync's order replication inside WooCommerce: the number of orders waiting to sync, a Sync Now button on the Orders screen and a Sync Order box on each order.
- * Version:           0.1.0
+ * Version:           0.2.0
  * Requires at least: 6.1
  * Requires PHP:      8.1
  * Requires Plugins:  woocommerce
@@ -10,6 +10,7 @@
  * License:           GPL-2.0-or-later
  * License URI:       https://www.gnu.org/licenses/gpl-2.0.html
  * Text Domain:       wcsync-admin
+ * Domain Path:       /languages
  * WC requires at least: 7.8
  * WC tested up to:     10.6
  *
@@ -18,11 +19,12 @@
 
 defined( 'ABSPATH' ) || exit;
 
-define( 'WCSYNC_ADMIN_VERSION', '0.1.0' );
+define( 'WCSYNC_ADMIN_VERSION', '0.2.0' );
 define( 'WCSYNC_ADMIN_FILE', __FILE__ );
 define( 'WCSYNC_ADMIN_DIR', plugin_dir_path( __FILE__ ) );
 
 require_once WCSYNC_ADMIN_DIR . 'includes/class-wcsync-admin-settings.php';
+require_once WCSYNC_ADMIN_DIR . 'includes/class-wcsync-admin-text.php';
 require_once WCSYNC_ADMIN_DIR . 'includes/class-wcsync-admin-client.php';
 require_once WCSYNC_ADMIN_DIR . 'includes/class-wcsync-admin-rest.php';
 require_once WCSYNC_ADMIN_DIR . 'includes/class-wcsync-admin-orders.php';
@@ -36,6 +38,13 @@ add_action(
 		if ( class_exists( \Automattic\WooCommerce\Utilities\FeaturesUtil::class ) ) {
 			\Automattic\WooCommerce\Utilities\FeaturesUtil::declare_compatibility( 'custom_order_tables', WCSYNC_ADMIN_FILE, true );
 		}
+	}
+);
+
+add_action(
+	'init',
+	static function () {
+		load_plugin_textdomain( 'wcsync-admin', false, dirname( plugin_basename( WCSYNC_ADMIN_FILE ) ) . '/languages' );
 	}
 );
 

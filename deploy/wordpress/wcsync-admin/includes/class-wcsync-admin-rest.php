@@ -81,6 +81,15 @@ class Wcsync_Admin_Rest {
 		);
 		register_rest_route(
 			self::REST_NAMESPACE,
+			'/failed',
+			array(
+				'methods'             => WP_REST_Server::READABLE,
+				'callback'            => array( $this, 'get_failed' ),
+				'permission_callback' => array( $this, 'check_permission' ),
+			)
+		);
+		register_rest_route(
+			self::REST_NAMESPACE,
 			'/sync',
 			array(
 				'methods'             => WP_REST_Server::CREATABLE,
@@ -149,15 +158,69 @@ class Wcsync_Admin_Rest {
 	}
 
 	/**
-	 * Orders waiting to sync for this store.
+	 * What concerns this store, asked of wcsync now (the script calls this after the page has
+	 * loaded): the summary, saved for the next pages, and the notice's sentences.
 	 *
 	 * @param WP_REST_Request $request The request.
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public function get_pending( WP_REST_Request $request ) {
 		unset( $request );
-		$pending = $this->client->pending();
-		return is_wp_error( $pending ) ? $pending : rest_ensure_response( $pending );
+		$summary = $this->client->refresh();
+		if ( is_wp_error( $summary ) ) {
+			return $summary;
+		}
+		// Which settings it was asked with stays on the server (a hash that takes in the token).
+		unset( $summary['for'] );
+		$summary['notice'] = Wcsync_Admin_Text::notice( $summary );
+		return rest_ensure_response( $summary );
+	}
+
+	/**
+	 * This store's orders whose copy failed, with the reason and a link to each order here.
+	 *
+	 * @param WP_REST_Request $request The request.
+	 * @return WP_REST_Response|WP_Error
+	 */
+	public function get_failed( WP_REST_Request $request ) {
+		unset( $request );
+		$store  = $this->settings->store();
+		$failed = $this->client->request( 'GET', '/api/stores/' . rawurlencode( $store ) . '/failed-orders?limit=' . Wcsync_Admin_Client::FAILED_IDS );
+		if ( is_wp_error( $failed ) ) {
+			return $failed;
+		}
+		$items = array();
+		foreach ( (array) ( $failed['items'] ?? array() ) as $item ) {
+			if ( ! is_array( $item ) || ! isset( $item['order_id'] ) ) {
+				continue;
+			}
+			$order_id = (int) $item['order_id'];
+			$order    = function_exists( 'wc_get_order' ) ? wc_get_order( $order_id ) : null;
+			$links    = array();
+			foreach ( (array) ( $item['links'] ?? array() ) as $link ) {
+				$links[] = array(
+					'origin'     => $link['origin'] ?? null,
+					'target'     => $link['target'] ?? null,
+					'attempts'   => (int) ( $link['attempts'] ?? 0 ),
+					'last_error' => (string) ( $link['last_error'] ?? '' ),
+					'updated_at' => (string) ( $link['updated_at'] ?? '' ),
+				);
+			}
+			$items[] = array(
+				'order_id' => $order_id,
+				'number'   => $order instanceof WC_Order ? (string) $order->get_order_number() : (string) $order_id,
+				'edit_url' => $order instanceof WC_Order ? esc_url_raw( (string) $order->get_edit_order_url() ) : '',
+				'links'    => $links,
+			);
+		}
+		return rest_ensure_response(
+			array(
+				'store'   => $store,
+				'total'   => (int) ( $failed['total'] ?? count( $items ) ),
+				'message' => Wcsync_Admin_Text::failed( (int) ( $failed['total'] ?? count( $items ) ) ),
+				'items'   => $items,
+			)
+		);
 	}
 
 	/**
@@ -168,7 +231,7 @@ class Wcsync_Admin_Rest {
 	 */
 	public function get_status( WP_REST_Request $request ) {
 		unset( $request );
-		$store = $this->client->request( 'GET', '/api/stores/' . rawurlencode( $this->settings->store() ) );
+		$store = $this->client->request( 'GET', '/api/stores/' . rawurlencode( $this->settings->store() ), null, 5.0 );
 		if ( is_wp_error( $store ) ) {
 			return $store;
 		}
@@ -200,7 +263,6 @@ class Wcsync_Admin_Rest {
 			$body['store'] = $this->settings->store();
 		}
 		$run = $this->client->request( 'POST', '/api/sync', $body );
-		delete_transient( Wcsync_Admin_Client::PENDING_TRANSIENT );
 		return is_wp_error( $run ) ? $run : rest_ensure_response( $run );
 	}
 
@@ -212,7 +274,15 @@ class Wcsync_Admin_Rest {
 	 */
 	public function get_run( WP_REST_Request $request ) {
 		$run = $this->client->request( 'GET', '/api/runs/' . absint( $request['id'] ) );
-		return is_wp_error( $run ) ? $run : rest_ensure_response( $run );
+		if ( is_wp_error( $run ) ) {
+			return $run;
+		}
+		$finished       = in_array( $run['status'] ?? '', array( 'succeeded', 'partial', 'failed' ), true );
+		$run['message'] = $finished
+			? Wcsync_Admin_Text::finished( (array) ( $run['counts'] ?? array() ) )
+			: Wcsync_Admin_Text::progress( (int) ( $run['progress']['done'] ?? 0 ), (int) ( $run['progress']['total'] ?? 0 ) );
+		$run['finished'] = $finished;
+		return rest_ensure_response( $run );
 	}
 
 	/**
@@ -222,8 +292,26 @@ class Wcsync_Admin_Rest {
 	 * @return WP_REST_Response|WP_Error
 	 */
 	public function get_order( WP_REST_Request $request ) {
-		$order = $this->client->request( 'GET', $this->order_path( absint( $request['id'] ) ) );
-		return is_wp_error( $order ) ? $order : rest_ensure_response( $order );
+		$order_id = absint( $request['id'] );
+		$order    = $this->client->request( 'GET', $this->order_path( $order_id ) );
+		if ( is_wp_error( $order ) ) {
+			return $order;
+		}
+		// A replica: where it came from, with the origin order's admin screen.
+		$local  = function_exists( 'wc_get_order' ) ? wc_get_order( $order_id ) : null;
+		$origin = $local instanceof WC_Order ? (string) $local->get_meta( '_wcsync_origin' ) : '';
+		if ( '' !== $origin ) {
+			$found = $this->client->origin( $order_id, $origin );
+			if ( ! is_wp_error( $found ) ) {
+				$order['origin'] = array(
+					'store'     => (string) ( $found['origin']['store'] ?? '' ),
+					'order_id'  => (int) ( $found['origin']['order_id'] ?? 0 ),
+					'label'     => $origin,
+					'admin_url' => esc_url_raw( (string) ( $found['admin_url'] ?? '' ) ),
+				);
+			}
+		}
+		return rest_ensure_response( $order );
 	}
 
 	/**
@@ -234,7 +322,6 @@ class Wcsync_Admin_Rest {
 	 */
 	public function sync_order( WP_REST_Request $request ) {
 		$order = $this->client->request( 'POST', $this->order_path( absint( $request['id'] ) ) . '/sync', null, 60.0 );
-		delete_transient( Wcsync_Admin_Client::PENDING_TRANSIENT );
 		return is_wp_error( $order ) ? $order : rest_ensure_response( $order );
 	}
 

@@ -2,9 +2,10 @@
 /**
  * The settings page (WooCommerce > wcsync) and access to the stored settings.
  *
- * The token is kept in its own option, never autoloaded and never printed: the settings
- * page shows only whether one is saved. Defining WCSYNC_ADMIN_TOKEN in wp-config.php keeps
- * it out of the database altogether.
+ * The token (a store token, wcst_…) is kept in its own option, never autoloaded (it is saved
+ * here with autoload off, not by options.php, which would autoload a new option) and never
+ * printed: the settings page shows only whether one is saved. Defining WCSYNC_ADMIN_TOKEN in
+ * wp-config.php keeps it out of the database altogether.
  *
  * @package Wcsync_Admin
  */
@@ -21,12 +22,15 @@ class Wcsync_Admin_Settings {
 	const TOKEN_OPTION = 'wcsync_admin_token';
 	const PAGE         = 'wcsync-admin';
 	const CAPABILITY   = 'manage_woocommerce';
+	// The plugin version whose upgrade steps have run on this site.
+	const VERSION_OPTION = 'wcsync_admin_version';
 
 	/**
 	 * Hook the settings page into WordPress.
 	 */
 	public function register(): void {
 		add_action( 'admin_init', array( $this, 'register_settings' ) );
+		add_action( 'admin_init', array( $this, 'maybe_upgrade' ) );
 		add_action( 'admin_menu', array( $this, 'add_page' ), 60 );
 		// options.php asks for manage_options unless told otherwise; shop managers run this page.
 		add_filter( 'option_page_capability_' . self::GROUP, array( $this, 'capability' ) );
@@ -88,7 +92,7 @@ class Wcsync_Admin_Settings {
 	}
 
 	/**
-	 * The admin token: server-side only; never localized into a script or printed.
+	 * The store token (or WCSYNC_ADMIN_TOKEN): server-side only; never localized into a script or printed.
 	 */
 	public function token(): string {
 		if ( defined( 'WCSYNC_ADMIN_TOKEN' ) && is_string( WCSYNC_ADMIN_TOKEN ) && '' !== WCSYNC_ADMIN_TOKEN ) {
@@ -118,20 +122,10 @@ class Wcsync_Admin_Settings {
 				'show_in_rest'      => false,
 			)
 		);
-		register_setting(
-			self::GROUP,
-			self::TOKEN_OPTION,
-			array(
-				'type'              => 'string',
-				'sanitize_callback' => array( $this, 'sanitize_token' ),
-				'default'           => '',
-				'show_in_rest'      => false,
-			)
-		);
 
 		add_settings_section( 'wcsync_admin_connection', __( 'Connection', 'wcsync-admin' ), array( $this, 'connection_intro' ), self::PAGE );
 		add_settings_field( 'wcsync_admin_url', __( 'wcsync URL', 'wcsync-admin' ), array( $this, 'field_url' ), self::PAGE, 'wcsync_admin_connection', array( 'label_for' => 'wcsync_admin_url' ) );
-		add_settings_field( 'wcsync_admin_token', __( 'Admin token', 'wcsync-admin' ), array( $this, 'field_token' ), self::PAGE, 'wcsync_admin_connection', array( 'label_for' => 'wcsync_admin_token' ) );
+		add_settings_field( 'wcsync_admin_token', __( 'Store token', 'wcsync-admin' ), array( $this, 'field_token' ), self::PAGE, 'wcsync_admin_connection', array( 'label_for' => 'wcsync_admin_token' ) );
 		add_settings_field( 'wcsync_admin_store', __( 'This store in wcsync', 'wcsync-admin' ), array( $this, 'field_store' ), self::PAGE, 'wcsync_admin_connection', array( 'label_for' => 'wcsync_admin_store' ) );
 
 		add_settings_section( 'wcsync_admin_options', __( 'Optional behaviour', 'wcsync-admin' ), '__return_false', self::PAGE );
@@ -166,6 +160,11 @@ class Wcsync_Admin_Settings {
 		$clean['suppress_emails'] = ! empty( $input['suppress_emails'] );
 		$clean['origin_filter']   = ! empty( $input['origin_filter'] );
 
+		// The token field is posted with the form; options.php has checked the form's nonce.
+		// phpcs:ignore WordPress.Security.NonceVerification.Missing
+		$token = isset( $_POST[ self::TOKEN_OPTION ] ) ? sanitize_text_field( wp_unslash( (string) $_POST[ self::TOKEN_OPTION ] ) ) : '';
+		self::save_token( $this->sanitize_token( $token ) );
+
 		delete_transient( Wcsync_Admin_Client::PENDING_TRANSIENT );
 		delete_transient( Wcsync_Admin_Client::ROLE_TRANSIENT );
 		return $clean;
@@ -182,7 +181,49 @@ class Wcsync_Admin_Settings {
 			return (string) get_option( self::TOKEN_OPTION, '' );
 		}
 		delete_transient( Wcsync_Admin_Client::PENDING_TRANSIENT );
+		delete_transient( Wcsync_Admin_Client::ROLE_TRANSIENT );
 		return $token;
+	}
+
+	/**
+	 * Save the token with autoload off. update_option() keeps an existing option's autoload
+	 * flag when the value is unchanged, so the option is written afresh.
+	 *
+	 * @param string $token The token.
+	 */
+	public static function save_token( string $token ): void {
+		if ( '' === $token ) {
+			return;
+		}
+		$saved = get_option( self::TOKEN_OPTION, null );
+		if ( $saved === $token && ! self::token_autoloaded() ) {
+			return;
+		}
+		delete_option( self::TOKEN_OPTION );
+		add_option( self::TOKEN_OPTION, $token, '', 'no' );
+	}
+
+	/**
+	 * Whether the token option is among the options WordPress loads on every request.
+	 */
+	private static function token_autoloaded(): bool {
+		$all = wp_load_alloptions();
+		return is_array( $all ) && array_key_exists( self::TOKEN_OPTION, $all );
+	}
+
+	/**
+	 * Once per version: 0.1.0 let options.php create the token option, autoloaded.
+	 */
+	public function maybe_upgrade(): void {
+		if ( get_option( self::VERSION_OPTION ) === WCSYNC_ADMIN_VERSION ) {
+			return;
+		}
+		$token = get_option( self::TOKEN_OPTION, '' );
+		if ( is_string( $token ) && '' !== $token && self::token_autoloaded() ) {
+			delete_option( self::TOKEN_OPTION );
+			add_option( self::TOKEN_OPTION, $token, '', 'no' );
+		}
+		update_option( self::VERSION_OPTION, WCSYNC_ADMIN_VERSION );
 	}
 
 	/**
@@ -212,29 +253,45 @@ class Wcsync_Admin_Settings {
 	}
 
 	/**
-	 * The settings page.
+	 * The settings page, and its Failed orders tab (filled in by the script).
 	 */
 	public function render_page(): void {
 		if ( ! current_user_can( self::CAPABILITY ) ) {
 			wp_die( esc_html__( 'You are not allowed to change the wcsync settings.', 'wcsync-admin' ) );
 		}
+		// phpcs:ignore WordPress.Security.NonceVerification.Recommended -- which tab to show; nothing is changed.
+		$tab  = isset( $_GET['tab'] ) ? sanitize_key( wp_unslash( $_GET['tab'] ) ) : '';
+		$base = admin_url( 'admin.php?page=' . self::PAGE );
 		?>
 		<div class="wrap wcsync-admin-settings">
 			<h1><?php echo esc_html( get_admin_page_title() ); ?></h1>
-			<?php settings_errors( self::OPTION ); ?>
-			<form action="<?php echo esc_url( admin_url( 'options.php' ) ); ?>" method="post">
+			<nav class="nav-tab-wrapper" aria-label="<?php esc_attr_e( 'wcsync', 'wcsync-admin' ); ?>">
+				<a href="<?php echo esc_url( $base ); ?>" class="nav-tab<?php echo esc_attr( 'failed' === $tab ? '' : ' nav-tab-active' ); ?>"><?php esc_html_e( 'Settings', 'wcsync-admin' ); ?></a>
+				<a href="<?php echo esc_url( $base . '&tab=failed' ); ?>" class="nav-tab<?php echo esc_attr( 'failed' === $tab ? ' nav-tab-active' : '' ); ?>"><?php esc_html_e( 'Failed orders', 'wcsync-admin' ); ?></a>
+			</nav>
+			<?php if ( 'failed' === $tab ) : ?>
+				<p><?php esc_html_e( 'Orders of this store that wcsync could not copy, or whose copy here it could not bring up to date, with the reason. Put the cause right (often a product SKU missing on the other store), then press Sync Order.', 'wcsync-admin' ); ?></p>
+				<div id="wcsync-admin-failed-list" aria-live="polite"><p><?php esc_html_e( 'Checking wcsync…', 'wcsync-admin' ); ?></p></div>
+			<?php else : ?>
 				<?php
-				settings_fields( self::GROUP );
-				do_settings_sections( self::PAGE );
-				submit_button();
+				// All of them: options.php files "Settings saved." under 'general' when nothing
+				// went wrong, and WordPress prints it by itself only on the Settings menu's pages.
+				settings_errors();
 				?>
-			</form>
-			<?php if ( $this->is_configured() ) : ?>
-				<h2><?php esc_html_e( 'Connection check', 'wcsync-admin' ); ?></h2>
-				<p>
-					<button type="button" class="button" id="wcsync-admin-check"><?php esc_html_e( 'Check the connection', 'wcsync-admin' ); ?></button>
-					<span id="wcsync-admin-check-result" role="status" aria-live="polite"></span>
-				</p>
+				<form action="<?php echo esc_url( admin_url( 'options.php' ) ); ?>" method="post">
+					<?php
+					settings_fields( self::GROUP );
+					do_settings_sections( self::PAGE );
+					submit_button();
+					?>
+				</form>
+				<?php if ( $this->is_configured() ) : ?>
+					<h2><?php esc_html_e( 'Connection check', 'wcsync-admin' ); ?></h2>
+					<p>
+						<button type="button" class="button" id="wcsync-admin-check"><?php esc_html_e( 'Check the connection', 'wcsync-admin' ); ?></button>
+						<span id="wcsync-admin-check-result" role="status" aria-live="polite"></span>
+					</p>
+				<?php endif; ?>
 			<?php endif; ?>
 		</div>
 		<?php
@@ -272,7 +329,7 @@ class Wcsync_Admin_Settings {
 			esc_attr( self::TOKEN_OPTION ),
 			esc_attr( $saved ? __( 'Saved; leave blank to keep it', 'wcsync-admin' ) : '' )
 		);
-		echo '<p class="description" id="wcsync_admin_token_help">' . esc_html__( 'wcsync\'s WCSYNC_ADMIN_TOKEN. Stored on this server only.', 'wcsync-admin' ) . '</p>';
+		echo '<p class="description" id="wcsync_admin_token_help">' . esc_html__( 'A store token for this store (wcst_…), made in wcsync\'s dashboard (Stores, WordPress plugin tokens) or with: wcsync token create --store NAME. Stored on this server only, never sent to the browser.', 'wcsync-admin' ) . '</p>';
 	}
 
 	/**

@@ -6,6 +6,8 @@
  * - wcsync_origin=<store>:<id> as a filter on /wc/v3/orders, so wcsync finds a replica in one
  *   request instead of listing recent orders. It goes through wc_get_orders' meta_query, which
  *   both the posts storage and HPOS support.
+ * Always on: wcsync's private line meta (_wcsync_origin_item and any other _wcsync_ key) is kept
+ * out of the order items box.
  *
  * @package Wcsync_Admin
  */
@@ -18,6 +20,8 @@ defined( 'ABSPATH' ) || exit;
 class Wcsync_Admin_WooCommerce {
 
 	const ORIGIN_META = '_wcsync_origin';
+	// The private meta wcsync writes on a replica's lines and refunds.
+	const PRIVATE_ITEM_META = array( '_wcsync_origin_item', '_wcsync_origin_refund', '_wcsync_origin', '_wcsync_origin_total', '_wcsync_lines_elsewhere' );
 
 	/**
 	 * The plugin's settings.
@@ -74,6 +78,34 @@ class Wcsync_Admin_WooCommerce {
 			add_filter( 'woocommerce_rest_orders_prepare_object_query', array( $this, 'filter_by_origin' ), 10, 2 );
 		}
 		add_filter( 'rest_index', array( $this, 'advertise' ) );
+		add_filter( 'woocommerce_hidden_order_itemmeta', array( $this, 'hide_item_meta' ) );
+		add_filter( 'woocommerce_order_item_get_formatted_meta_data', array( $this, 'drop_private_meta' ), 10, 1 );
+	}
+
+	/**
+	 * wcsync's line meta among the keys the order items box never shows.
+	 *
+	 * @param mixed $keys Hidden meta keys.
+	 * @return array<int, string>
+	 */
+	public function hide_item_meta( $keys ): array {
+		$keys = is_array( $keys ) ? $keys : array();
+		return array_values( array_unique( array_merge( $keys, self::PRIVATE_ITEM_META ) ) );
+	}
+
+	/**
+	 * Any other _wcsync_ key too (a newer wcsync may add one): out of the formatted meta that
+	 * the items box, emails and invoices show.
+	 *
+	 * @param mixed $formatted Formatted meta, by meta id (objects with a key).
+	 * @return array<int|string, mixed>
+	 */
+	public function drop_private_meta( $formatted ): array {
+		$formatted = is_array( $formatted ) ? $formatted : array();
+		return array_filter(
+			$formatted,
+			static fn( $meta ) => ! ( is_object( $meta ) && isset( $meta->key ) && str_starts_with( (string) $meta->key, '_wcsync_' ) )
+		);
 	}
 
 	/**
