@@ -85,7 +85,7 @@ class TestPluginRoutes:
         assert [ln["last_error"] for ln in item["links"]] == ["Unknown SKU Y on main"]
         sub2 = await self.failed(client, "sub2", await self.token(client, "sub2"))
         assert (sub2["total"], [i["order_id"] for i in sub2["items"]]) == (1, [70])
-        assert sub2["items"][0]["links"][0]["origin"] == {"store": "main", "order_id": 11}
+        assert sub2["items"][0]["links"][0]["origin"] == {"store": "main", "order_id": 11, "admin_url": None}
         # The limit bounds the page, not the total.
         limited = await self.failed(client, "main", TOKEN, limit=1)
         assert (limited["total"], [i["order_id"] for i in limited["items"]]) == (2, [11])
@@ -109,7 +109,7 @@ class TestPluginRoutes:
         assert response.json() == {
             "store": "sub1",
             "order_id": 80,
-            "origin": {"store": "main", "order_id": 12},
+            "origin": {"store": "main", "order_id": 12, "admin_url": None},
             "admin_url": "https://main.store.test/wp-admin/post.php?post=12&action=edit",
         }
         # An order of the store's own is no copy.
