@@ -148,10 +148,12 @@ async def timed(client: httpx.AsyncClient, path: str, requests: int) -> tuple[li
     return samples[max(1, requests // 20) :], body  # the first few warm caches up
 
 
-async def measure(args: argparse.Namespace, database_url: str) -> dict[str, Any]:
+async def measure(args: argparse.Namespace, database_url: str, tmp: Path) -> dict[str, Any]:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
+        # Never the working directory's wcsync.key (the default beside a PostgreSQL database).
+        secret_key_file=str(tmp / "wcsync.key"),
         admin_token=TOKEN,
         scheduler_enabled=False,
         log_level="WARNING",
@@ -256,7 +258,7 @@ async def run(args: argparse.Namespace) -> int:
     code = code_version()
     with tempfile.TemporaryDirectory(prefix="wcsync-badge-") as tmp:
         async with scratch_database(args.database_url, Path(tmp)) as url:
-            result = await measure(args, url)
+            result = await measure(args, url, Path(tmp))
     return 0 if report(result, code) else 1
 
 

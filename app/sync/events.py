@@ -25,14 +25,28 @@ def link_event(
     session: AsyncSession | Session, link: Link, kind: str, message: str = "", run_id: int | None = None
 ) -> None:
     """Append a line to the origin order's history."""
+    order_event(session, link.id, link.origin_store_id, link.origin_order_id, kind, message, run_id)
+
+
+def order_event(
+    session: AsyncSession | Session,
+    link_id: int | None,
+    store_id: int,
+    order_id: int,
+    kind: str,
+    message: str = "",
+    run_id: int | None = None,
+) -> None:
+    """Append a line to the history of origin order `order_id` of store `store_id` (about its
+    link `link_id`, when it is about one copy)."""
     queue: list[dict[str, Any]] | None = session.info.get(_QUEUE)
     if queue is None:
         queue = session.info[_QUEUE] = []
     queue.append(
         {
-            "link_id": link.id,
-            "store_id": link.origin_store_id,
-            "order_id": link.origin_order_id,
+            "link_id": link_id,
+            "store_id": store_id,
+            "order_id": order_id,
             "run_id": run_id,
             "kind": kind,
             "message": message,
