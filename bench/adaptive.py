@@ -77,8 +77,9 @@ async def one(host: str, orders: int, subs: int, scale: float, fixed: bool) -> d
         "replicas_per_s": round(m.first.run.created / m.first.wall_seconds, 2),
         "peak_requests_at_once": peak,
         "verified": m.verified,
+        # Each move with its time after the pass began (monotonic clocks, same process).
         "moves": {
-            name: [f"{limit}x{batch} {why}" for _, limit, batch, why in history]
+            name: [f"{at - m.first.started:+.1f}s {limit}x{batch} {why}" for at, limit, batch, why in history]
             for name, history in m.paces.items()
         },
     }

@@ -96,7 +96,8 @@ async def list_links(
     if principal.store is not None:
         store = store or principal.store
         principal.require_store(store, "list links")
-    store_id = (await repo.get_store(session, store)).id if store else None
+    stores = await repo.store_index(session)
+    store_id = stores.id_of(store) if store else None
     links, total = await repo.list_links(
         session,
         state=state,
@@ -106,9 +107,8 @@ async def list_links(
         offset=offset,
         before=before,
     )
-    names = await repo.store_names(session)
     return LinkPage(
-        items=[LinkRead.of(ln, names) for ln in links],
+        items=[LinkRead.of(ln, stores.names) for ln in links],
         total=total,
         limit=limit,
         offset=offset,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import defaultdict
@@ -30,6 +31,21 @@ class SyncContext:
     catalogs: dict[int, tuple[datetime, dict[str, ProductRef]]] = field(default_factory=dict)
     # One catalogue refresh per store at a time: the workers of a pass all need it at once.
     catalog_locks: dict[int, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+    # Set (and replaced) whenever discovery commits new work: workers waiting for more wake.
+    _queued: asyncio.Event | None = None
+
+    def note_links_queued(self) -> None:
+        """Discovery committed links to replicate: wake whoever waits for them."""
+        if self._queued is not None:
+            self._queued.set()
+            self._queued = None
+
+    async def wait_links_queued(self, timeout: float) -> None:
+        """Until discovery next commits links to replicate, or `timeout` seconds."""
+        if self._queued is None:
+            self._queued = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queued.wait(), timeout)
 
     @property
     def replicate_statuses(self) -> frozenset[str]:
