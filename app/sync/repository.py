@@ -530,8 +530,29 @@ async def pending_counts(session: AsyncSession) -> dict[str, Any]:
             and (s.last_success_at is None or s.last_error_at > s.last_success_at)
         ),
     }
+    # Both count tables in one round trip: copies (link_count) and orders (order_count).
     kinds = [*WAITING_STATES, LinkState.failed.value, "back"]
-    buckets = (await session.exec(select(LinkCount).where(col(LinkCount.kind).in_(kinds)))).all()
+    copies = sa.select(
+        sa.literal("link").label("source"),
+        col(LinkCount.origin_store_id),
+        col(LinkCount.target_store_id),
+        col(LinkCount.kind),
+        col(LinkCount.direction),
+        col(LinkCount.n),
+    ).where(col(LinkCount.kind).in_(kinds))
+    orders_by_kind = sa.select(
+        sa.literal("order"),
+        col(OrderCount.origin_store_id),
+        sa.null(),
+        col(OrderCount.kind),
+        sa.null(),
+        col(OrderCount.n),
+    ).where(col(OrderCount.n) > 0)
+    counted: Any = await session.exec(sa.union_all(copies, orders_by_kind))  # type: ignore[call-overload]
+    buckets: list[Any] = []
+    orders: list[Any] = []
+    for row in counted.all():
+        (buckets if row.source == "link" else orders).append(row)
     for bucket in buckets:
         if bucket.n <= 0 or bucket.origin_store_id in archived or bucket.target_store_id in archived:
             continue  # a removed store's ledger is kept, not counted
@@ -549,7 +570,6 @@ async def pending_counts(session: AsyncSession) -> dict[str, Any]:
         result[direction][name] = result[direction].get(name, 0) + bucket.n
         result["copies_by_direction"][direction] += bucket.n
         result["copies"] += bucket.n
-    orders = (await session.exec(select(OrderCount).where(col(OrderCount.n) > 0))).all()
     for row in orders:
         store = stores.get(row.origin_store_id)
         if store is None or store.archived_at is not None:
