@@ -38,7 +38,7 @@ KNEE = 2.0  # a request's time per order this many times the best seen: past the
 QUEUEING = 1.25  # a probe that makes each request this much slower is queueing at the store
 HOLD_EPOCHS = 6  # epochs to stay put after a failed probe or an error (doubled while probes fail)
 MAX_HOLD_EPOCHS = 48
-WARM_UP_EPOCHS = 1  # epochs measured at the start before the first probe
+WARM_UP_EPOCHS = 0  # epochs held at the start before the first (its baseline is always measured)
 FREE = 1.05  # a probe that left each request's time within this: the store had room to spare
 MIN_EPOCH = 3  # writes measured before a decision
 
@@ -206,10 +206,13 @@ class Pace:
         epoch.add(orders, seconds, in_flight)
         if epoch.writes < max(MIN_EPOCH, self.limit + 1):
             return
-        if self._probing == "limit" and epoch.mean_in_flight() < self.limit - 0.5:
-            # The probe was not exercised yet (wcsync did not keep that many requests at the
-            # store): measure on, for a while, then count it as giving nothing.
-            if epoch.writes < 4 * self.limit:
+        if self._probing == "limit" and self._previous is not None:
+            # The probe is exercised once wcsync kept at least half the added requests at the
+            # store on average (a slot is always briefly free while the next batch is claimed,
+            # so the full limit is never the mean). If not yet: measure on, for a while, then
+            # count it as giving nothing.
+            before = self._previous[0]
+            if epoch.mean_in_flight() < before + (self.limit - before) / 2 and epoch.writes < 4 * self.limit:
                 return
         per_order = epoch.per_order()
         rate = epoch.rate()

