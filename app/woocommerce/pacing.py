@@ -294,5 +294,8 @@ class Pace:
         other slots idle while it runs)."""
         if due <= 0:
             return self.batch
-        batches = self.limit * math.ceil(due / (self.limit * self.batch))
+        # Split over the slots known to be there: during a probe for more, the store may have
+        # no more, and a last round split for the probe would leave one of them idle.
+        slots = self._previous[0] if self._probing == "limit" and self._previous else self.limit
+        batches = slots * math.ceil(due / (slots * self.batch))
         return max(1, min(self.batch, math.ceil(due / batches)))

@@ -127,6 +127,15 @@ class TestBatches:
         assert pace.batch_for(3) == 2
         assert pace.batch_for(0) == 50
 
+    def test_a_probe_for_more_requests_does_not_split_the_last_batches_for_it(self) -> None:
+        # A probe from 2 to 3 at once may find a store of two workers: the last 120 orders stay
+        # split for the 2 proven (4 x 30), not for 3 (3 x 40, the third waiting alone at the end).
+        pace = Pace(ceiling=8, start=2, batch_max=50)
+        while pace.limit == 2:
+            pace.observe_write(50, 6.6, 2, pace.epoch_id)
+        assert pace.limit == 3
+        assert pace.batch_for(120) == 30
+
 
 class TestSlots:
     async def test_a_low_priority_request_waits_while_a_normal_one_waits(self) -> None:
