@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 GAIN = 0.10  # a concurrency step must bring this much more throughput to be kept
 BATCH_GAIN = 0.03  # a bigger batch must cut the time per order by this much
 KNEE = 2.0  # a request's time per order this many times the best seen: past the knee
-QUEUEING = 1.25  # a probe that makes each request this much slower is queueing at the store
+QUEUEING = 1.15  # a probe that makes each request this much slower is queueing at the store
 HOLD_EPOCHS = 6  # epochs to stay put after a failed probe or an error (doubled while probes fail)
 MAX_HOLD_EPOCHS = 48
 WARM_UP_EPOCHS = 0  # epochs held at the start before the first (its baseline is always measured)

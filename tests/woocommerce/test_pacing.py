@@ -54,6 +54,19 @@ class TestConcurrency:
         assert limits[-1] == 2
         assert any(why == "limit probe gave nothing: back" for *_, why in pace.history)
 
+    def test_a_half_filled_probe_on_a_full_host_is_not_kept(self) -> None:
+        # wcsync kept 2.75 requests at a store of two workers on average, each waited a fifth
+        # longer, and the estimate of orders a second rose by 15 % (noise on a busy machine).
+        # A request that waits means the workers are all busy: not room, taken back.
+        pace = Pace(ceiling=8, start=2, batch_max=50)
+        while pace.limit == 2:
+            pace.observe_write(50, 6.6, 2, pace.epoch_id)
+        assert pace.limit == 3
+        for i in range(8):
+            pace.observe_write(50, 6.6 * 1.2, 2 if i % 4 == 3 else 3, pace.epoch_id)
+        assert pace.limit == 2
+        assert pace.history[-1][3] == "limit probe gave nothing: back"
+
     def test_the_knee_drops_the_pace_at_once(self) -> None:
         pace = Pace(ceiling=8, start=4, batch_max=50)
         for _ in range(5):
