@@ -423,12 +423,12 @@ class SyncEngine:
         drained once more."""
         errors: list[str] = []
 
-        async def more() -> bool:
-            """For a worker that found nothing due: wait for discovery's next page (False
-            once discovery is done)."""
+        async def more(mark: int) -> bool:
+            """For a worker that found nothing due: wait for discovery's next page after
+            `mark` (False once discovery is done)."""
             if done.is_set():
                 return False
-            await self.ctx.wait_links_queued(EARLY_POLL)
+            await self.ctx.wait_links_queued(mark, EARLY_POLL)
             return True
 
         async def one(direction: Direction, target: Store) -> None:

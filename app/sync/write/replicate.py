@@ -617,14 +617,14 @@ async def replicate_target(
     on_progress: ProgressHook | None = None,
     creates_only: bool = False,
     count_total: bool = False,
-    wait_for_more: Callable[[], Awaitable[bool]] | None = None,
+    wait_for_more: Callable[[int], Awaitable[bool]] | None = None,
 ) -> ReplicationStats:
     """Drain the due links of one target with as many workers as the store serves at once.
     A run claims a link at most once: what fails in it waits for the retry policy's next time,
     whatever the run's kind. With `wait_for_more` (while discovery reads), a worker that finds
-    nothing due waits for it instead of ending, and ends when it answers False: the store's
-    slots stay busy while the links arrive, rather than the workers ending and starting again
-    in bursts between pages."""
+    nothing due waits for more (told the mark it took before it looked: `SyncContext`) instead
+    of ending, and ends when it answers False: the store's slots stay busy while the links
+    arrive, rather than the workers ending and starting again in bursts between pages."""
     assert target.id is not None
     stats = ReplicationStats()
     if target.inventory_at is None:
@@ -665,10 +665,11 @@ async def replicate_target(
 
     async def worker() -> None:
         while not stop.is_set():
+            mark = ctx.links_queued_mark()
             found = await one_batch()
             if found is None:
                 return
-            if not found and (wait_for_more is None or not await wait_for_more()):
+            if not found and (wait_for_more is None or not await wait_for_more(mark)):
                 return
 
     async def one_batch() -> bool | None:
