@@ -9,7 +9,7 @@
 Each run replicates `--orders` main orders to `--subs` sub-stores in one Sync Now pass (as
 bench/replicate.py does) and prints the pace's moves per sub-store, the most requests it had in
 flight, and wall / the model's least time at the host's concurrency. The goals: on the small
-host the pace never reaches its knee; on the big one it climbs to use it (least / wall >= 0.8
+host the pace never reaches its knee; on the big one it climbs to use it (least / wall >= 0.9
 and at least the host's concurrency reached). Also run with `--fixed` for the old fixed pace (2
 at a time, batch 25) on both, for comparison.
 
@@ -77,8 +77,9 @@ async def one(host: str, orders: int, subs: int, scale: float, fixed: bool) -> d
         "replicas_per_s": round(m.first.run.created / m.first.wall_seconds, 2),
         "peak_requests_at_once": peak,
         "verified": m.verified,
+        # Each move with its time after the pass began (monotonic clocks, same process).
         "moves": {
-            name: [f"{limit}x{batch} {why}" for _, limit, batch, why in history]
+            name: [f"{at - m.first.started:+.1f}s {limit}x{batch} {why}" for at, limit, batch, why in history]
             for name, history in m.paces.items()
         },
     }
@@ -107,8 +108,8 @@ async def run(args: argparse.Namespace) -> int:
                 met = r["peak_requests_at_once"] < r["knee"]
                 goal = f"never at the knee ({r['knee']})"
             else:
-                met = r["least_over_wall"] >= 0.8 and r["peak_requests_at_once"] >= r["host_concurrency"]
-                goal = f"uses it: >= {r['host_concurrency']} at once, least/wall >= 0.8"
+                met = r["least_over_wall"] >= 0.9 and r["peak_requests_at_once"] >= r["host_concurrency"]
+                goal = f"uses it: >= {r['host_concurrency']} at once, least/wall >= 0.9"
             ok = ok and met and r["verified"]
             verdict = f"{'met' if met else 'MISSED'} ({goal})"
         else:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -293,6 +294,7 @@ class PassResult:
     finished: float
     traffic: dict[str, Traffic]
     cpu_seconds: float = 0.0  # this process's CPU (wcsync and its database driver) during the pass
+    statements: int = 0  # SQL statements wcsync sent during the pass (an executemany counts once)
 
     @property
     def requests(self) -> int:
@@ -502,6 +504,21 @@ async def timed_pass(
     )
 
 
+STATEMENT_KINDS: Counter[str] = Counter()  # with --sql-top: pass 1's statements by their start
+
+
+def count_statements(db_engine: Any) -> list[int]:
+    """A counter of the SQL statements sent on this engine from now on (one cell, mutated)."""
+    counter = [0]
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        counter[0] += 1
+        STATEMENT_KINDS[" ".join(statement.split())[:90]] += 1
+
+    sqlalchemy.event.listen(db_engine.sync_engine, "before_cursor_execute", count)
+    return counter
+
+
 # --- one measurement ------------------------------------------------------------------------
 
 
@@ -553,6 +570,7 @@ class Measurement:
             "second_requests": float(self.second.requests),
             "second_created": float(self.second.run.created),
             "cpu_ms_per_replica": self.first.cpu_seconds * 1000 / max(1, self.first.run.created),
+            "sql_per_replica": self.first.statements / max(1, self.first.run.created),
             "notes_done_s": wall + self.notes_seconds,
             "notes_ratio": (wall + self.notes_seconds) / self.least_with_notes.seconds
             if self.notes_requests and self.least_with_notes.seconds > 0
@@ -581,6 +599,8 @@ async def measure(args: argparse.Namespace, model: Model, settings_values: dict[
                     settings = Settings(
                         _env_file=None,  # type: ignore[call-arg]
                         database_url=database_url,
+                        # Never the working directory's wcsync.key (the default beside PostgreSQL).
+                        secret_key_file=str(Path(tmp) / "wcsync.key"),
                         **settings_values,
                     )
                     return await run_passes(
@@ -608,10 +628,18 @@ async def run_passes(
         engine.settle_after_pass = True  # as with the scheduler on (it is off here)
         try:
             await register_stores(app.state.session_factory, fakes)
+            statements = count_statements(app.state.db_engine)
             profile = cProfile.Profile() if args.profile else None
             if profile:
                 profile.enable()
+            counted = statements[0]
+            STATEMENT_KINDS.clear()
             first = await timed_pass(engine, http, fakes, args.timeout, "pass 1")
+            first.statements = statements[0] - counted
+            if args.sql_top:
+                print(f"  pass 1's most frequent SQL statements ({first.statements} in all):")
+                for text, n in STATEMENT_KINDS.most_common(args.sql_top):
+                    print(f"    {n:>6}  {text}")
             if profile:
                 profile.disable()
                 profile.dump_stats(args.profile)
@@ -742,7 +770,9 @@ def print_measurement(m: Measurement, model: Model, repetition: int, repeat: int
         )
     print(
         f"  wcsync CPU during pass 1: {m.first.cpu_seconds:.2f} s,"
-        f" {m.first.cpu_seconds * 1000 / max(1, m.first.run.created):.2f} ms per replica"
+        f" {m.first.cpu_seconds * 1000 / max(1, m.first.run.created):.2f} ms per replica;"
+        f" {m.first.statements} SQL statements,"
+        f" {m.first.statements / max(1, m.first.run.created):.2f} per replica"
     )
     print(
         "  the discovery after pass 1 (once its writes are older than the overlap window): "
@@ -812,6 +842,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         ["wall / least", f"{summary['ratio']:.2f}"],
         ["least / wall", f"{1 / summary['ratio']:.2f}  (goal >= 0.90)"],
         ["wcsync CPU per replica", f"{summary['cpu_ms_per_replica']:.2f} ms  (goal <= 1 ms at zero latency)"],
+        ["SQL statements per replica", f"{summary['sql_per_replica']:.2f}"],
         ["most requests at once", f"{summary['max_concurrency_used']:.0f} per sub-store (the pace's peak)"],
         ["origin notes all written", f"{summary['notes_done_s']:.1f} s after the request"],
         [
@@ -890,6 +921,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=900.0, help="give up on a pass after this (900 s)")
     parser.add_argument("--log-level", default="WARNING", help="wcsync's log level (WARNING)")
     parser.add_argument("--profile", default=None, help="write a cProfile of pass 1 to this file")
+    parser.add_argument(
+        "--sql-top", type=int, default=0, help="print pass 1's N most frequent SQL statements"
+    )
     parser.add_argument(
         "--naive",
         action="store_true",

@@ -67,11 +67,15 @@ def client_of(request: Request) -> str:
     return throttle.client_key(request.client.host if request.client else None)
 
 
-async def check_not_blocked(request: Request) -> str:
-    """The client's throttle key; 429 if it is refused for now."""
+async def check_not_blocked(request: Request, session: AsyncSession | None = None) -> str:
+    """The client's throttle key; 429 if it is refused for now. Read in `session` when given
+    (the request's own: one connection and transaction less per request)."""
     client = client_of(request)
-    async with session_scope(_factory(request)) as session:
+    if session is not None:
         wait = await throttle.seconds_blocked(session, client)
+    else:
+        async with session_scope(_factory(request)) as own:
+            wait = await throttle.seconds_blocked(own, client)
     if wait > 0:
         log.warning("auth.throttled client=%s retry_after=%.0f", client, wait)
         raise TooManyFailures(wait)
@@ -106,20 +110,26 @@ async def signed_in(request: Request) -> bool:
 async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: SessionDep,
 ) -> Principal:
     """The caller of an /api route: a Bearer token (the admin token or a store token: the CLI,
     the WordPress plugin, scripts) or the dashboard's session cookie. A browser sends the cookie
     with any site's request too, so cookie calls must also carry a header that a cross-site form
-    cannot set. Store tokens reach only the routes marked for them."""
+    cannot set. Store tokens reach only the routes marked for them. The throttle is read in the
+    request's own unit of work (the handler's: FastAPI hands both the same session), a read
+    only; what may write (a token's last use, an ended dashboard session, a wrong token
+    counted) has a unit of work of its own."""
     principal: Principal
     if credentials:
-        client = await check_not_blocked(request)
+        client = await check_not_blocked(request, session)
         supplied = credentials.credentials
         if is_admin_token(request, supplied):
             principal = ADMIN
         else:
-            async with session_scope(_factory(request)) as session:
-                found = await tokens.store_of_token(session, supplied)
+            # In a unit of work of its own: it may note the token's last use, and a write
+            # here would hold SQLite's lock for the whole request.
+            async with session_scope(_factory(request)) as own:
+                found = await tokens.store_of_token(own, supplied)
             if found is None:
                 await count_failure(request, client, "wrong_bearer_token")
                 raise NotAuthenticated(

@@ -103,7 +103,8 @@ async def list_links(
     if principal.store is not None:
         store = store or principal.store
         principal.require_store(store, "list links")
-    store_id = (await repo.get_store(session, store)).id if store else None
+    stores = await repo.store_index(session)
+    store_id = stores.id_of(store) if store else None
     links, total = await repo.list_links(
         session,
         state=state,
@@ -113,11 +114,10 @@ async def list_links(
         offset=offset,
         before=before,
     )
-    stores = await repo.store_facts(session)
-    names = {sid: facts.name for sid, facts in stores.items()}
+    facts = await repo.store_facts(session)
     orders = await repo.order_facts(session, [(ln.origin_store_id, ln.origin_order_id) for ln in links])
     return LinkPage(
-        items=[LinkRead.of(ln, names, stores=stores, orders=orders) for ln in links],
+        items=[LinkRead.of(ln, stores.names, stores=facts, orders=orders) for ln in links],
         total=total,
         limit=limit,
         offset=offset,

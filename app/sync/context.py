@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import defaultdict
@@ -30,6 +31,31 @@ class SyncContext:
     catalogs: dict[int, tuple[datetime, dict[str, ProductRef]]] = field(default_factory=dict)
     # One catalogue refresh per store at a time: the workers of a pass all need it at once.
     catalog_locks: dict[int, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+    # Counted (and an event set and replaced) whenever discovery commits new work: workers
+    # waiting for more wake, and one that looked before the last commit does not wait at all.
+    _queued_mark: int = 0
+    _queued: asyncio.Event | None = None
+
+    def links_queued_mark(self) -> int:
+        """Take this before looking for due links; `wait_links_queued` then returns at once if
+        discovery committed more since."""
+        return self._queued_mark
+
+    def note_links_queued(self) -> None:
+        """Discovery committed links to replicate: wake whoever waits for them."""
+        self._queued_mark += 1
+        if self._queued is not None:
+            self._queued.set()
+            self._queued = None
+
+    async def wait_links_queued(self, after: int, timeout: float) -> None:
+        """Until discovery commits links to replicate after mark `after`, or `timeout` seconds."""
+        if self._queued_mark != after:
+            return
+        if self._queued is None:
+            self._queued = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queued.wait(), timeout)
 
     @property
     def replicate_statuses(self) -> frozenset[str]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from app import jsoncodec
 from app.woocommerce.errors import (
     AuthenticationError,
     FatalError,
@@ -98,7 +99,7 @@ def decode_json(text: str) -> Any:
     if not stripped:
         raise NotJSON("empty body")
     try:
-        return json.loads(stripped)
+        return jsoncodec.loads(stripped)
     except ValueError:
         pass
     # PHP output before the JSON: accept only if everything from some `{`/`[` to the end parses.

@@ -35,10 +35,11 @@ from dataclasses import dataclass, field
 GAIN = 0.10  # a concurrency step must bring this much more throughput to be kept
 BATCH_GAIN = 0.03  # a bigger batch must cut the time per order by this much
 KNEE = 2.0  # a request's time per order this many times the best seen: past the knee
-QUEUEING = 1.25  # a probe that makes each request this much slower is queueing at the store
+QUEUEING = 1.15  # a probe that makes each request this much slower is queueing at the store
 HOLD_EPOCHS = 6  # epochs to stay put after a failed probe or an error (doubled while probes fail)
 MAX_HOLD_EPOCHS = 48
-WARM_UP_EPOCHS = 2  # epochs measured at the start before the first probe
+WARM_UP_EPOCHS = 0  # epochs held at the start before the first (its baseline is always measured)
+FREE = 1.05  # a probe that left each request's time within this: the store had room to spare
 MIN_EPOCH = 3  # writes measured before a decision
 
 
@@ -152,6 +153,10 @@ class Pace:
     # The best rate measured at each number of requests at once (orders a second).
     _rate_at: dict[int, float] = field(default_factory=dict)
     _next_probe: str = "limit"
+    # The last concurrency probe paid without slowing any request: the host has room, so the
+    # next step doubles (a big host is reached in a few steps; a small one fails its first
+    # step of one, as each request then waits at the store).
+    _room: bool = False
     # Bumped at every change: a write that started under another setting measures that one.
     epoch_id: int = 0
 
@@ -201,10 +206,13 @@ class Pace:
         epoch.add(orders, seconds, in_flight)
         if epoch.writes < max(MIN_EPOCH, self.limit + 1):
             return
-        if self._probing == "limit" and epoch.mean_in_flight() < self.limit - 0.5:
-            # The probe was not exercised yet (wcsync did not keep that many requests at the
-            # store): measure on, for a while, then count it as giving nothing.
-            if epoch.writes < 4 * self.limit:
+        if self._probing == "limit" and self._previous is not None:
+            # The probe is exercised once wcsync kept at least half the added requests at the
+            # store on average (a slot is always briefly free while the next batch is claimed,
+            # so the full limit is never the mean). If not yet: measure on, for a while, then
+            # count it as giving nothing.
+            before = self._previous[0]
+            if epoch.mean_in_flight() < before + (self.limit - before) / 2 and epoch.writes < 4 * self.limit:
                 return
         per_order = epoch.per_order()
         rate = epoch.rate()
@@ -213,6 +221,7 @@ class Pace:
         if per_order >= KNEE * self._best_per_order and self.limit > 1:
             # Past the knee: each request takes twice as long for the same orders.
             back = self._previous[0] if self._previous and self._probing == "limit" else self.limit - 1
+            self._room = False
             self._probing, self._previous, self._hold = None, None, HOLD_EPOCHS
             self._set(back, self.batch, "knee: time per order doubled")
             return
@@ -231,6 +240,7 @@ class Pace:
             what = self._probing
             self._probing, self._previous = None, None
             if not kept:
+                self._room = False
                 self._hold = self._hold_after_failure
                 self._hold_after_failure = min(MAX_HOLD_EPOCHS, 2 * self._hold_after_failure)
                 self._set(limit, batch, f"{what} probe gave nothing: back")
@@ -240,6 +250,7 @@ class Pace:
             self._hold_after_failure = HOLD_EPOCHS
             # It paid: the next probe may go on in the same direction at once.
             self._next_probe = what
+            self._room = what == "limit" and per_order <= old_per_order * FREE
         elif self._hold > 0:
             self._hold -= 1
             self._new_epoch()
@@ -253,8 +264,9 @@ class Pace:
                 self._previous = (self.limit, self.batch, rate, per_order)
                 self._probing = "limit"
                 self._next_probe = "batch"
-                # Half again as many (at least one more): a big host is climbed in a few steps.
-                step = max(1, self.limit // 2)
+                # Half again as many (at least one more), or twice as many while the store
+                # showed room to spare: a big host is climbed in a few steps.
+                step = self.limit if self._room else max(1, self.limit // 2)
                 self._set(self.limit + step, self.batch, "probe: more requests at once")
                 return
             # Bigger batches only while a batch stays well inside the request timeout.
@@ -272,6 +284,7 @@ class Pace:
         """A 429, a 5xx or a timeout: half the requests at once and half the batch, then hold."""
         if not self.adaptive:
             return
+        self._room = False
         self._probing, self._previous, self._hold = None, None, HOLD_EPOCHS
         self._set(max(1, self.limit // 2), max(1, self.batch // 2), f"backoff: {why}")
 
@@ -281,5 +294,8 @@ class Pace:
         other slots idle while it runs)."""
         if due <= 0:
             return self.batch
-        batches = self.limit * math.ceil(due / (self.limit * self.batch))
+        # Split over the slots known to be there: during a probe for more, the store may have
+        # no more, and a last round split for the probe would leave one of them idle.
+        slots = self._previous[0] if self._probing == "limit" and self._previous else self.limit
+        batches = slots * math.ceil(due / (slots * self.batch))
         return max(1, min(self.batch, math.ceil(due / batches)))

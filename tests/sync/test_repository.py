@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from app.db import SessionFactory, session_scope
@@ -250,3 +251,56 @@ async def test_pending_counts_include_statuses_waiting_to_flow_back(session_fact
         "failed_copies": 0,
         "stores_failing": [],
     }
+
+
+class TestLinkPages:
+    async def test_every_filter_combination_pages_like_a_plain_filter(
+        self, session_factory: SessionFactory
+    ) -> None:
+        # Links both ways, in every state, over three stores; every page the route can ask for
+        # (built once per combination of filters, values bound) against a filter in Python.
+        main, sub1, sub2 = await _stores(session_factory)
+        states = list(LinkState)
+        async with session_scope(session_factory) as session:
+            for i in range(60):
+                sub = sub1 if i % 2 else sub2
+                up = i % 5 == 0
+                session.add(
+                    Link(
+                        origin_store_id=(sub.id if up else main.id),
+                        origin_order_id=2000 + i,
+                        target_store_id=(main.id if up else sub.id),
+                        direction=Direction.sub_to_main if up else Direction.main_to_sub,
+                        state=states[i % len(states)],
+                    )  # type: ignore[arg-type]
+                )
+        async with session_scope(session_factory) as session:
+            every = await repo.links_by_ids(session, list(range(1, 200)))
+            every.sort(key=lambda ln: -(ln.id or 0))
+            assert len(every) == 60
+            combos = itertools.product(
+                (None, *states), (None, *Direction), (None, main, sub1), (None, 40), ((7, 0), (5, 3))
+            )
+            for state, direction, store, before, (limit, offset) in combos:
+                sides = {main.id, sub1.id, sub2.id} if store is None else {store.id}
+                wanted = [
+                    ln.id
+                    for ln in every
+                    if (state is None or ln.state == state)
+                    and (direction is None or ln.direction == direction)
+                    and sides & {ln.origin_store_id, ln.target_store_id}
+                    and (before is None or (ln.id or 0) < before)
+                ]
+                page, total = await repo.list_links(
+                    session,
+                    state=state,
+                    direction=direction,
+                    store_id=store.id if store else None,
+                    limit=limit,
+                    offset=offset,
+                    before=before,
+                )
+                what = (state, direction, store and store.name, before, limit, offset)
+                assert [row.id for row in page] == wanted[offset : offset + limit], what
+                if before is None:
+                    assert total == len(wanted), what

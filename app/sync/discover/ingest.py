@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models import Direction, Link, LinkState, Routing, SourceOrder, Store, StoreRole, utcnow
@@ -16,8 +18,8 @@ from app.sync import repository as repo
 from app.sync.context import SyncContext, parse_gmt
 from app.sync.discover.catalog import catalog
 from app.sync.discover.routing import Target, route_order
-from app.sync.events import link_event
-from app.sync.orderinfo import keep_summary
+from app.sync.events import link_event, order_event
+from app.sync.orderinfo import keep_summary, order_summary
 from app.sync.plan.conflicts import ReplicaChange, replica_change, same_version
 from app.sync.plan.mapping import parse_origin
 
@@ -99,7 +101,13 @@ async def ingest_orders(
     floor = (since or source.orders_since or source.backfill_since or source.created_at).replace(
         microsecond=0
     )
-    new_links: list[tuple[Link, str]] = []
+    # New snapshots and links are rows, not objects: one INSERT each for the page (a SQLModel
+    # object each cost more than the rest of ingesting an order).
+    new_snapshots: list[dict[str, Any]] = []
+    new_links: list[dict[str, Any]] = []
+    new_names: list[str] = []
+    planned: set[tuple[int, int]] = set()
+    now = utcnow()
     touched: list[Link] = []
     for order in orders:
         result.seen += 1
@@ -120,34 +128,41 @@ async def ingest_orders(
         if not order_links and not new_allowed:
             result.skipped += 1
             continue
-        snapshot = known.get(order_id)
+        kept = known.get(order_id)
+        snapshot: SourceOrder | _NewSnapshot
         newer = True  # this read holds a version wcsync did not have
-        if snapshot is None:
-            snapshot = SourceOrder(
-                store_id=source.id,
-                order_id=order_id,
-                modified_gmt=modified,
-                status=str(order.get("status")),
-                body=order,
+        if kept is None:
+            new_snapshots.append(
+                {
+                    "store_id": source.id,
+                    "order_id": order_id,
+                    "modified_gmt": modified,
+                    "status": str(order.get("status")),
+                    "body": order,
+                    "seen_at": now,
+                    **order_summary(order),
+                }
             )
-            keep_summary(snapshot)
-            session.add(snapshot)
-        elif snapshot.modified_gmt < modified or (
-            snapshot.modified_gmt == modified and not same_version(snapshot.body, order)
+            snapshot = _NewSnapshot(modified_gmt=modified, seen_at=now)
+        elif kept.modified_gmt < modified or (
+            kept.modified_gmt == modified and not same_version(kept.body, order)
         ):
-            snapshot.modified_gmt, snapshot.status, snapshot.body = modified, str(order.get("status")), order
-            snapshot.seen_at = utcnow()
-            keep_summary(snapshot)
+            kept.modified_gmt, kept.status, kept.body = modified, str(order.get("status")), order
+            kept.seen_at = utcnow()
+            keep_summary(kept)
+            snapshot = kept
         elif force:
             # Sync Order of an order that has not changed: no new version, so nothing is
             # "changed" below; its copies are only read and checked.
             newer = False
+            snapshot = kept
         else:
             # The same version read again: it is settled once read after its second was over
             # (discovery then stops fetching its body), and nothing is queued for it.
             newer = False
-            if snapshot.modified_gmt == modified:
-                snapshot.seen_at = utcnow()
+            if kept.modified_gmt == modified:
+                kept.seen_at = utcnow()
+            snapshot = kept
             if not order_links:
                 continue
         if new_allowed:
@@ -156,17 +171,23 @@ async def ingest_orders(
                 assert target.id is not None
                 if target.id in order_links:
                     continue
-                link = Link(
-                    origin_store_id=source.id,
-                    origin_order_id=order_id,
-                    target_store_id=target.id,
-                    direction=direction,
-                    state=LinkState.pending,
-                    source_modified_gmt=modified,
+                if (order_id, target.id) in planned:
+                    continue  # the same order twice in one page
+                planned.add((order_id, target.id))
+                new_links.append(
+                    {
+                        "origin_store_id": source.id,
+                        "origin_order_id": order_id,
+                        "target_store_id": target.id,
+                        "direction": direction,
+                        "state": LinkState.pending,
+                        "attempts": 0,
+                        "source_modified_gmt": modified,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
                 )
-                session.add(link)
-                new_links.append((link, target.name))
-                order_links[target.id] = link
+                new_names.append(target.name)
                 result.queued += 1
         for link in order_links.values():
             link.source_modified_gmt = snapshot.modified_gmt
@@ -192,12 +213,48 @@ async def ingest_orders(
             elif force and link.state == LinkState.pending:
                 link.next_attempt_at = None
             touched.append(link)
-    # One flush for the page's new links (their ids), then their history lines.
+    # The changes to known links and snapshots flushed, then the page's new snapshots and links
+    # (executemany, without RETURNING: SQLAlchemy sends an INSERT … RETURNING a row at a time
+    # when the ids must come back in order), their ids read back by their unique key, then
+    # their history lines.
     await session.flush()
-    for link, target_name in new_links:
-        link_event(session, link, "discovered", f"queued for store {target_name}", run_id)
+    if new_snapshots:
+        await session.exec(sa.insert(SourceOrder), params=new_snapshots)
+    if new_links:
+        await session.exec(sa.insert(Link), params=new_links)
+        inserted = await session.exec(
+            select(Link.id, Link.origin_order_id, Link.target_store_id).where(
+                col(Link.origin_store_id) == source.id,
+                col(Link.origin_order_id).in_(sorted({row["origin_order_id"] for row in new_links})),
+            )
+        )
+        id_of: dict[tuple[int, int], int] = {
+            (order_id, target_id): link_id
+            for link_id, order_id, target_id in inserted.all()
+            if link_id is not None
+        }
+        for row, target_name in zip(new_links, new_names, strict=True):
+            link_id = id_of[(row["origin_order_id"], row["target_store_id"])]
+            order_event(
+                session,
+                link_id,
+                source.id,
+                row["origin_order_id"],
+                "discovered",
+                f"queued for store {target_name}",
+                run_id,
+            )
+            result.link_ids.append(link_id)
     result.link_ids += [link.id for link in touched if link.id is not None]
     return result
+
+
+@dataclass
+class _NewSnapshot:
+    """What the rest of the page needs of a snapshot inserted as a row."""
+
+    modified_gmt: datetime
+    seen_at: datetime
 
 
 async def _ingest_replica(

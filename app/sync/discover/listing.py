@@ -234,7 +234,7 @@ async def _ingest(
     for attempt in (1, 2):
         try:
             async with session_scope(ctx.session_factory) as session:
-                return await ingest_orders(
+                result = await ingest_orders(
                     session,
                     ctx,
                     source=source,
@@ -248,6 +248,10 @@ async def _ingest(
         except IntegrityError:
             if attempt == 2:
                 raise
+            continue
+        if result.queued:
+            ctx.note_links_queued()  # committed: the workers copying new orders may claim them
+        return result
     raise AssertionError("unreachable")
 
 

@@ -418,9 +418,18 @@ class SyncEngine:
     ) -> list[str]:
         """While discovery reads, copy the new orders it has queued so far: creates only (a
         link without a replica), claimed by this run so that the pass proper skips them. Every
-        target keeps its own loop; each looks again every `EARLY_POLL` seconds until discovery
-        is done."""
+        target keeps its own workers; one that finds nothing due waits for discovery's next
+        committed page (or `EARLY_POLL` seconds) until discovery is done, then the rest is
+        drained once more."""
         errors: list[str] = []
+
+        async def more(mark: int) -> bool:
+            """For a worker that found nothing due: wait for discovery's next page after
+            `mark` (False once discovery is done)."""
+            if done.is_set():
+                return False
+            await self.ctx.wait_links_queued(mark, EARLY_POLL)
+            return True
 
         async def one(direction: Direction, target: Store) -> None:
             while True:
@@ -433,6 +442,7 @@ class SyncEngine:
                     creates_only=True,
                     count_total=True,
                     on_progress=lambda delta: self._progress(run_id, delta),
+                    wait_for_more=more,
                 )
                 errors.extend(stats.errors)
                 if finished or stats.errors:

@@ -10,7 +10,7 @@ Refunds the replica lacks are copied after its order is written."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -628,10 +628,14 @@ async def replicate_target(
     on_progress: ProgressHook | None = None,
     creates_only: bool = False,
     count_total: bool = False,
+    wait_for_more: Callable[[int], Awaitable[bool]] | None = None,
 ) -> ReplicationStats:
     """Drain the due links of one target with as many workers as the store serves at once.
     A run claims a link at most once: what fails in it waits for the retry policy's next time,
-    whatever the run's kind."""
+    whatever the run's kind. With `wait_for_more` (while discovery reads), a worker that finds
+    nothing due waits for more (told the mark it took before it looked: `SyncContext`) instead
+    of ending, and ends when it answers False: the store's slots stay busy while the links
+    arrive, rather than the workers ending and starting again in bursts between pages."""
     assert target.id is not None
     stats = ReplicationStats()
     if target.inventory_at is None:
@@ -671,43 +675,55 @@ async def replicate_target(
     tickets = pace.tickets
 
     async def worker() -> None:
-        nonlocal remaining
         while not stop.is_set():
-            async with tickets.held():
-                if stop.is_set():
-                    return
-                size = pace.batch_for(remaining)
-                async with session_scope(ctx.session_factory) as session:
-                    ids = await repo.claim_due_links(
-                        session,
-                        target_store_id=target.id or 0,
-                        direction=direction,
-                        limit=size,
-                        owner=ctx.owner,
-                        lease_seconds=ctx.settings.lease_seconds,
-                        now=utcnow(),
-                        ignore_schedule=ignore_schedule,
-                        only_ids=only_ids,
-                        run_id=run_id,
-                        creates_only=creates_only,
-                    )
-                    claimed = await load_claimed(session, ids) if ids else None
-                    if ids and count_total and run_id is not None:
-                        await repo.add_run_counts(session, run_id, progress_total=len(ids))
-                if claimed is None:
-                    return
-                remaining = max(0, remaining - len(ids))
-                batch_stats, usable = await push_batch(
-                    ctx,
-                    target,
-                    ids,
+            mark = ctx.links_queued_mark()
+            found = await one_batch()
+            if found is None:
+                return
+            if not found and (wait_for_more is None or not await wait_for_more(mark)):
+                return
+
+    async def one_batch() -> bool | None:
+        """Claim and push one batch: True if one was pushed, False if none was due, None if
+        the workers must stop."""
+        nonlocal remaining
+        async with tickets.held():
+            if stop.is_set():
+                return None
+            size = pace.batch_for(remaining)
+            async with session_scope(ctx.session_factory) as session:
+                ids = await repo.claim_due_links(
+                    session,
+                    target_store_id=target.id or 0,
+                    direction=direction,
+                    limit=size,
+                    owner=ctx.owner,
+                    lease_seconds=ctx.settings.lease_seconds,
+                    now=utcnow(),
+                    ignore_schedule=ignore_schedule,
+                    only_ids=only_ids,
                     run_id=run_id,
-                    claimed=claimed,
-                    progress_run=run_id if on_progress else None,
+                    creates_only=creates_only,
                 )
-            stats.add(batch_stats)
-            if not usable:
-                stop.set()
+                claimed = await load_claimed(session, ids) if ids else None
+                if ids and count_total and run_id is not None:
+                    await repo.add_run_counts(session, run_id, progress_total=len(ids))
+            if claimed is None:
+                return False
+            remaining = max(0, remaining - len(ids))
+            batch_stats, usable = await push_batch(
+                ctx,
+                target,
+                ids,
+                run_id=run_id,
+                claimed=claimed,
+                progress_run=run_id if on_progress else None,
+            )
+        stats.add(batch_stats)
+        if not usable:
+            stop.set()
+            return None
+        return True
 
     # A worker that crashes takes the others down with it, rather than leaving them pushing.
     async with asyncio.TaskGroup() as workers:
