@@ -139,6 +139,9 @@ class TrialResult:
     converge_seconds: float
     error: str | None = None
     kept: str | None = None
+    # The stores' orders and the ledger's answers the last check saw (for tests of the checker).
+    snapshot: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    ledger: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -202,7 +205,7 @@ def check_stores(
                 if how == "unroutable":
                     if have:
                         found.violations.append(f"{where}: unroutable, yet {len(have)} replica(s)")
-                    if (origin_store, oid, target) not in failed_links:
+                    if origin.get("status") in REPLICATED and (origin_store, oid, target) not in failed_links:
                         found.violations.append(f"{where}: unroutable, and no failure shown in the API")
                     continue
                 if len(have) > 1:
@@ -281,6 +284,7 @@ class Service:
         self.url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.ready = False
 
     @property
     def alive(self) -> bool:
@@ -306,11 +310,13 @@ class Service:
                 raise RuntimeError(f"service {self.index} exited at start (see {self.workdir})")
             with contextlib.suppress(httpx.HTTPError):
                 if (await client.get(f"{self.url}/healthz", timeout=2)).status_code == 200:
+                    self.ready = True
                     return
             await asyncio.sleep(0.1)
         raise RuntimeError(f"service {self.index} did not start")
 
     def kill(self) -> None:
+        self.ready = False
         _kill(self.process)
 
 
@@ -403,6 +409,8 @@ class Trial:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.started_at = datetime.now(UTC)
         self.pg_name: str | None = None
+        self.snapshot: dict[str, list[dict[str, Any]]] = {}
+        self.ledger: dict[str, Any] = {}
 
     # -- helpers
 
@@ -412,7 +420,8 @@ class Trial:
 
     def live_service(self) -> Service | None:
         live = [s for s in self.services if s.alive]
-        return self.rng.choice(live) if live else None
+        # Not the trial's generator: which processes are up depends on timing.
+        return random.choice(live) if live else None
 
     async def api(
         self, client: httpx.AsyncClient, method: str, path: str, **kw: Any
@@ -495,6 +504,8 @@ class Trial:
             seconds=time.monotonic() - begun,
             converge_seconds=converge,
             error=error,
+            snapshot=self.snapshot,
+            ledger=self.ledger,
         )
         self.finish(result)
         return result
@@ -589,25 +600,32 @@ class Trial:
                 await self.place(client, fakes, book, name)
         window = rng.uniform(3.0, 4.0) if quick else rng.uniform(5.0, 8.0)
         end = time.monotonic() + window
-        remove_budget = 0 if quick else (1 if rng.random() < 0.5 else 0)
-        kill_budget = 1 if quick else rng.choice((1, 2, 3))
+        start = time.monotonic()
+        # kill -9 and store removals at random moments of the window, planned up front.
+        plan = [
+            (start + rng.uniform(0.3, window - 1.0), "kill")
+            for _ in range(1 if quick else rng.choice((1, 2, 3)))
+        ]
+        if not quick and rng.random() < 0.5:
+            plan.append((start + rng.uniform(0.5, window - 2.0), "remove"))
+        plan.sort()
         actions = [
             ("place", 5),
             ("edit", 3),
             ("status", 2),
             ("refund", 2),
-            ("fault_rate", 3),
-            ("fault_once", 3),
+            ("fault_rate", 4),
+            ("fault_once", 4),
             ("down", 1),
             ("edit_while_listing", 1),
-            ("kill", 2),
             ("sync_now", 2),
             ("sync_order", 1),
-            ("remove", 1),
         ]
         names, weights = zip(*actions, strict=True)
         while time.monotonic() < end:
             action = rng.choices(names, weights)[0]
+            if plan and time.monotonic() >= plan[0][0]:
+                action = plan.pop(0)[1]
             try:
                 if action == "place":
                     await self.place(client, fakes, book, rng.choice(STORES))
@@ -624,8 +642,11 @@ class Trial:
                     await fakes.control(client, store, "PUT", "/knobs", json={kind: rate})
                     self.spawn(
                         self.later(
-                            rng.uniform(0.5, 2.5),
-                            fakes.control(client, store, "PUT", "/knobs", json={kind: 0.0}),
+                            rng.uniform(1.5, 4.0),
+                            fakes,
+                            client,
+                            store,
+                            {kind: 0.0},
                         )
                     )
                 elif action == "fault_once":
@@ -639,8 +660,11 @@ class Trial:
                     await fakes.control(client, store, "PUT", "/knobs", json={"down": True})
                     self.spawn(
                         self.later(
-                            rng.uniform(0.5, 2.0),
-                            fakes.control(client, store, "PUT", "/knobs", json={"down": False}),
+                            rng.uniform(1.0, 3.0),
+                            fakes,
+                            client,
+                            store,
+                            {"down": False},
                         )
                     )
                 elif action == "edit_while_listing":
@@ -649,11 +673,13 @@ class Trial:
                     self.spawn(
                         self.later(
                             rng.uniform(1.0, 3.0),
-                            fakes.control(client, store, "PUT", "/knobs", json={"edit_while_listing": 0}),
+                            fakes,
+                            client,
+                            store,
+                            {"edit_while_listing": 0},
                         )
                     )
-                elif action == "kill" and kill_budget > 0:
-                    kill_budget -= 1
+                elif action == "kill":
                     await self.kill_one(client)
                 elif action == "sync_now":
                     await self.api(client, "POST", "/sync", json={}, timeout=3)
@@ -662,17 +688,19 @@ class Trial:
                     if book[store]:
                         order = rng.choice(book[store])
                         await self.api(client, "POST", f"/orders/{store}/{order['id']}/sync", timeout=5)
-                elif action == "remove" and remove_budget > 0:
-                    remove_budget -= 1
+                elif action == "remove":
                     await self.remove_and_readd(client)
             except httpx.HTTPError as exc:
                 self.log(f"action {action}: {exc!r}")
             await asyncio.sleep(rng.uniform(0.1, 0.4))
 
-    async def later(self, delay: float, coro: Any) -> None:
+    async def later(
+        self, delay: float, fakes: Fakes, client: httpx.AsyncClient, store: str, knobs: dict[str, Any]
+    ) -> None:
+        """Set a store's knobs back after a while (the fault window of one kind)."""
         await asyncio.sleep(delay)
         try:
-            await coro
+            await fakes.control(client, store, "PUT", "/knobs", json=knobs)
         except httpx.HTTPError as exc:
             self.log(f"later: {exc!r}")
 
@@ -786,7 +814,7 @@ class Trial:
             self.log(f"refund refused {store}:{order['id']} {body}: {exc.response.text}")
 
     async def kill_one(self, client: httpx.AsyncClient) -> None:
-        live = [s for s in self.services if s.alive]
+        live = [s for s in self.services if s.alive and s.ready]
         if not live:
             return
         victim = self.rng.choice(live)
@@ -797,9 +825,15 @@ class Trial:
 
     async def restart(self, client: httpx.AsyncClient, service: Service, delay: float) -> None:
         await asyncio.sleep(delay)
-        if not service.alive:
-            await service.start(client)
-            self.log(f"restarted service{service.index}")
+        for _ in range(3):
+            if service.alive:
+                return
+            try:
+                await service.start(client)
+                self.log(f"restarted service{service.index}")
+            except RuntimeError as exc:
+                self.log(f"restart failed: {exc}")
+                service.kill()
 
     async def remove_and_readd(self, client: httpx.AsyncClient) -> None:
         name = self.rng.choice(("sub1", "sub2"))
@@ -889,6 +923,8 @@ class Trial:
                 else:
                     key = (link["origin"]["store"], int(link["origin"]["order_id"]), link["target"]["store"])
                     failed[key] = f"{link['last_error_code']}: {link['last_error']}"
+        self.snapshot = orders
+        self.ledger = {"failed_links": failed, "pending": pending, "in_flight": in_flight}
         findings = check_stores(orders, failed_links=failed, pending=pending, in_flight=in_flight)
         self.log(f"check dup={findings.duplicates} lost={findings.lost} violations={findings.violations}")
         return findings
@@ -915,7 +951,8 @@ def describe(result: TrialResult) -> str:
     faults = ",".join(f"{k}:{v}" for k, v in sorted(result.faults.items())) or "-"
     verdict = "ok" if result.ok else "FAIL"
     line = (
-        f"seed={c.seed} db={c.db} procs={c.processes} skew={skew} orders={result.orders} kills={result.kills} "
+        f"seed={c.seed} db={c.db} procs={c.processes} skew={skew} orders={result.orders} "
+        f"kills={result.kills} "
         f"removed={result.removals} faults={faults} dup={f.duplicates} lost={f.lost} "
         f"violations={len(f.violations)} {result.seconds:.1f}s (converged in {result.converge_seconds:.1f}s) "
         f"{verdict}"
