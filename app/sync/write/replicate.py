@@ -24,7 +24,7 @@ from app.sync.context import SyncContext, kv, log, parse_gmt
 from app.sync.discover.catalog import catalog, look_up_skus
 from app.sync.events import link_event
 from app.sync.health import note_store_health
-from app.sync.plan.conflicts import ReplicaChange, desired_status, replica_change
+from app.sync.plan.conflicts import ReplicaChange, desired_status, replica_change, same_version
 from app.sync.plan.mapping import MappedOrder, MetaFilter, expected_total, map_order, origin_note
 from app.sync.plan.planner import ReplicaMismatch, plan_update
 from app.sync.plan.refunds import amount
@@ -327,20 +327,28 @@ async def push_batch(
     refund_jobs: list[RefundJob] = []
     notes_wanted = origin_notes_wanted(ctx, target)
     async with session_scope(ctx.session_factory) as session:
-        fresh = {ln.id: ln for ln in await repo.links_by_ids(session, link_ids)}
-        latest = await repo.source_modified_for_links(session, list(fresh.values()))
+        # The links are locked before the origins' versions are read: a discovery that records
+        # a newer version locks them too, so one of the two always sees the other's news.
+        fresh = {ln.id: ln for ln in await repo.links_by_ids(session, link_ids, for_update=True)}
+        latest = await repo.source_orders_for_links(session, list(fresh.values()))
 
         def synced(row: Link, order_id: int, replica: dict[str, Any]) -> None:
             """Synced to the origin version it was mapped from; if the origin changed meanwhile
-            (discovery read a newer one during the push), it is queued again at once."""
+            (discovery read a newer one during the push, even within the same second), it is
+            queued again at once."""
             key = (row.origin_store_id, row.origin_order_id)
-            origin = snapshots[key].body
+            sent = snapshots[key]
+            origin = sent.body
             owed = refunds_owed(origin, row.refunds_done)
-            mark_synced(row, order_id, snapshots[key], now, done=not owed)
+            mark_synced(row, order_id, sent, now, done=not owed)
             record_replica(row, replica)
             if owed:
                 refund_jobs.append(RefundJob(link_id=_id(row), replica=replica))
-            if key in latest and latest[key] > snapshots[key].modified_gmt:
+            now_read = latest.get(key)
+            if now_read is not None and (
+                now_read.modified_gmt > sent.modified_gmt
+                or (now_read.modified_gmt == sent.modified_gmt and not same_version(now_read.body, sent.body))
+            ):
                 row.state = LinkState.pending
 
         for link_id, error in {**mapping_errors, **plan.mismatched}.items():

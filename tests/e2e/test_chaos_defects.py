@@ -1,0 +1,66 @@
+"""Defects the chaos suite (bench/chaos.py) found, each pinned end to end with wcsync in process
+and fake stores, checked on the stores themselves."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from app.db import session_scope
+from app.models import Direction, LinkState, utcnow
+from app.sync import repository as repo
+from app.sync.discover.listing import discover_one, discover_source
+from app.sync.write.replicate import load_claimed, push_batch
+from app.testing.exact import assert_exact_copy
+from tests.e2e.support import add_in_process, in_process, make_fake
+
+
+def copies(fake: Any, origin: str) -> list[dict[str, Any]]:
+    return list(fake.find_by_meta("_wcsync_origin", origin))
+
+
+async def test_an_edit_in_the_same_second_read_during_the_create_is_copied(database_url: str) -> None:
+    """The order is claimed and mapped; while its create is out, the shop edits it within the same
+    second (same `date_modified_gmt`) and wcsync reads that version. The create's result must not
+    mark the link synced to the version it did not send: the edit would never reach the copy
+    (chaos seeds 204, 205: an address changed on the origin, the copy kept the old one)."""
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    async with in_process(database_url, fakes) as (app, api):
+        await add_in_process(api, fakes["main"], role="main")
+        await add_in_process(api, fakes["sub1"])
+        await asyncio.sleep(1.1)
+        ctx = app.state.engine.ctx
+        order = fakes["main"].place_order([("SKU-MUG-001", 1)])
+        async with session_scope(ctx.session_factory) as session:
+            main = await repo.get_store(session, "main")
+            sub1 = await repo.get_store(session, "sub1")
+        await discover_source(ctx, main, Direction.main_to_sub, run_id=None)
+        async with session_scope(ctx.session_factory) as session:
+            ids = await repo.claim_due_links(
+                session,
+                target_store_id=sub1.id or 0,
+                direction=Direction.main_to_sub,
+                limit=10,
+                owner=ctx.owner,
+                lease_seconds=60,
+                now=utcnow(),
+            )
+            claimed = await load_claimed(session, ids)
+        assert len(ids) == 1
+        # The edit, in the second the order was created (WooCommerce dates have whole seconds).
+        edited = fakes["main"].update_order_direct(
+            order["id"],
+            shipping={"address_1": "19 Main Street"},
+            date_modified_gmt=order["date_modified_gmt"],
+        )
+        assert edited["date_modified_gmt"] == order["date_modified_gmt"]
+        body = await ctx.clients.get(main).get_order(order["id"])
+        await discover_one(ctx, main, body, run_id=None)
+        await push_batch(ctx, sub1, ids, run_id=None, claimed=claimed)
+        async with session_scope(ctx.session_factory) as session:
+            (link,) = await repo.links_by_ids(session, ids)
+        assert link.state == LinkState.pending, "synced to a version it did not send"
+        response = await api.post("/api/sync?wait=true")
+        assert response.status_code == 200, response.text
+        (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")
