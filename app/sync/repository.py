@@ -185,6 +185,17 @@ async def source_orders_for_links(
 # --- links --------------------------------------------------------------------------------
 
 
+async def _take_write_lock(session: AsyncSession) -> None:
+    """SQLite has no FOR UPDATE, and its driver begins a transaction only at the first write:
+    until then each read sees whatever is committed at that moment. A write that changes nothing
+    begins the transaction and takes the database's write lock now, so that the reads after it
+    and the writes at commit are one unit, serialised with every other writer's."""
+    if _is_sqlite(session):
+        await session.exec(
+            update(Link).where(sa.false()).values(id=Link.id).execution_options(synchronize_session=False)
+        )
+
+
 async def links_for_origins(
     session: AsyncSession, store_id: int, order_ids: Sequence[int], *, for_update: bool = False
 ) -> list[Link]:
@@ -199,6 +210,7 @@ async def links_for_origins(
     )
     if for_update:
         query = query.with_for_update()
+        await _take_write_lock(session)
     rows = await session.exec(query)
     return list(rows.all())
 
@@ -209,6 +221,7 @@ async def links_by_ids(session: AsyncSession, ids: Sequence[int], *, for_update:
     query = select(Link).where(col(Link.id).in_(list(ids))).order_by(col(Link.id))
     if for_update:
         query = query.with_for_update()
+        await _take_write_lock(session)
     rows = await session.exec(query)
     return list(rows.all())
 
