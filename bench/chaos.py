@@ -176,13 +176,22 @@ def check_stores(
     failed_links: Mapping[tuple[str, int, str], str],
     pending: Mapping[str, Any],
     in_flight: int,
+    origin_statuses: Mapping[tuple[str, int], str] | None = None,
 ) -> Findings:
     """Compare what the stores hold with what they must hold.
 
     `orders` is every order of every store as the stores hold them; `failed_links` maps
     (origin store, origin order id, target) to the last error of each link parked as failed;
-    `pending` is `GET /api/pending`; `in_flight` the number of links still writing."""
+    `pending` is `GET /api/pending`; `in_flight` the number of links still writing;
+    `origin_statuses` the status each origin order was last given on its own store (nobody sets a
+    status on a replica here, so wcsync has no status to write back to an origin)."""
     found = Findings()
+    for (store, oid), status in (origin_statuses or {}).items():
+        have = _find(orders, store, oid).get("status")
+        if have != status:
+            found.violations.append(
+                f"{store}:{oid}: the origin's status is {have!r}, set to {status!r} on it"
+            )
     copies: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for target, held in orders.items():
         for order in held:
@@ -410,6 +419,7 @@ class Trial:
         self.started_at = datetime.now(UTC)
         self.pg_name: str | None = None
         self.snapshot: dict[str, list[dict[str, Any]]] = {}
+        self.origin_statuses: dict[tuple[str, int], str] = {}
         self.ledger: dict[str, Any] = {}
 
     # -- helpers
@@ -601,6 +611,13 @@ class Trial:
         window = rng.uniform(3.0, 4.0) if quick else rng.uniform(5.0, 8.0)
         end = time.monotonic() + window
         start = time.monotonic()
+        # A storm on some stores for most of the window; more come and go below.
+        for store in STORES:
+            if rng.random() < 0.5:
+                kind = rng.choice(("fail_5xx_rate", "fail_429_rate", "html_200_rate", "timeout_rate"))
+                rate = rng.uniform(0.1, 0.3) if kind != "timeout_rate" else rng.uniform(0.05, 0.15)
+                await fakes.control(client, store, "PUT", "/knobs", json={kind: rate})
+                self.spawn(self.later(rng.uniform(window / 2, window), fakes, client, store, {kind: 0.0}))
         # kill -9 and store removals at random moments of the window, planned up front.
         plan = [
             (start + rng.uniform(0.3, window - 1.0), "kill")
@@ -618,7 +635,7 @@ class Trial:
             ("fault_once", 4),
             ("down", 1),
             ("edit_while_listing", 1),
-            ("sync_now", 2),
+            ("sync_now", 3),
             ("sync_order", 1),
         ]
         names, weights = zip(*actions, strict=True)
@@ -726,6 +743,7 @@ class Trial:
             },
         )
         book[store].append(order)
+        self.origin_statuses[(store, order["id"])] = status
         self.orders_placed += 1
         self.log(f"order.placed {store}:{order['id']} {status} {lines}")
 
@@ -764,6 +782,7 @@ class Trial:
         # Statuses move within the replicated ones (a refund in full leaves them).
         new = self.rng.choice(sorted(REPLICATED - {current["status"]}))
         await fakes.control(client, store, "PATCH", f"/orders/{order['id']}", json={"status": new})
+        self.origin_statuses[(store, order["id"])] = new
         self.log(f"order.status {store}:{order['id']} {current['status']} -> {new}")
 
     async def _current(
@@ -810,6 +829,10 @@ class Trial:
         try:
             await fakes.control(client, store, "POST", f"/orders/{order['id']}/refunds", json=body)
             self.log(f"order.refunded {store}:{order['id']} {kind} {body}")
+            # A refund of what was left makes the order `refunded` on its own store.
+            after = await self._current(client, fakes, store, order["id"])
+            if after is not None:
+                self.origin_statuses[(store, order["id"])] = after["status"]
         except httpx.HTTPStatusError as exc:
             self.log(f"refund refused {store}:{order['id']} {body}: {exc.response.text}")
 
@@ -924,8 +947,13 @@ class Trial:
                     key = (link["origin"]["store"], int(link["origin"]["order_id"]), link["target"]["store"])
                     failed[key] = f"{link['last_error_code']}: {link['last_error']}"
         self.snapshot = orders
-        self.ledger = {"failed_links": failed, "pending": pending, "in_flight": in_flight}
-        findings = check_stores(orders, failed_links=failed, pending=pending, in_flight=in_flight)
+        self.ledger = {
+            "failed_links": failed,
+            "pending": pending,
+            "in_flight": in_flight,
+            "origin_statuses": dict(self.origin_statuses),
+        }
+        findings = check_stores(orders, **self.ledger)
         self.log(f"check dup={findings.duplicates} lost={findings.lost} violations={findings.violations}")
         return findings
 
