@@ -64,3 +64,51 @@ async def test_an_edit_in_the_same_second_read_during_the_create_is_copied(datab
         assert response.status_code == 200, response.text
         (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
         assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")
+
+
+async def test_a_copy_adopted_after_a_lost_reply_is_made_equal_and_sends_no_status_back(
+    database_url: str,
+) -> None:
+    """The order is claimed and mapped, then the origin moves on to `completed` and wcsync reads
+    that; the create (of the version mapped before) is made but its reply is lost. Reconciliation
+    adopts the copy: it must be read and made equal, and its status (wcsync's own write, newer
+    than the origin's change) must not be taken for one set on its store and written back over
+    the origin's."""
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    async with in_process(database_url, fakes, store_timeout_seconds=1.0, lease_seconds=2) as (app, api):
+        await add_in_process(api, fakes["main"], role="main")
+        await add_in_process(api, fakes["sub1"])
+        await asyncio.sleep(1.1)
+        ctx = app.state.engine.ctx
+        order = fakes["main"].place_order([("SKU-MUG-001", 2)])
+        async with session_scope(ctx.session_factory) as session:
+            main = await repo.get_store(session, "main")
+            sub1 = await repo.get_store(session, "sub1")
+        await discover_source(ctx, main, Direction.main_to_sub, run_id=None)
+        async with session_scope(ctx.session_factory) as session:
+            ids = await repo.claim_due_links(
+                session,
+                target_store_id=sub1.id or 0,
+                direction=Direction.main_to_sub,
+                limit=10,
+                owner=ctx.owner,
+                lease_seconds=2,
+                now=utcnow(),
+            )
+            claimed = await load_claimed(session, ids)
+        await asyncio.sleep(1.1)
+        fakes["main"].update_order_direct(order["id"], status="completed")
+        body = await ctx.clients.get(main).get_order(order["id"])
+        await discover_one(ctx, main, body, run_id=None)
+        await asyncio.sleep(1.1)  # the copy is made a second after the origin's change
+        fakes["sub1"].fail_next("drop_after_create")
+        await push_batch(ctx, sub1, ids, run_id=None, claimed=claimed)
+        (made,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert made["status"] == "processing"  # the version that was sent
+        await asyncio.sleep(2.5)  # the lease and the store timeout are over: it is reconciled
+        for _ in range(3):
+            response = await api.post("/api/sync?wait=true")
+            assert response.status_code == 200, response.text
+        assert fakes["main"].orders[order["id"]]["status"] == "completed"
+        (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")

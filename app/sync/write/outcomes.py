@@ -95,6 +95,18 @@ def mark_synced(
     link.updated_at = now
 
 
+def adopt_replica(link: Link, replica: dict[str, Any], now: datetime) -> None:
+    """A copy found on its store (its create's reply was lost) becomes the link's replica, queued
+    to be read and made equal to the origin as it is now."""
+    link.state, link.next_attempt_at = LinkState.pending, None
+    link.target_order_id = int(replica["id"])
+    link.pushed_modified_gmt = None
+    link.lease_until = link.lease_owner = link.attempt_outcome = None
+    link.last_error = link.last_error_code = None
+    link.updated_at = now
+    record_replica(link, replica)
+
+
 def record_replica(link: Link, replica: dict[str, Any]) -> None:
     """Remember the version of the replica wcsync last wrote or read: its next read at this
     version is recognised as known, not as a change made on its store (no echo)."""
