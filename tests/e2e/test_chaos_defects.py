@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from app.db import session_scope
 from app.models import Direction, LinkState, utcnow
 from app.sync import repository as repo
 from app.sync.discover.listing import discover_one, discover_source
+from app.sync.write import replicate as replicate_module
 from app.sync.write.replicate import load_claimed, push_batch
 from app.testing.exact import assert_exact_copy
 from tests.e2e.support import add_in_process, in_process, make_fake
@@ -112,3 +115,51 @@ async def test_a_copy_adopted_after_a_lost_reply_is_made_equal_and_sends_no_stat
         assert fakes["main"].orders[order["id"]]["status"] == "completed"
         (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
         assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")
+
+
+async def test_a_crash_between_a_copy_and_its_refunds_leaves_them_owed(database_url: str) -> None:
+    """The origin is refunded before it is first copied. The copy is made and recorded; the
+    process dies before the refund is copied to it (chaos seed 406). The link must not read as
+    done: once its lease is over, the next pass copies the refund."""
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    async with in_process(database_url, fakes, store_timeout_seconds=1.0, lease_seconds=2) as (app, api):
+        await add_in_process(api, fakes["main"], role="main")
+        await add_in_process(api, fakes["sub1"])
+        await asyncio.sleep(1.1)
+        ctx = app.state.engine.ctx
+        order = fakes["main"].place_order([("SKU-MUG-001", 2)])
+        fakes["main"].state.create_refund(order["id"], {"amount": "5.00", "api_refund": False})
+        async with session_scope(ctx.session_factory) as session:
+            main = await repo.get_store(session, "main")
+            sub1 = await repo.get_store(session, "sub1")
+        await discover_source(ctx, main, Direction.main_to_sub, run_id=None)
+        async with session_scope(ctx.session_factory) as session:
+            ids = await repo.claim_due_links(
+                session,
+                target_store_id=sub1.id or 0,
+                direction=Direction.main_to_sub,
+                limit=10,
+                owner=ctx.owner,
+                lease_seconds=2,
+                now=utcnow(),
+            )
+            claimed = await load_claimed(session, ids)
+
+        async def crash(*args: Any, **kwargs: Any) -> Any:
+            raise asyncio.CancelledError  # the process dies here
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(replicate_module, "copy_refunds", crash)
+            with pytest.raises(asyncio.CancelledError):
+                await push_batch(ctx, sub1, ids, run_id=None, claimed=claimed)
+        (made,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert made["refunds"] == []
+        async with session_scope(ctx.session_factory) as session:
+            (link,) = await repo.links_by_ids(session, ids)
+        assert link.state != LinkState.synced, "done, with a refund still to copy"
+        await asyncio.sleep(2.5)  # the lease is over
+        response = await api.post("/api/sync?wait=true")
+        assert response.status_code == 200, response.text
+        (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")
+        assert (await api.get("/api/pending")).json()["copies"] == 0

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.models import Link, LinkState, SourceOrder
 from app.sync.context import SyncContext, parse_gmt
 from app.sync.events import link_event
+from app.sync.plan.conflicts import same_version
 from app.woocommerce.errors import AuthenticationError, RetriableError
 
 
@@ -93,6 +94,14 @@ def mark_synced(
     link.last_error = link.last_error_code = None
     link.next_attempt_at = None
     link.updated_at = now
+
+
+def origin_moved_on(now_read: SourceOrder | None, sent: SourceOrder) -> bool:
+    """Whether the origin's version read now is newer than the one sent (even within its second)."""
+    return now_read is not None and (
+        now_read.modified_gmt > sent.modified_gmt
+        or (now_read.modified_gmt == sent.modified_gmt and not same_version(now_read.body, sent.body))
+    )
 
 
 def adopt_replica(link: Link, replica: dict[str, Any], now: datetime) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,7 +25,7 @@ from app.sync.context import SyncContext, kv, log, parse_gmt
 from app.sync.discover.catalog import catalog, look_up_skus
 from app.sync.events import link_event
 from app.sync.health import note_store_health
-from app.sync.plan.conflicts import ReplicaChange, desired_status, replica_change, same_version
+from app.sync.plan.conflicts import ReplicaChange, desired_status, replica_change
 from app.sync.plan.mapping import MappedOrder, MetaFilter, expected_total, map_order, origin_note
 from app.sync.plan.planner import ReplicaMismatch, plan_update
 from app.sync.plan.refunds import amount
@@ -35,6 +36,7 @@ from app.sync.write.outcomes import (
     forget_replica,
     is_retriable,
     mark_synced,
+    origin_moved_on,
     record_replica,
     schedule_retry,
 )
@@ -343,12 +345,13 @@ async def push_batch(
             mark_synced(row, order_id, sent, now, done=not owed)
             record_replica(row, replica)
             if owed:
-                refund_jobs.append(RefundJob(link_id=_id(row), replica=replica))
-            now_read = latest.get(key)
-            if now_read is not None and (
-                now_read.modified_gmt > sent.modified_gmt
-                or (now_read.modified_gmt == sent.modified_gmt and not same_version(now_read.body, sent.body))
-            ):
+                refund_jobs.append(RefundJob(link_id=_id(row), replica=replica, sent=sent))
+                # Done only once its refunds are copied too: until then it stays in flight under
+                # this process's lease, so that a crash before they are copied leaves it to be
+                # reconciled and read again, never counted as synced.
+                row.state, row.lease_owner = LinkState.in_flight, ctx.owner
+                row.lease_until = now + timedelta(seconds=ctx.settings.lease_seconds)
+            if origin_moved_on(latest.get(key), sent):
                 row.state = LinkState.pending
 
         for link_id, error in {**mapping_errors, **plan.mismatched}.items():
