@@ -360,6 +360,15 @@ class Fakes:
     def stop(self) -> None:
         _kill(self.process)
 
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    async def reset(self, client: httpx.AsyncClient) -> None:
+        """Back to a fresh start for the next trial: catalogue only, start-up knobs, no faults."""
+        for name in STORES:
+            await self.control(client, name, "POST", "/reset")
+
     async def control(self, client: httpx.AsyncClient, store: str, method: str, path: str, **kw: Any) -> Any:
         response = await client.request(method, f"{self.urls[store]}/__fake__{path}", timeout=10, **kw)
         response.raise_for_status()
@@ -459,24 +468,31 @@ class Trial:
 
     # -- the trial
 
-    async def run(self) -> TrialResult:
+    async def run(self, shared: Fakes | None = None) -> TrialResult:
+        """One trial; `shared` is a fake-store process reset for it instead of one of its own."""
         begun = time.monotonic()
         converge = 0.0
         error: str | None = None
         findings = Findings()
-        fakes: Fakes | None = None
+        fakes: Fakes | None = shared
         try:
             async with httpx.AsyncClient() as client:
                 ports = free_ports(random.Random(), len(STORES) + self.config.processes)
-                fakes = Fakes(ports, self.workdir)
-                await fakes.start(client)
-                await self.setup_stores(client, fakes)
+                own = fakes is None
+                if fakes is None:
+                    fakes = Fakes(ports, self.workdir)
                 database_url = await self.database()
                 self.services = [
                     Service(i, ports + len(STORES) + i, database_url, self.workdir)
                     for i in range(self.config.processes)
                 ]
-                for service in self.services:
+                # The stores and the first process start together (the second one after the
+                # first has migrated the database).
+                await asyncio.gather(
+                    fakes.start(client) if own else fakes.reset(client), self.services[0].start(client)
+                )
+                await self.setup_stores(client, fakes)
+                for service in self.services[1:]:
                     await service.start(client)
                 for name in STORES:
                     await self.add_store(client, name)
@@ -498,7 +514,7 @@ class Trial:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
             for service in self.services:
                 service.kill()
-            if fakes is not None:
+            if fakes is not None and shared is None:
                 fakes.stop()
             if self.pg_name:
                 with contextlib.suppress(Exception):
@@ -608,7 +624,7 @@ class Trial:
         for name in STORES:
             for _ in range(1 if quick else 2):
                 await self.place(client, fakes, book, name)
-        window = rng.uniform(3.0, 4.0) if quick else rng.uniform(5.0, 8.0)
+        window = rng.uniform(3.0, 4.0) if quick else rng.uniform(4.0, 6.0)
         end = time.monotonic() + window
         start = time.monotonic()
         # A storm on some stores for most of the window; more come and go below.
@@ -621,7 +637,7 @@ class Trial:
         # kill -9 and store removals at random moments of the window, planned up front.
         plan = [
             (start + rng.uniform(0.3, window - 1.0), "kill")
-            for _ in range(1 if quick else rng.choice((1, 2, 3)))
+            for _ in range(1 if quick else rng.choice((1, 2)))
         ]
         if not quick and rng.random() < 0.5:
             plan.append((start + rng.uniform(0.5, window - 2.0), "remove"))
@@ -969,8 +985,8 @@ class Trial:
 # ---------------------------------------------------------------- many trials
 
 
-async def run_trial(config: TrialConfig, keep_all: bool = False) -> TrialResult:
-    return await Trial(config, keep_all=keep_all).run()
+async def run_trial(config: TrialConfig, keep_all: bool = False, fakes: Fakes | None = None) -> TrialResult:
+    return await Trial(config, keep_all=keep_all).run(fakes)
 
 
 def describe(result: TrialResult) -> str:
@@ -1031,11 +1047,25 @@ async def run_many(configs: list[TrialConfig], jobs: int, keep_all: bool) -> lis
     results: list[TrialResult] = []
 
     async def worker() -> None:
-        while not queue.empty():
-            config = queue.get_nowait()
-            result = await run_trial(config, keep_all=keep_all)
-            results.append(result)
-            print(f"[{len(results)}/{len(configs)}] {describe(result)}", flush=True)
+        # Each worker keeps one fake-store process, reset between its trials (a start less each).
+        workdir = Path(tempfile.mkdtemp(prefix="wcsync-chaos-stores-"))
+        fakes: Fakes | None = None
+        try:
+            while not queue.empty():
+                config = queue.get_nowait()
+                if fakes is None or not fakes.alive:
+                    if fakes is not None:
+                        fakes.stop()
+                    fakes = Fakes(free_ports(random.Random(), len(STORES)), workdir)
+                    async with httpx.AsyncClient() as client:
+                        await fakes.start(client)
+                result = await run_trial(config, keep_all=keep_all, fakes=fakes)
+                results.append(result)
+                print(f"[{len(results)}/{len(configs)}] {describe(result)}", flush=True)
+        finally:
+            if fakes is not None:
+                fakes.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
 
     await asyncio.gather(*(worker() for _ in range(jobs)))
     return results

@@ -75,3 +75,12 @@ async def test_a_quick_sqlite_trial_ends_exact_and_the_checker_catches_what_is_p
     assert (found.duplicates, found.lost) == (0, 0)
     assert any("billing.city" in v for v in found.violations), found.violations
     assert any("in flight" in v for v in found.violations), found.violations
+
+    # An origin whose status is not the one it was given on its own store (a status sent back).
+    (store, order_id), status = next(iter(result.ledger["origin_statuses"].items()))
+    moved = copy.deepcopy(snapshot)
+    for order in moved[store]:
+        if order["id"] == order_id:
+            order["status"] = "cancelled" if status != "cancelled" else "completed"
+    found = chaos.check_stores(moved, **result.ledger)
+    assert any(f"{store}:{order_id}: the origin's status" in v for v in found.violations), found.violations
