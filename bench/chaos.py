@@ -269,13 +269,23 @@ def _port_free(port: int) -> bool:
     return True
 
 
+# Ports handed to trials running now (a port found free is not bound at once).
+RESERVED: set[int] = set()
+
+
 def free_ports(rng: random.Random, count: int) -> int:
-    """The first of `count` consecutive free ports."""
+    """The first of `count` consecutive free ports, reserved until `release_ports`."""
     for _ in range(200):
         base = rng.randrange(20000, 60000 - count)
-        if all(_port_free(base + i) for i in range(count)):
+        wanted = range(base, base + count)
+        if not RESERVED.intersection(wanted) and all(_port_free(p) for p in wanted):
+            RESERVED.update(wanted)
             return base
     raise RuntimeError("no free ports")
+
+
+def release_ports(base: int, count: int) -> None:
+    RESERVED.difference_update(range(base, base + count))
 
 
 def _kill(process: subprocess.Popen[bytes] | None) -> None:
@@ -475,6 +485,7 @@ class Trial:
         error: str | None = None
         findings = Findings()
         fakes: Fakes | None = shared
+        ports = 0
         try:
             async with httpx.AsyncClient() as client:
                 ports = free_ports(random.Random(), len(STORES) + self.config.processes)
@@ -516,6 +527,8 @@ class Trial:
                 service.kill()
             if fakes is not None and shared is None:
                 fakes.stop()
+            if ports:
+                release_ports(ports, len(STORES) + self.config.processes)
             if self.pg_name:
                 with contextlib.suppress(Exception):
                     await drop_pg_database(self.pg_name)
@@ -581,13 +594,14 @@ class Trial:
                 knobs["clock_skew_seconds"] = rng.choice((-1, 1)) * rng.uniform(20, 600)
                 self.skew[name] = round(knobs["clock_skew_seconds"])
             await fakes.control(client, name, "PUT", "/knobs", json=knobs)
-        await fakes.control(
-            client,
-            "main",
-            "POST",
-            "/products",
-            json={"sku": MAIN_ONLY_SKU, "name": "Main only", "price": "7.00"},
-        )
+        with contextlib.suppress(httpx.HTTPStatusError):  # a reused store keeps it (409)
+            await fakes.control(
+                client,
+                "main",
+                "POST",
+                "/products",
+                json={"sku": MAIN_ONLY_SKU, "name": "Main only", "price": "7.00"},
+            )
         for sku in NOT_ON_SUB2:
             (product,) = await fakes.rest(client, "sub2", "GET", "/products", params={"sku": sku})
             await fakes.rest(client, "sub2", "DELETE", f"/products/{product['id']}", params={"force": "true"})
