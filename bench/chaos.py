@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -177,6 +177,7 @@ def check_stores(
     pending: Mapping[str, Any],
     in_flight: int,
     origin_statuses: Mapping[tuple[str, int], str] | None = None,
+    never_replicated: Collection[tuple[str, int]] = (),
 ) -> Findings:
     """Compare what the stores hold with what they must hold.
 
@@ -184,7 +185,8 @@ def check_stores(
     (origin store, origin order id, target) to the last error of each link parked as failed;
     `pending` is `GET /api/pending`; `in_flight` the number of links still writing;
     `origin_statuses` the status each origin order was last given on its own store (nobody sets a
-    status on a replica here, so wcsync has no status to write back to an origin)."""
+    status on a replica here, so wcsync has no status to write back to an origin);
+    `never_replicated` the origin orders that were never in a replicated status (never copied)."""
     found = Findings()
     for (store, oid), status in (origin_statuses or {}).items():
         have = _find(orders, store, oid).get("status")
@@ -227,6 +229,8 @@ def check_stores(
                         found.lost += 1
                         found.details.append(f"{where}: lost (status {origin.get('status')})")
                     continue
+                if (origin_store, oid) in never_replicated:
+                    found.violations.append(f"{where}: copied, yet never in a replicated status")
                 for replica in have:
                     found.replicas_checked += 1
                     problems = copy_differences(
@@ -439,6 +443,7 @@ class Trial:
         self.pg_name: str | None = None
         self.snapshot: dict[str, list[dict[str, Any]]] = {}
         self.origin_statuses: dict[tuple[str, int], str] = {}
+        self.never_replicated: set[tuple[str, int]] = set()
         self.ledger: dict[str, Any] = {}
 
     # -- helpers
@@ -774,6 +779,8 @@ class Trial:
         )
         book[store].append(order)
         self.origin_statuses[(store, order["id"])] = status
+        if status not in REPLICATED:
+            self.never_replicated.add((store, order["id"]))
         self.orders_placed += 1
         self.log(f"order.placed {store}:{order['id']} {status} {lines}")
 
@@ -813,6 +820,7 @@ class Trial:
         new = self.rng.choice(sorted(REPLICATED - {current["status"]}))
         await fakes.control(client, store, "PATCH", f"/orders/{order['id']}", json={"status": new})
         self.origin_statuses[(store, order["id"])] = new
+        self.never_replicated.discard((store, order["id"]))
         self.log(f"order.status {store}:{order['id']} {current['status']} -> {new}")
 
     async def _current(
@@ -982,6 +990,7 @@ class Trial:
             "pending": pending,
             "in_flight": in_flight,
             "origin_statuses": dict(self.origin_statuses),
+            "never_replicated": set(self.never_replicated),
         }
         findings = check_stores(orders, **self.ledger)
         self.log(f"check dup={findings.duplicates} lost={findings.lost} violations={findings.violations}")
