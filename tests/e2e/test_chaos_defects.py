@@ -163,3 +163,26 @@ async def test_a_crash_between_a_copy_and_its_refunds_leaves_them_owed(database_
         (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
         assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")
         assert (await api.get("/api/pending")).json()["copies"] == 0
+
+
+async def test_a_full_copy_refunded_in_full_follows_its_origins_status(database_url: str) -> None:
+    """The origin is refunded in full (both sides read `refunded`), then its admin sets it back to
+    `completed`. A full copy follows its origin's status; only a partial copy whose every line
+    was refunded stays `refunded`."""
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    async with in_process(database_url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main")
+        await add_in_process(api, fakes["sub1"])
+        await asyncio.sleep(1.1)
+        order = fakes["main"].place_order([("SKU-MUG-001", 2)])
+        assert (await api.post("/api/sync?wait=true")).status_code == 200
+        fakes["main"].state.create_refund(order["id"], {"amount": order["total"], "api_refund": False})
+        await asyncio.sleep(1.1)
+        assert (await api.post("/api/sync?wait=true")).status_code == 200
+        (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert copy["status"] == "refunded"
+        await asyncio.sleep(1.1)
+        fakes["main"].update_order_direct(order["id"], status="completed")
+        assert (await api.post("/api/sync?wait=true")).status_code == 200
+        (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")

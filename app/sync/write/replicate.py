@@ -26,7 +26,15 @@ from app.sync.discover.catalog import catalog, look_up_skus
 from app.sync.events import link_event
 from app.sync.health import note_store_health
 from app.sync.plan.conflicts import ReplicaChange, desired_status, replica_change
-from app.sync.plan.mapping import MappedOrder, MetaFilter, expected_total, map_order, origin_note
+from app.sync.plan.mapping import (
+    LINES_ELSEWHERE_META,
+    MappedOrder,
+    MetaFilter,
+    expected_total,
+    map_order,
+    meta_value,
+    origin_note,
+)
 from app.sync.plan.planner import ReplicaMismatch, plan_update
 from app.sync.plan.refunds import amount
 from app.sync.write.inventory import take_inventory
@@ -213,9 +221,9 @@ def _status_for(
     status = desired_status(str(origin.get("status")))
     if status == "refunded" and owed:
         return None, None
-    if current == "refunded" and fully_refunded(replica):
+    if current == "refunded" and fully_refunded(replica) and meta_value(replica, LINES_ELSEWHERE_META):
         # A partial copy whose every line was refunded stays refunded, whatever its origin's
-        # status: that is what its store holds of the order.
+        # status: that is what its store holds of the order. A full copy follows its origin.
         return None, None
     return status, None
 
