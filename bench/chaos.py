@@ -280,7 +280,9 @@ RESERVED: set[int] = set()
 def free_ports(rng: random.Random, count: int) -> int:
     """The first of `count` consecutive free ports, reserved until `release_ports`."""
     for _ in range(200):
-        base = rng.randrange(20000, 60000 - count)
+        # Below the kernel's ephemeral range (32768-60999): a port found free there may be taken
+        # by an outgoing connection before the server binds it.
+        base = rng.randrange(20000, 32700 - count)
         wanted = range(base, base + count)
         if not RESERVED.intersection(wanted) and all(_port_free(p) for p in wanted):
             RESERVED.update(wanted)
@@ -814,9 +816,10 @@ class Trial:
             return
         store, order = picked
         current = await self._current(client, fakes, store, order["id"])
-        if current is None or current["status"] not in REPLICATED | {"pending"}:
+        if current is None or current["status"] not in REPLICATED | {"pending", "refunded"}:
             return
-        # Statuses move within the replicated ones (a refund in full leaves them).
+        # Statuses move within the replicated ones (a refund in full leaves them; an admin may
+        # set a refunded order back to one).
         new = self.rng.choice(sorted(REPLICATED - {current["status"]}))
         await fakes.control(client, store, "PATCH", f"/orders/{order['id']}", json={"status": new})
         self.origin_statuses[(store, order["id"])] = new
