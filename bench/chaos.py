@@ -294,11 +294,17 @@ def release_ports(base: int, count: int) -> None:
     RESERVED.difference_update(range(base, base + count))
 
 
+# Every process a trial started, so that an interrupted run leaves none behind.
+CHILDREN: set[subprocess.Popen[bytes]] = set()
+
+
 def _kill(process: subprocess.Popen[bytes] | None) -> None:
     if process is not None and process.poll() is None:
         process.send_signal(signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(5)
+    if process is not None:
+        CHILDREN.discard(process)
 
 
 class Service:
@@ -328,6 +334,7 @@ class Service:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        CHILDREN.add(self.process)
         self.starts += 1
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -361,6 +368,7 @@ class Fakes:
             stdout=(self.workdir / "stores.log").open("ab"),
             stderr=subprocess.STDOUT,
         )
+        CHILDREN.add(self.process)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -1097,6 +1105,10 @@ async def run_many(configs: list[TrialConfig], jobs: int, keep_all: bool) -> lis
     return results
 
 
+def _interrupted(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # the trials' clean-up runs, then every process left is killed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=10)
@@ -1118,7 +1130,12 @@ def main(argv: list[str] | None = None) -> int:
     configs = [TrialConfig.for_seed(seed, args.db, quick=args.quick) for seed in seeds]
     command = "bench/chaos.py " + " ".join(argv if argv is not None else sys.argv[1:])
     begun = time.monotonic()
-    results = asyncio.run(run_many(configs, max(1, args.jobs), args.keep))
+    signal.signal(signal.SIGTERM, _interrupted)
+    try:
+        results = asyncio.run(run_many(configs, max(1, args.jobs), args.keep))
+    finally:
+        for child in list(CHILDREN):
+            _kill(child)
     print(summary(results, time.monotonic() - begun, command), flush=True)
     return 0 if all(r.ok for r in results) else 1
 
