@@ -4,6 +4,7 @@ and fake stores, checked on the stores themselves."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -186,3 +187,34 @@ async def test_a_full_copy_refunded_in_full_follows_its_origins_status(database_
         assert (await api.post("/api/sync?wait=true")).status_code == 200
         (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
         assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")
+
+
+async def test_a_full_sync_of_a_store_brought_back_copies_what_was_placed_while_it_was_away(
+    database_url: str,
+) -> None:
+    """sub1 is removed; an order placed meanwhile is read (no other store takes it: sub2 sells
+    none of its SKUs) and recorded with no link. sub1 comes back, and a Full sync of sub1 over
+    that window must copy the order there, though its version is one wcsync already holds
+    (chaos seed 2055)."""
+    fakes = {
+        "main": make_fake("main"),
+        "sub1": make_fake("sub1"),
+        "sub2": make_fake("sub2", skus={"SKU-MUG-001"}),
+    }
+    async with in_process(database_url, fakes) as (_, api):
+        await add_in_process(api, fakes["main"], role="main")
+        body = await add_in_process(api, fakes["sub1"])
+        await add_in_process(api, fakes["sub2"], routing="skus")
+        await asyncio.sleep(1.1)
+        assert (await api.delete("/api/stores/sub1")).status_code == 204
+        order = fakes["main"].place_order([("SKU-STICKER", 2)])
+        assert (await api.post("/api/sync?wait=true")).status_code == 200
+        await add_in_process(api, fakes["sub1"], backfill_since=body["backfill_since"])
+        since = (utcnow() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        response = await api.post(
+            "/api/sync?wait=true", json={"mode": "full", "store": "sub1", "since": since}
+        )
+        assert response.status_code == 200, response.text
+        (copy,) = copies(fakes["sub1"], f"main:{order['id']}")
+        assert_exact_copy(fakes["main"].orders[order["id"]], copy, origin_store="main")
+        assert copies(fakes["sub2"], f"main:{order['id']}") == []

@@ -145,7 +145,9 @@ async def ingest_orders(
             newer = False
             if snapshot.modified_gmt == modified:
                 snapshot.seen_at = utcnow()
-            if not order_links:
+            if not order_links and since is None:
+                # A Full sync (`since`) still routes it: a target may be new to it since it
+                # was read (a store brought back, say).
                 continue
         if new_allowed:
             for name in route_order(order, routes):
