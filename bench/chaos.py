@@ -69,6 +69,8 @@ SKUS = ("SKU-TSHIRT-RED", "SKU-TSHIRT-BLUE", "SKU-MUG-001", "SKU-HOODIE-L", "SKU
 SUB2_SKUS = frozenset(s for s in SKUS if s not in NOT_ON_SUB2) | {"SKU-POLO-S", "SKU-POLO-L"}
 REPLICATED = frozenset({"processing", "on-hold", "completed"})
 NOT_COUNTED = frozenset({"trash", "checkout-draft"})
+# A failing trial's PostgreSQL database is kept for a look (WCSYNC_CHAOS_KEEP_DB=0: dropped).
+KEEP_FAILED_DATABASES = os.environ.get("WCSYNC_CHAOS_KEEP_DB", "1") != "0"
 FAILED_DIR = Path(tempfile.gettempdir()) / "wcsync-chaos" / "failed"
 
 SERVICE_ENV = {
@@ -544,9 +546,11 @@ class Trial:
                 fakes.stop()
             if ports:
                 release_ports(ports, len(STORES) + self.config.processes)
-            if self.pg_name:
+            if self.pg_name and error is None and (findings.ok or not KEEP_FAILED_DATABASES):
                 with contextlib.suppress(Exception):
                     await drop_pg_database(self.pg_name)
+            elif self.pg_name:
+                self.log(f"database kept: {self.pg_name}")
         result = TrialResult(
             config=self.config,
             findings=findings,
