@@ -266,38 +266,47 @@ async def source_orders_for_links(
     return snapshots
 
 
-async def source_modified_for_links(
-    session: AsyncSession, links: Sequence[Link]
-) -> dict[tuple[int, int], datetime]:
-    """The origin versions (modified dates) of these links' snapshots, without their bodies."""
-    found: dict[tuple[int, int], datetime] = {}
-    for origin_id in {ln.origin_store_id for ln in links}:
-        wanted = [ln.origin_order_id for ln in links if ln.origin_store_id == origin_id]
-        rows = await session.exec(
-            select(SourceOrder.order_id, SourceOrder.modified_gmt).where(
-                SourceOrder.store_id == origin_id, col(SourceOrder.order_id).in_(wanted)
-            )
-        )
-        found.update({(origin_id, order_id): modified for order_id, modified in rows.all()})
-    return found
-
-
 # --- links --------------------------------------------------------------------------------
 
 
-async def links_for_origins(session: AsyncSession, store_id: int, order_ids: Sequence[int]) -> list[Link]:
+async def _take_write_lock(session: AsyncSession) -> None:
+    """SQLite has no FOR UPDATE, and its driver begins a transaction only at the first write:
+    until then each read sees whatever is committed at that moment. A write that changes nothing
+    begins the transaction and takes the database's write lock now, so that the reads after it
+    and the writes at commit are one unit, serialised with every other writer's."""
+    if _is_sqlite(session):
+        await session.exec(
+            update(Link).where(sa.false()).values(id=Link.id).execution_options(synchronize_session=False)
+        )
+
+
+async def links_for_origins(
+    session: AsyncSession, store_id: int, order_ids: Sequence[int], *, for_update: bool = False
+) -> list[Link]:
+    """The links of these origin orders. `for_update` locks them (in id order, as every locker
+    does, so that two cannot deadlock) until the transaction ends, on PostgreSQL."""
     if not order_ids:
         return []
-    rows = await session.exec(
-        select(Link).where(Link.origin_store_id == store_id, col(Link.origin_order_id).in_(list(order_ids)))
+    query = (
+        select(Link)
+        .where(Link.origin_store_id == store_id, col(Link.origin_order_id).in_(list(order_ids)))
+        .order_by(col(Link.id))
     )
+    if for_update:
+        query = query.with_for_update()
+        await _take_write_lock(session)
+    rows = await session.exec(query)
     return list(rows.all())
 
 
-async def links_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Link]:
+async def links_by_ids(session: AsyncSession, ids: Sequence[int], *, for_update: bool = False) -> list[Link]:
     if not ids:
         return []
-    rows = await session.exec(select(Link).where(col(Link.id).in_(list(ids))).order_by(col(Link.id)))
+    query = select(Link).where(col(Link.id).in_(list(ids))).order_by(col(Link.id))
+    if for_update:
+        query = query.with_for_update()
+        await _take_write_lock(session)
+    rows = await session.exec(query)
     return list(rows.all())
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
+from app.testing.errors import WPError
 from app.testing.knobs import FaultKind
 
 if TYPE_CHECKING:
@@ -76,6 +77,11 @@ def control_router(store: FakeStore) -> APIRouter:
         store.fail_next(body.kind, body.count)
         return {"pending": store.pending_faults}
 
+    @router.delete("/fail_next")
+    async def clear_faults() -> dict[str, Any]:
+        store.clear_faults()
+        return {"pending": store.pending_faults}
+
     @router.post("/orders", status_code=status.HTTP_201_CREATED)
     async def place_order(body: PlaceOrder) -> dict[str, Any]:
         items = [
@@ -106,6 +112,15 @@ def control_router(store: FakeStore) -> APIRouter:
             return store.update_order_direct(order_id, **changes)
         except KeyError:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no order {order_id}") from None
+
+    @router.post("/orders/{order_id}/refunds", status_code=status.HTTP_201_CREATED)
+    async def refund_order(order_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """A refund made in wp-admin (no money moves): the faults are for the REST clients."""
+        try:
+            refund = store.state.create_refund(order_id, {**body, "api_refund": False})
+        except WPError as error:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"{error.code}: {error.message}") from None
+        return store.state.refund_view(refund)
 
     @router.post("/products", status_code=status.HTTP_201_CREATED)
     async def add_product(body: NewProduct) -> dict[str, Any]:

@@ -94,8 +94,11 @@ async def test_an_unanswered_create_that_happened_is_adopted(ctx: SyncContext, s
     made = sub1.place_order([("SKU-MUG-001", 1)], meta={"_wcsync_origin": f"main:{ORIGIN_ID}"})
     link_id = await _in_flight(ctx, sub1, "unknown", None)
     link, kinds = await _run(ctx, link_id)
-    assert link.state == LinkState.synced and link.target_order_id == made["id"]
-    assert sub1.orders[made["id"]]["status"] == "processing"  # adopted, untouched
+    # Adopted, untouched, and queued to be read and made equal to the origin as it is now (the
+    # copy holds the version that was sent); its status is recorded as wcsync's own write.
+    assert link.state == LinkState.pending and link.target_order_id == made["id"]
+    assert link.replica_status == "processing" and link.replica_modified_gmt is not None
+    assert sub1.orders[made["id"]]["status"] == "processing"
     assert "adopted" in kinds
 
 

@@ -304,3 +304,36 @@ class TestLinkPages:
                 assert [row.id for row in page] == wanted[offset : offset + limit], what
                 if before is None:
                     assert total == len(wanted), what
+
+
+class TestLinksLockedForUpdate:
+    """Discovery and a push recording its result both lock the links first (chaos seeds 204 and
+    216: each read the other's rows before the other committed, and an origin's edit never
+    reached its copy). On SQLite too, where the driver begins a transaction only at the first
+    write and FOR UPDATE does not exist."""
+
+    async def test_a_second_locker_reads_what_the_first_committed(
+        self, session_factory: SessionFactory
+    ) -> None:
+        main, sub1, _ = await _stores(session_factory)
+        await _links(session_factory, main, sub1, 1)
+        async with session_scope(session_factory) as session:
+            (link,) = await repo.links_for_origins(session, main.id or 0, [1000])
+            link_id = link.id or 0
+        first_locked = asyncio.Event()
+
+        async def first() -> None:
+            async with session_scope(session_factory) as session:
+                (row,) = await repo.links_by_ids(session, [link_id], for_update=True)
+                first_locked.set()
+                await asyncio.sleep(0.5)
+                row.state = LinkState.synced
+
+        async def second() -> str:
+            await first_locked.wait()
+            async with session_scope(session_factory) as session:
+                (row,) = await repo.links_for_origins(session, main.id or 0, [1000], for_update=True)
+                return str(row.state)
+
+        _, seen = await asyncio.gather(first(), second())
+        assert seen == LinkState.synced

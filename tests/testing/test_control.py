@@ -36,6 +36,23 @@ class TestControlApi:
             assert (await control.put("/knobs", json={"warp": 9})).status_code == 400
             assert (await control.put("/knobs", json={"down": "yes"})).status_code == 400
 
+    async def test_a_refund_made_in_wp_admin_and_one_shot_faults_cleared(
+        self, store: FakeStore, control: httpx.AsyncClient
+    ) -> None:
+        async with control:
+            order = (await control.post("/orders", json={"items": [["SKU-MUG-001", 2]]})).json()
+            refund = await control.post(f"/orders/{order['id']}/refunds", json={"amount": "5.00"})
+            assert refund.status_code == 201 and refund.json()["amount"] == "5.00"
+            assert [r["total"] for r in store.orders[order["id"]]["refunds"]] == ["-5.00"]
+            too_much = await control.post(f"/orders/{order['id']}/refunds", json={"amount": "999.00"})
+            assert too_much.status_code == 409 and "refund" in too_much.text
+            assert (await control.post("/orders/999999/refunds", json={"amount": "1.00"})).status_code == 409
+            await control.post("/fail_next", json={"kind": "5xx", "count": 2})
+            assert store.pending_faults == ["5xx", "5xx"]
+            cleared = await control.delete("/fail_next")
+            assert cleared.status_code == 200 and cleared.json() == {"pending": []}
+            assert store.pending_faults == []
+
     async def test_orders_products_emails_and_stats(
         self, store: FakeStore, control: httpx.AsyncClient
     ) -> None:

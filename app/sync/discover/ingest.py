@@ -87,7 +87,9 @@ async def ingest_orders(
     ids = [o["id"] for o in orders if isinstance(o.get("id"), int)]
     known = await repo.source_orders(session, source.id, ids)
     links: dict[int, dict[int, Link]] = {}
-    for ln in await repo.links_for_origins(session, source.id, ids):
+    # Locked first: a push recording its result meanwhile either sees the version recorded here,
+    # or commits before and is seen here as synced (and queued again if this version is newer).
+    for ln in await repo.links_for_origins(session, source.id, ids, for_update=True):
         links.setdefault(ln.origin_order_id, {})[ln.target_store_id] = ln
     replica_links = {
         ln.target_order_id: ln for ln in await repo.links_for_target_orders(session, source.id, ids)
@@ -163,7 +165,9 @@ async def ingest_orders(
             if kept.modified_gmt == modified:
                 kept.seen_at = utcnow()
             snapshot = kept
-            if not order_links:
+            if not order_links and since is None:
+                # A Full sync (`since`) still routes it: a target may be new to it since it
+                # was read (a store brought back, say).
                 continue
         if new_allowed:
             for name in route_order(order, routes):

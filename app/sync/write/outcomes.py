@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.models import Link, LinkState, SourceOrder
 from app.sync.context import SyncContext, parse_gmt
 from app.sync.events import link_event
+from app.sync.plan.conflicts import same_version
 from app.woocommerce.errors import AuthenticationError, RetriableError
 
 
@@ -93,6 +94,26 @@ def mark_synced(
     link.last_error = link.last_error_code = None
     link.next_attempt_at = None
     link.updated_at = now
+
+
+def origin_moved_on(now_read: SourceOrder | None, sent: SourceOrder) -> bool:
+    """Whether the origin's version read now is newer than the one sent (even within its second)."""
+    return now_read is not None and (
+        now_read.modified_gmt > sent.modified_gmt
+        or (now_read.modified_gmt == sent.modified_gmt and not same_version(now_read.body, sent.body))
+    )
+
+
+def adopt_replica(link: Link, replica: dict[str, Any], now: datetime) -> None:
+    """A copy found on its store (its create's reply was lost) becomes the link's replica, queued
+    to be read and made equal to the origin as it is now."""
+    link.state, link.next_attempt_at = LinkState.pending, None
+    link.target_order_id = int(replica["id"])
+    link.pushed_modified_gmt = None
+    link.lease_until = link.lease_owner = link.attempt_outcome = None
+    link.last_error = link.last_error_code = None
+    link.updated_at = now
+    record_replica(link, replica)
 
 
 def record_replica(link: Link, replica: dict[str, Any]) -> None:

@@ -22,11 +22,14 @@ from app.sync.plan.mapping import ORIGIN_META, meta_value, origin_key
 from app.sync.storetime import store_clock
 from app.sync.write.outcomes import (
     ReplicationStats,
-    mark_synced,
+    adopt_replica,
     schedule_retry,
 )
 from app.woocommerce.client import ALL_ORDER_STATUSES, WooCommerceClient
 from app.woocommerce.errors import WooCommerceError
+
+# What a copy found is read for: whose it is, and its version (its status is wcsync's own write).
+REPLICA_FIELDS = ("id", "status", "date_modified_gmt", "meta_data")
 
 
 async def find_replicas(client: WooCommerceClient, since: datetime) -> dict[str, list[dict[str, Any]]]:
@@ -35,7 +38,7 @@ async def find_replicas(client: WooCommerceClient, since: datetime) -> dict[str,
     async for page in client.iter_orders(
         after=since,
         status=ALL_ORDER_STATUSES,
-        fields=("id", "status", "meta_data"),
+        fields=REPLICA_FIELDS,
         orderby="id",
         order="asc",
     ):
@@ -61,7 +64,7 @@ async def _lookup_replicas(
     for link in links:
         key = origin_key(stores[link.origin_store_id].name, link.origin_order_id)
         page = await client.list_orders(
-            wcsync_origin=key, status=ALL_ORDER_STATUSES, fields=("id", "status", "meta_data"), orderby="id"
+            wcsync_origin=key, status=ALL_ORDER_STATUSES, fields=REPLICA_FIELDS, orderby="id"
         )
         if any(meta_value(order, ORIGIN_META) != key for order in page.items):
             # The filter was switched off since the check (stock WooCommerce lists everything).
@@ -117,6 +120,7 @@ async def reconcile_target(
 
     trash_ids: list[int] = []
     decisions: dict[int, tuple[str, list[int]]] = {}
+    adopted: dict[int, dict[str, Any]] = {}
     for link in links:
         assert link.id is not None
         key = origin_key(stores[link.origin_store_id].name, link.origin_order_id)
@@ -127,7 +131,8 @@ async def reconcile_target(
             trash_ids += leftovers
             decisions[link.id] = ("rejected", leftovers)
         elif candidates:
-            decisions[link.id] = ("adopt", [(live or candidates)[0]["id"]])
+            adopted[link.id] = (live or candidates)[0]
+            decisions[link.id] = ("adopt", [adopted[link.id]["id"]])
         else:
             decisions[link.id] = ("retry", [])
     for order_id in trash_ids:
@@ -138,14 +143,16 @@ async def reconcile_target(
     now = utcnow()
     async with session_scope(ctx.session_factory) as session:
         rows = await repo.links_by_ids(session, ids)
-        snapshots = await repo.source_orders_for_links(session, rows)
         for link in rows:
             assert link.id is not None
             action, order_ids = decisions[link.id]
             stats.done += 1
             if action == "adopt":
-                snapshot = snapshots.get((link.origin_store_id, link.origin_order_id))
-                mark_synced(link, order_ids[0], snapshot, now)
+                # The copy holds the version that was sent, which may be older than the origin is
+                # now: it is queued to be read and made equal (nothing is written if it is). Its
+                # status is wcsync's own write, recorded so that it is not taken for one set on
+                # its store and sent back to the origin.
+                adopt_replica(link, adopted[link.id], now)
                 link_event(
                     session,
                     link,

@@ -13,7 +13,7 @@ from typing import Any
 
 from app.db import session_scope
 from app.errors import MappingError
-from app.models import Link, Routing, SourceOrder, Store, StoreRole, utcnow
+from app.models import Link, LinkState, Routing, SourceOrder, Store, StoreRole, utcnow
 from app.sync import repository as repo
 from app.sync.context import SyncContext, kv, log
 from app.sync.discover.catalog import catalog
@@ -26,7 +26,13 @@ from app.sync.plan.refunds import (
     parse_origin_refund,
     plan_refunds,
 )
-from app.sync.write.outcomes import ReplicationStats, is_retriable, record_replica, schedule_retry
+from app.sync.write.outcomes import (
+    ReplicationStats,
+    is_retriable,
+    origin_moved_on,
+    record_replica,
+    schedule_retry,
+)
 from app.woocommerce.errors import WooCommerceError
 
 
@@ -36,6 +42,7 @@ class RefundJob:
 
     link_id: int
     replica: dict[str, Any]
+    sent: SourceOrder | None = None  # the origin's version the replica was made equal to
 
 
 def refunds_owed(origin: Mapping[str, Any], done: Mapping[str, Any] | None) -> bool:
@@ -157,7 +164,7 @@ async def copy_refunds(
             error = exc
         now = utcnow()
         async with session_scope(ctx.session_factory) as session:
-            row = (await repo.links_by_ids(session, [job.link_id]))[0]
+            row = (await repo.links_by_ids(session, [job.link_id], for_update=True))[0]
             row.refunds_done = {**(row.refunds_done or {}), **confirmed}
             for origin_id, replica_refund in created:
                 link_event(
@@ -171,6 +178,18 @@ async def copy_refunds(
                 record_replica(row, job.replica)
             if error is None:
                 row.attempts = 0  # the attempt's last piece of work is done
+                if row.state == LinkState.in_flight and row.lease_owner == ctx.owner:
+                    # Held in flight until now (see push_batch): synced, unless the origin moved
+                    # on meanwhile.
+                    sent = job.sent or snapshot
+                    current = (await repo.source_orders_for_links(session, [row])).get(
+                        (row.origin_store_id, row.origin_order_id)
+                    )
+                    moved = origin_moved_on(current, sent)
+                    row.state = LinkState.pending if moved else LinkState.synced
+                    row.lease_until = row.lease_owner = None
+                    if moved:
+                        row.next_attempt_at = None
             else:
                 schedule_retry(
                     session,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,7 +26,15 @@ from app.sync.discover.catalog import catalog, look_up_skus
 from app.sync.events import link_event
 from app.sync.health import note_store_health
 from app.sync.plan.conflicts import ReplicaChange, desired_status, replica_change
-from app.sync.plan.mapping import MappedOrder, MetaFilter, expected_total, map_order, origin_note
+from app.sync.plan.mapping import (
+    LINES_ELSEWHERE_META,
+    MappedOrder,
+    MetaFilter,
+    expected_total,
+    map_order,
+    meta_value,
+    origin_note,
+)
 from app.sync.plan.planner import ReplicaMismatch, plan_update
 from app.sync.plan.refunds import amount
 from app.sync.write.inventory import take_inventory
@@ -35,6 +44,7 @@ from app.sync.write.outcomes import (
     forget_replica,
     is_retriable,
     mark_synced,
+    origin_moved_on,
     record_replica,
     schedule_retry,
 )
@@ -212,9 +222,9 @@ def _status_for(
     status = desired_status(str(origin.get("status")))
     if status == "refunded" and owed:
         return None, None
-    if current == "refunded" and fully_refunded(replica):
+    if current == "refunded" and fully_refunded(replica) and meta_value(replica, LINES_ELSEWHERE_META):
         # A partial copy whose every line was refunded stays refunded, whatever its origin's
-        # status: that is what its store holds of the order.
+        # status: that is what its store holds of the order. A full copy follows its origin.
         return None, None
     return status, None
 
@@ -328,20 +338,29 @@ async def push_batch(
     refund_jobs: list[RefundJob] = []
     notes_wanted = origin_notes_wanted(ctx, target)
     async with session_scope(ctx.session_factory) as session:
-        fresh = {ln.id: ln for ln in await repo.links_by_ids(session, link_ids)}
-        latest = await repo.source_modified_for_links(session, list(fresh.values()))
+        # The links are locked before the origins' versions are read: a discovery that records
+        # a newer version locks them too, so one of the two always sees the other's news.
+        fresh = {ln.id: ln for ln in await repo.links_by_ids(session, link_ids, for_update=True)}
+        latest = await repo.source_orders_for_links(session, list(fresh.values()))
 
         def synced(row: Link, order_id: int, replica: dict[str, Any]) -> None:
             """Synced to the origin version it was mapped from; if the origin changed meanwhile
-            (discovery read a newer one during the push), it is queued again at once."""
+            (discovery read a newer one during the push, even within the same second), it is
+            queued again at once."""
             key = (row.origin_store_id, row.origin_order_id)
-            origin = snapshots[key].body
+            sent = snapshots[key]
+            origin = sent.body
             owed = refunds_owed(origin, row.refunds_done)
-            mark_synced(row, order_id, snapshots[key], now, done=not owed)
+            mark_synced(row, order_id, sent, now, done=not owed)
             record_replica(row, replica)
             if owed:
-                refund_jobs.append(RefundJob(link_id=_id(row), replica=replica))
-            if key in latest and latest[key] > snapshots[key].modified_gmt:
+                refund_jobs.append(RefundJob(link_id=_id(row), replica=replica, sent=sent))
+                # Done only once its refunds are copied too: until then it stays in flight under
+                # this process's lease, so that a crash before they are copied leaves it to be
+                # reconciled and read again, never counted as synced.
+                row.state, row.lease_owner = LinkState.in_flight, ctx.owner
+                row.lease_until = now + timedelta(seconds=ctx.settings.lease_seconds)
+            if origin_moved_on(latest.get(key), sent):
                 row.state = LinkState.pending
 
         for link_id, error in {**mapping_errors, **plan.mismatched}.items():
