@@ -212,7 +212,7 @@ async def measure(args: argparse.Namespace, database_url: str, tmp: Path) -> dic
                 f"/api/links?limit=50&before={middle}",
                 f"/api/links?limit=50&state=failed&before={middle}",
                 f"/api/links?limit=50&store=sub1&before={middle}",
-                f"/api/links?limit=500&state=synced&store=main&before={middle}",
+                f"/api/links?limit=200&state=synced&store=main&before={middle}",
             ]
             # Each run times every route in turn; the figures are the medians over the runs.
             runs: list[list[dict[str, Any]]] = []
