@@ -992,8 +992,15 @@ class Trial:
         failed: dict[tuple[str, int, str], str] = {}
         in_flight = 0
         for state in ("failed", "in_flight"):
-            page = await self._api_json(client, "GET", "/links", params={"state": state, "limit": 500})
-            for link in page["items"]:
+            links: list[dict[str, Any]] = []
+            params: dict[str, Any] = {"state": state, "limit": 200}
+            while True:  # keyset pages, 200 at most
+                page = await self._api_json(client, "GET", "/links", params=params)
+                links.extend(page["items"])
+                if page.get("next_before") is None:
+                    break
+                params["before"] = page["next_before"]
+            for link in links:
                 if state == "in_flight":
                     in_flight += 1
                 else:
