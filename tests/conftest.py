@@ -3,9 +3,11 @@ PostgreSQL when WCSYNC_TEST_DATABASE_URL names one (each test in a schema of its
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,24 +33,65 @@ def _pg_database_url(name: str) -> str:
     return f"{root}/{name}" + (f"?{query}" if query else "")
 
 
-@pytest.fixture(params=DATABASES)
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A migrated, empty database URL: a fresh SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'wcsync.db'}"
-        engine = create_engine(url)
+# Each test gets a fresh database, made from a template migrated once per worker process (the
+# real migrations, run once, then copied): migrating every test's database cost about 0.3 s a test.
+_templates: dict[str, str] = {}
+
+
+async def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if "sqlite" not in _templates:
+        path = tmp_path_factory.mktemp("template") / "wcsync.db"
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
         await upgrade_to_head(engine)
         await engine.dispose()
-        yield url
+        _templates["sqlite"] = str(path)
+    return Path(_templates["sqlite"])
+
+
+async def _pg_template(admin: AsyncEngine) -> str:
+    if "postgresql" not in _templates:
+        name = f"wcsync_tpl_{uuid.uuid4().hex[:12]}"
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine = create_engine(_pg_database_url(name))
+        await upgrade_to_head(engine)
+        await engine.dispose()
+        _templates["postgresql"] = name
+    return _templates["postgresql"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_pg_template() -> Iterator[None]:
+    yield
+    name = _templates.pop("postgresql", None)
+    if name is None or not PG_URL:
+        return
+
+    async def drop() -> None:
+        admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture(params=DATABASES)
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A migrated, empty database URL: a fresh SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        path = tmp_path / "wcsync.db"
+        shutil.copyfile(await _sqlite_template(tmp_path_factory), path)
+        yield f"sqlite+aiosqlite:///{path}"
         return
     name = f"wcsync_t_{uuid.uuid4().hex[:12]}"
     admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    template = await _pg_template(admin)
     async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     url = _pg_database_url(name)
-    engine = create_engine(url)
-    await upgrade_to_head(engine)
-    await engine.dispose()
     try:
         yield url
     finally:
