@@ -142,8 +142,8 @@ class UnknownSku(MappingError):
             sold = f", which store {origin!r} sold" if origin else ""
             advice = (
                 f"The main store {store!r} has no product with {noun} {listed}{sold}; add the product "
-                f"to the main store with that {noun}, or correct the {noun} on "
-                f"{f'store {origin!r}' if origin else 'the sub-store'}'s product, then press Sync Order."
+                f"to the main store with that {noun}, or correct the product's {noun} on "
+                f"{f'store {origin!r}' if origin else 'the sub-store'}, then press Sync Order."
             )
         else:
             advice = (
