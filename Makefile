@@ -27,7 +27,7 @@ serve: $(VENV)/.installed
 	$(BIN)/wcsync serve
 
 test: $(VENV)/.installed-dev
-	$(BIN)/pytest -q -n 3 -m "not real"
+	$(BIN)/pytest -q -n 6 --dist worksteal -m "not real"
 
 # The suite against real WordPress + WooCommerce stores on loopback (tests/real and the contract
 # cases' real side). Needs WCSYNC_REALWC_DIST (see README, Development); one process, since the
