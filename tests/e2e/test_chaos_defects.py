@@ -23,6 +23,27 @@ def copies(fake: Any, origin: str) -> list[dict[str, Any]]:
     return list(fake.find_by_meta("_wcsync_origin", origin))
 
 
+async def discovered_and_claimed(ctx: Any, *, lease_seconds: int) -> tuple[Any, Any, list[int], Any]:
+    """Discovery of main's orders, then sub1's due links claimed and mapped as a worker does:
+    (main, sub1, the link ids, what push_batch takes as `claimed`)."""
+    async with session_scope(ctx.session_factory) as session:
+        main = await repo.get_store(session, "main")
+        sub1 = await repo.get_store(session, "sub1")
+    await discover_source(ctx, main, Direction.main_to_sub, run_id=None)
+    async with session_scope(ctx.session_factory) as session:
+        ids = await repo.claim_due_links(
+            session,
+            target_store_id=sub1.id or 0,
+            direction=Direction.main_to_sub,
+            limit=10,
+            owner=ctx.owner,
+            lease_seconds=lease_seconds,
+            now=utcnow(),
+        )
+        claimed = await load_claimed(session, ids)
+    return main, sub1, ids, claimed
+
+
 async def test_an_edit_in_the_same_second_read_during_the_create_is_copied(database_url: str) -> None:
     """The order is claimed and mapped; while its create is out, the shop edits it within the same
     second (same `date_modified_gmt`) and wcsync reads that version. The create's result must not
@@ -35,21 +56,7 @@ async def test_an_edit_in_the_same_second_read_during_the_create_is_copied(datab
         await asyncio.sleep(1.1)
         ctx = app.state.engine.ctx
         order = fakes["main"].place_order([("SKU-MUG-001", 1)])
-        async with session_scope(ctx.session_factory) as session:
-            main = await repo.get_store(session, "main")
-            sub1 = await repo.get_store(session, "sub1")
-        await discover_source(ctx, main, Direction.main_to_sub, run_id=None)
-        async with session_scope(ctx.session_factory) as session:
-            ids = await repo.claim_due_links(
-                session,
-                target_store_id=sub1.id or 0,
-                direction=Direction.main_to_sub,
-                limit=10,
-                owner=ctx.owner,
-                lease_seconds=60,
-                now=utcnow(),
-            )
-            claimed = await load_claimed(session, ids)
+        main, sub1, ids, claimed = await discovered_and_claimed(ctx, lease_seconds=60)
         assert len(ids) == 1
         # The edit, in the second the order was created (WooCommerce dates have whole seconds).
         edited = fakes["main"].update_order_direct(
@@ -85,21 +92,7 @@ async def test_a_copy_adopted_after_a_lost_reply_is_made_equal_and_sends_no_stat
         await asyncio.sleep(1.1)
         ctx = app.state.engine.ctx
         order = fakes["main"].place_order([("SKU-MUG-001", 2)])
-        async with session_scope(ctx.session_factory) as session:
-            main = await repo.get_store(session, "main")
-            sub1 = await repo.get_store(session, "sub1")
-        await discover_source(ctx, main, Direction.main_to_sub, run_id=None)
-        async with session_scope(ctx.session_factory) as session:
-            ids = await repo.claim_due_links(
-                session,
-                target_store_id=sub1.id or 0,
-                direction=Direction.main_to_sub,
-                limit=10,
-                owner=ctx.owner,
-                lease_seconds=2,
-                now=utcnow(),
-            )
-            claimed = await load_claimed(session, ids)
+        main, sub1, ids, claimed = await discovered_and_claimed(ctx, lease_seconds=2)
         await asyncio.sleep(1.1)
         fakes["main"].update_order_direct(order["id"], status="completed")
         body = await ctx.clients.get(main).get_order(order["id"])
@@ -130,21 +123,7 @@ async def test_a_crash_between_a_copy_and_its_refunds_leaves_them_owed(database_
         ctx = app.state.engine.ctx
         order = fakes["main"].place_order([("SKU-MUG-001", 2)])
         fakes["main"].state.create_refund(order["id"], {"amount": "5.00", "api_refund": False})
-        async with session_scope(ctx.session_factory) as session:
-            main = await repo.get_store(session, "main")
-            sub1 = await repo.get_store(session, "sub1")
-        await discover_source(ctx, main, Direction.main_to_sub, run_id=None)
-        async with session_scope(ctx.session_factory) as session:
-            ids = await repo.claim_due_links(
-                session,
-                target_store_id=sub1.id or 0,
-                direction=Direction.main_to_sub,
-                limit=10,
-                owner=ctx.owner,
-                lease_seconds=2,
-                now=utcnow(),
-            )
-            claimed = await load_claimed(session, ids)
+        main, sub1, ids, claimed = await discovered_and_claimed(ctx, lease_seconds=2)
 
         async def crash(*args: Any, **kwargs: Any) -> Any:
             raise asyncio.CancelledError  # the process dies here
