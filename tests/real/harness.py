@@ -6,7 +6,8 @@ Settings (environment variables):
 * ``WCSYNC_REALWC_DIST``: the folder holding the WordPress and WooCommerce archives (required;
   nothing here downloads anything).
 * ``WCSYNC_REALWC_DIR``: where the stores live (default ``/tmp/wcsync-realwc``).
-* ``WCSYNC_REALWC_PORT_BASE``: the first of three loopback ports (default 38081).
+* ``WCSYNC_REALWC_PORT_BASE``: the first of three loopback ports (default 29081: below Linux's
+  ephemeral range, 32768-60999, where any outgoing connection may hold the port a store needs).
 * ``WCSYNC_REALWC_DB_PREFIX``: the MariaDB database prefix (default ``wcsync_real_``).
 
 The stores are set up once and reused while their folder matches the settings; ``up`` starts
@@ -28,7 +29,9 @@ from typing import Any
 
 KIT = Path(__file__).resolve().parent / "realwc" / "realwc.sh"
 DEFAULT_DIR = "/tmp/wcsync-realwc"
-DEFAULT_PORT_BASE = 38081
+DEFAULT_PORT_BASE = 29081
+# A store whose server exits at start (a port taken a moment ago) is started again this many times.
+START_ATTEMPTS = 3
 DEFAULT_DB_PREFIX = "wcsync_real_"
 # (name, WooCommerce line, storage): main is WooCommerce 7.8.2 on WordPress 6.1.9 with posts
 # storage, sub1 the same versions on HPOS, sub2 WooCommerce 10.6.2 on WordPress 6.8.12 (HPOS).
@@ -187,7 +190,12 @@ def up(config: Config) -> list[StoreInfo]:
             # Other stores, ports or prefix in this folder: start again from nothing.
             _kit(config, "reset")
         _kit(config, "setup", "--no-apt")
-    _kit(config, "start")
+    for attempt in range(1, START_ATTEMPTS + 1):
+        # start launches only the servers not running, and stops at once when one exits.
+        result = _kit(config, "start", check=attempt == START_ATTEMPTS)
+        if result.returncode == 0:
+            break
+        print(f"realwc.sh start, attempt {attempt}: {result.stderr.strip()}; starting again", file=sys.stderr)
     return load(config)
 
 

@@ -102,3 +102,49 @@ def test_make_test_real_stops_at_once_without_the_archives(tmp_path: Path) -> No
     assert result.returncode != 0
     assert "set WCSYNC_REALWC_DIST to a folder holding WordPress 6.1.9 and 6.8.12" in result.stderr
     assert not (tmp_path / "stores").exists(), "nothing may be set up without the archives"
+
+
+def test_the_default_ports_are_below_the_ephemeral_range() -> None:
+    # An outgoing connection can take any port of the ephemeral range as its source; php -S then
+    # fails to listen there ("Address already in use"), which once failed CI's make test-real.
+    range_file = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    low = int(range_file.read_text().split()[0]) if range_file.is_file() else 32768
+    assert DEFAULT_PORT_BASE + len(Config.from_env({}).spec().split()) - 1 < low
+
+
+def test_the_kit_stops_waiting_at_once_when_a_store_server_has_exited(tmp_path: Path) -> None:
+    # A server that could not listen: its pid is gone and its log says why. The kit must say so at
+    # once (the harness then starts it again) instead of waiting out its three minutes.
+    run, logs = tmp_path / "run", tmp_path / "logs"
+    run.mkdir()
+    logs.mkdir()
+    exited = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    (run / "sub1.pid").write_text(exited.stdout)
+    (logs / "sub1-server.log").write_text(
+        "[Mon Nov 30 08:41:41 2026] Failed to listen on 127.0.0.1:29082 (reason: Address already in use)\n"
+    )
+    stores = tmp_path / "stores.json"
+    # Port 9 (discard) on loopback: nothing answers there.
+    stores.write_text(
+        '[{"name": "sub1", "base_url": "http://127.0.0.1:9", "consumer_key": "ck", "consumer_secret": "cs"}]'
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tests/real/realwc/scripts/kit.py"),
+            "wait",
+            str(stores),
+            "--timeout",
+            "60",
+            "--run-dir",
+            str(run),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert "NOT READY: sub1 (server exited:" in result.stderr
+    assert "Address already in use" in result.stderr

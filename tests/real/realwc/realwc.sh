@@ -371,7 +371,7 @@ cmd_start() {
     launch "$DIR/run/cronpump.pid" "$DIR/logs/cronpump.log" bash "$KIT/scripts/cronpump.sh" "${urls[@]}"
     say "cron pump: started (pid $(cat "$DIR/run/cronpump.pid"))"
   fi
-  python3 "$KIT/scripts/kit.py" wait "$DIR/stores.json" --timeout "$START_TIMEOUT"
+  python3 "$KIT/scripts/kit.py" wait "$DIR/stores.json" --timeout "$START_TIMEOUT" --run-dir "$DIR/run"
 }
 
 stop_pidfile() {
