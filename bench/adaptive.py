@@ -37,7 +37,7 @@ HOSTS = {
 }
 
 
-async def one(host: str, orders: int, subs: int, scale: float, fixed: bool) -> dict[str, Any]:
+async def one(host: str, orders: int, subs: int, scale: float, fixed: bool, warm: bool) -> dict[str, Any]:
     knobs = HOSTS[host]
     argv = [
         "--orders",
@@ -54,6 +54,8 @@ async def one(host: str, orders: int, subs: int, scale: float, fixed: bool) -> d
         str(knobs["latency_per_order_ms"]),
         "--no-origin-note",
     ]
+    if warm:
+        argv.append("--warm-pass")
     if fixed:
         argv += ["--fixed-pace", "--concurrency", "2", "--batch-size", "25"]
     args = build_parser().parse_args(argv)
@@ -64,6 +66,8 @@ async def one(host: str, orders: int, subs: int, scale: float, fixed: bool) -> d
         settings_values["store_max_concurrency"] = 2
     m = await measure(args, model, settings_values)
     peak = max((limit for h in m.paces.values() for _, limit, _, _ in h), default=0)
+    if m.warm is not None:
+        peak = max([peak, *(limit for h in m.warm_paces.values() for _, limit, _, _ in h)])
     return {
         "host": host,
         "pace": "fixed 2 x 25" if fixed else "adaptive",
@@ -77,6 +81,14 @@ async def one(host: str, orders: int, subs: int, scale: float, fixed: bool) -> d
         "replicas_per_s": round(m.first.run.created / m.first.wall_seconds, 2),
         "peak_requests_at_once": peak,
         "verified": m.verified,
+        "warm_wall_s": round(m.warm.wall_seconds, 2) if m.warm else None,
+        "warm_least_over_wall": round(m.least.seconds / m.warm.wall_seconds, 3) if m.warm else None,
+        "warm_moves": {
+            name: [f"{at - m.warm.started:+.1f}s {limit}x{batch} {why}" for at, limit, batch, why in history]
+            for name, history in m.warm_paces.items()
+        }
+        if m.warm
+        else {},
         # Each move with its time after the pass began (monotonic clocks, same process).
         "moves": {
             name: [f"{at - m.first.started:+.1f}s {limit}x{batch} {why}" for at, limit, batch, why in history]
@@ -90,9 +102,11 @@ async def run(args: argparse.Namespace) -> int:
     results = []
     for host in args.hosts:
         for fixed in (False, True) if args.fixed else (False,):
-            result = await one(host, args.orders, args.subs, args.scale, fixed)
+            result = await one(host, args.orders, args.subs, args.scale, fixed, args.warm)
             results.append(result)
             print(f"\n== {host} host, {result['pace']} pace: {json.dumps(result['moves'])}")
+            if result["warm_moves"]:
+                print(f"   warm pass: {json.dumps(result['warm_moves'])}")
     ok = True
     print(
         f"\n== adaptive pace, {args.orders} orders -> {args.subs} sub-store(s),"
@@ -100,7 +114,7 @@ async def run(args: argparse.Namespace) -> int:
     )
     print(
         f"  {'host':<6} {'pace':<13} {'wall s':>7} {'least s':>8} {'least/wall':>10} {'replicas/s':>10}"
-        f" {'peak at once':>12}  verdict"
+        f" {'peak at once':>12} {'warm l/w':>8}  verdict"
     )
     for r in results:
         if r["pace"] == "adaptive":
@@ -117,7 +131,8 @@ async def run(args: argparse.Namespace) -> int:
         print(
             f"  {r['host']:<6} {r['pace']:<13} {r['wall_s']:>7.1f} {r['least_s']:>8.1f}"
             f" {r['least_over_wall']:>10.2f}"
-            f" {r['replicas_per_s']:>10.2f} {r['peak_requests_at_once']:>12}  {verdict}"
+            f" {r['replicas_per_s']:>10.2f} {r['peak_requests_at_once']:>12}"
+            f" {r['warm_least_over_wall'] if r['warm_least_over_wall'] is not None else '-':>8}  {verdict}"
         )
     print(json.dumps({"code": code, "results": results}))
     return 0 if ok else 1
@@ -130,6 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--hosts", nargs="+", choices=sorted(HOSTS), default=["small", "big"])
     parser.add_argument("--fixed", action="store_true", help="also run the old fixed pace (2 x 25)")
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="then copy as many new orders again in the same process: a later busy pass, the pace remembered",
+    )
     args = parser.parse_args(argv)
     try:
         return asyncio.run(run(args))

@@ -542,6 +542,10 @@ class Measurement:
     paces: dict[str, list[tuple[float, int, int, str]]]
     settle_requests: dict[str, int]
     notes: list[str] = field(default_factory=list)
+    # --warm-pass: as many new main orders again, copied by the same process (its pace remembered).
+    warm: PassResult | None = None
+    warm_verification: list[Verification] = field(default_factory=list)
+    warm_paces: dict[str, list[tuple[float, int, int, str]]] = field(default_factory=dict)
 
     @property
     def ratio(self) -> float:
@@ -554,6 +558,14 @@ class Measurement:
             and len(self.verification) == self.subs
             and self.first.run.status == RunStatus.succeeded
             and self.second.run.created == 0
+            and (
+                self.warm is None
+                or (
+                    self.warm.run.status == RunStatus.succeeded
+                    and len(self.warm_verification) == self.subs
+                    and all(v.ok and v.replicas == 2 * self.orders for v in self.warm_verification)
+                )
+            )
         )
 
     def figures(self) -> dict[str, float]:
@@ -578,6 +590,15 @@ class Measurement:
             "second_max_requests_per_store": float(max(t.total for t in self.second.traffic.values())),
             "max_concurrency_used": float(
                 max((limit for h in self.paces.values() for _, limit, _, _ in h), default=0)
+            ),
+            **(
+                {
+                    "warm_wall_s": self.warm.wall_seconds,
+                    "warm_ratio": self.least.seconds / self.warm.wall_seconds,
+                    "warm_replicas_per_s": self.warm.run.created / self.warm.wall_seconds,
+                }
+                if self.warm is not None
+                else {}
             ),
         }
 
@@ -668,6 +689,19 @@ async def run_passes(
             # direction at most.
             second = await timed_pass(engine, http, fakes, args.timeout, "pass 2", direction="both")
             paces = {f.name: list(engine.ctx.clients.pace_history(f.name)) for f in fakes[1:]}
+            warm = None
+            warm_verification: list[Verification] = []
+            warm_paces: dict[str, list[tuple[float, int, int, str]]] = {}
+            if getattr(args, "warm_pass", False):
+                # As many orders again, placed after the passes above: a later busy pass of the
+                # same process, whose stores keep the pace they found.
+                new_ids = await seed_orders(http, fakes[0], args.orders)
+                warm = await timed_pass(engine, http, fakes, args.timeout, "pass 3 (warm)")
+                warm_paces = {
+                    f.name: [h for h in engine.ctx.clients.pace_history(f.name) if h[0] >= warm.started]
+                    for f in fakes[1:]
+                }
+                warm_verification = await verify_replicas(http, fakes[1:], [*main_ids, *new_ids])
         except BaseException:
             # Interrupted or failed: stop a running pass now rather than after the lifespan's
             # grace period for passes to finish.
@@ -696,6 +730,9 @@ async def run_passes(
         subs=args.subs,
         concurrency=model.concurrency,
         notes=notes,
+        warm=warm,
+        warm_verification=warm_verification,
+        warm_paces=warm_paces,
     )
 
 
@@ -780,6 +817,20 @@ def print_measurement(m: Measurement, model: Model, repetition: int, repeat: int
         + " requests"
     )
     print_pass(m.second, model, "pass 2 (idle, both directions)", detail=False)
+    if m.warm is not None:
+        print_pass(
+            m.warm, model, f"pass 3 (warm: {m.orders} new orders, the pace as pass 1 left it)", detail=True
+        )
+        print(f"  least / wall of pass 3: {m.least.seconds / m.warm.wall_seconds:.3f}")
+        for v in m.warm_verification:
+            verdict = "ok" if v.ok and v.replicas == 2 * m.orders else "FAILED"
+            print(
+                f"  check {v.store} after pass 3: {v.replicas} replicas of {2 * m.orders} main orders:"
+                f" {verdict}"
+            )
+        for name, history in m.warm_paces.items():
+            moves = "; ".join(f"{limit} x {batch} ({why})" for _, limit, batch, why in history) or "unchanged"
+            print(f"  pace of {name} during pass 3: {moves}")
     rss = f"{m.peak_rss_mib:.1f} MiB"
     if m.rss_before_mib is not None:
         rss += f" (RSS before the pass {m.rss_before_mib:.1f} MiB)"
@@ -923,6 +974,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", default=None, help="write a cProfile of pass 1 to this file")
     parser.add_argument(
         "--sql-top", type=int, default=0, help="print pass 1's N most frequent SQL statements"
+    )
+    parser.add_argument(
+        "--warm-pass",
+        action="store_true",
+        help="after the idle pass, copy as many new orders again in the same process (its pace remembered)",
     )
     parser.add_argument(
         "--naive",
