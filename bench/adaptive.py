@@ -10,11 +10,19 @@ Each run replicates `--orders` main orders to `--subs` sub-stores in one Sync No
 bench/replicate.py does) and prints the pace's moves per sub-store, the most requests it had in
 flight, and wall / the model's least time at the host's concurrency. The goals: on the small
 host the pace never reaches its knee; on the big one it climbs to use it (least / wall >= 0.9
-and at least the host's concurrency reached). Also run with `--fixed` for the old fixed pace (2
-at a time, batch 25) on both, for comparison.
+and at least the host's concurrency reached). With `--warm` the same process then copies as many
+new orders again: the pace as the first pass left it (kept per store for the process's life),
+which is what every busy pass after a process's first sees; the big host's verdict is then the
+warm pass's. Also run with `--fixed` for the old fixed pace (2 at a time, batch 25) on both, for
+comparison.
+
+The model's least time reads the whole listing before the first write; wcsync writes while it
+reads, so a pass can beat it (a ratio above 1). The time of the writes alone is printed beside it:
+no pass can beat that one.
 
     .venv/bin/python bench/adaptive.py                      # 1,000 orders, 1 sub-store, both hosts
     .venv/bin/python bench/adaptive.py --orders 300 --scale 0.5   # quicker
+    .venv/bin/python bench/adaptive.py --orders 4000 --hosts big --warm   # the big host's goal
 """
 
 from __future__ import annotations
@@ -78,11 +86,18 @@ async def one(host: str, orders: int, subs: int, scale: float, fixed: bool, warm
         "wall_s": round(m.first.wall_seconds, 2),
         "least_s": round(m.least.seconds, 2),
         "least_over_wall": round(m.least.seconds / m.first.wall_seconds, 3),
+        # The model's least time reads the whole listing before the first write; wcsync writes
+        # while it reads, so a pass can beat it. The writes alone are a bound no pass can beat.
+        "writes_least_s": round(m.least.sub_seconds, 2),
+        "writes_least_over_wall": round(m.least.sub_seconds / m.first.wall_seconds, 3),
         "replicas_per_s": round(m.first.run.created / m.first.wall_seconds, 2),
         "peak_requests_at_once": peak,
         "verified": m.verified,
         "warm_wall_s": round(m.warm.wall_seconds, 2) if m.warm else None,
         "warm_least_over_wall": round(m.least.seconds / m.warm.wall_seconds, 3) if m.warm else None,
+        "warm_writes_least_over_wall": round(m.least.sub_seconds / m.warm.wall_seconds, 3)
+        if m.warm
+        else None,
         "warm_moves": {
             name: [f"{at - m.warm.started:+.1f}s {limit}x{batch} {why}" for at, limit, batch, why in history]
             for name, history in m.warm_paces.items()
@@ -122,17 +137,33 @@ async def run(args: argparse.Namespace) -> int:
                 met = r["peak_requests_at_once"] < r["knee"]
                 goal = f"never at the knee ({r['knee']})"
             else:
-                met = r["least_over_wall"] >= 0.9 and r["peak_requests_at_once"] >= r["host_concurrency"]
-                goal = f"uses it: >= {r['host_concurrency']} at once, least/wall >= 0.9"
+                # Used fully once the pace has found the host: the warm pass when there is one
+                # (the first pass of a process climbs 2 -> 8 while it runs).
+                used = (
+                    r["warm_least_over_wall"]
+                    if r["warm_least_over_wall"] is not None
+                    else r["least_over_wall"]
+                )
+                which = "warm pass" if r["warm_least_over_wall"] is not None else "first pass"
+                met = used >= 0.9 and r["peak_requests_at_once"] >= r["host_concurrency"]
+                goal = f"uses it: >= {r['host_concurrency']} at once, {which} least/wall >= 0.9"
             ok = ok and met and r["verified"]
             verdict = f"{'met' if met else 'MISSED'} ({goal})"
         else:
             verdict = "(for comparison)"
+        warm = r["warm_least_over_wall"] if r["warm_least_over_wall"] is not None else "-"
         print(
             f"  {r['host']:<6} {r['pace']:<13} {r['wall_s']:>7.1f} {r['least_s']:>8.1f}"
             f" {r['least_over_wall']:>10.2f}"
             f" {r['replicas_per_s']:>10.2f} {r['peak_requests_at_once']:>12}"
-            f" {r['warm_least_over_wall'] if r['warm_least_over_wall'] is not None else '-':>8}  {verdict}"
+            f" {warm:>8}  {verdict}"
+        )
+        warm_writes = (
+            r["warm_writes_least_over_wall"] if r["warm_writes_least_over_wall"] is not None else "-"
+        )
+        print(
+            f"  {'':<6} {'':<13} the writes alone (no pass can beat it): {r['writes_least_s']:.1f} s;"
+            f" over wall: first pass {r['writes_least_over_wall']:.2f}, warm pass {warm_writes}"
         )
     print(json.dumps({"code": code, "results": results}))
     return 0 if ok else 1
