@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.testing import FakeStore
+from app.testing.exact import assert_exact_copy
 from tests.e2e.support import TOKEN, Stack, make_fake, stack
 from tests.web.support import (
     PHONE,
@@ -302,6 +303,33 @@ async def test_stores_show_health_check_edit_and_disable(sqlite_url: str, browse
             await page.locator('article[data-store="sub3"]').wait_for()
             listed = (await s.api.get("/api/stores/sub3")).json()
             assert listed["base_url"] == "https://sub3.example.com" and listed["role"] == "sub"
+
+
+async def test_a_store_that_recovered_shows_its_last_error_as_past(sqlite_url: str, browser: Browser) -> None:
+    fakes = {**two_stores(), "sub2": make_fake("sub2")}
+    fakes["main"].place_order([("SKU-MUG-001", 1)])
+    async with stack(sqlite_url, fakes) as s:
+        await registered(s)
+        fakes["sub2"].knobs.down = True
+        await s.add_store("sub2")
+        await s.sync()
+        async with new_page(browser, str(s.api.base_url)) as page:
+            await sign_in(page)
+            await page.get_by_role("navigation").get_by_role("link", name="Stores", exact=True).click()
+            fact = page.locator('article[data-store="sub2"] [data-fact="last-error"]')
+            await fact.wait_for()
+            assert "503" in await fact.inner_text() and await fact.get_attribute("class") == "bad"
+
+            fakes["sub2"].knobs.down = False
+            await s.sync()
+            await page.reload()
+            await fact.wait_for()
+            text = await fact.inner_text()
+            assert text.startswith("none since the last success; before it:") and "503" in text, text
+            assert await fact.get_attribute("class") is None
+        (main,) = fakes["main"].orders.values()
+        (copy,) = s.replicas("sub2", f"main:{main['id']}")
+        assert_exact_copy(main, copy, origin_store="main")
 
 
 async def test_pages_fit_a_375_px_phone(sqlite_url: str, browser: Browser) -> None:

@@ -641,8 +641,7 @@
           hpos: "in order tables (HPOS)",
         }[store.order_storage] || "not known yet: press Check"),
         h("dt", {}, "Last success"), h("dd", {}, timeEl(store.last_success_at, "never")),
-        h("dt", {}, "Last error"), h("dd", { class: store.last_error ? "bad" : "" },
-          store.last_error ? [store.last_error, " (", timeEl(store.last_error_at), ")"] : "none"),
+        h("dt", {}, "Last error"), lastErrorFact(store),
         h("dt", {}, "Clock skew"), h("dd", {}, skewText),
         webhookFact(store)),
       h("div", { class: "actions" },
@@ -652,6 +651,20 @@
           store.enabled ? "Disable" : "Enable")),
       status, checks);
     return card;
+  }
+
+  // The store's last error, red while it is the latest news of the store; once a request has
+  // succeeded since, it is shown as past, so a recovered store does not look broken.
+  function lastErrorFact(store) {
+    if (!store.last_error) return h("dd", { "data-fact": "last-error" }, "none");
+    const current = !store.last_success_at || !store.last_error_at
+      || new Date(store.last_error_at) >= new Date(store.last_success_at);
+    if (current) {
+      return h("dd", { class: "bad", "data-fact": "last-error" },
+        store.last_error, " (", timeEl(store.last_error_at), ")");
+    }
+    return h("dd", { "data-fact": "last-error" },
+      "none since the last success; before it: ", store.last_error, " (", timeEl(store.last_error_at), ")");
   }
 
   async function checkStore(store, checks, status) {
