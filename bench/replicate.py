@@ -64,6 +64,7 @@ PARENT_ENV = "WCSYNC_BENCH_PARENT_PID"  # read by fake_store.py
 PROGRESS_EVERY_SECONDS = 15.0
 STARTUP_SECONDS = 30.0
 SEED_IN_FLIGHT = 32
+TRICKLE_ORDERS = 12  # --warm-pass: orders placed and copied one at a time before the warm pass
 DEFAULT_BATCH_SIZE: int = Settings.model_fields["batch_size"].default
 DEFAULT_STORE_TIMEOUT: float = Settings.model_fields["store_timeout_seconds"].default
 
@@ -563,7 +564,10 @@ class Measurement:
                 or (
                     self.warm.run.status == RunStatus.succeeded
                     and len(self.warm_verification) == self.subs
-                    and all(v.ok and v.replicas == 2 * self.orders for v in self.warm_verification)
+                    and all(
+                        v.ok and v.replicas == 2 * self.orders + TRICKLE_ORDERS
+                        for v in self.warm_verification
+                    )
                 )
             )
         )
@@ -693,15 +697,24 @@ async def run_passes(
             warm_verification: list[Verification] = []
             warm_paces: dict[str, list[tuple[float, int, int, str]]] = {}
             if getattr(args, "warm_pass", False):
-                # As many orders again, placed after the passes above: a later busy pass of the
-                # same process, whose stores keep the pace they found.
+                # First a trickle, as between busy hours: orders one at a time, each copied by a
+                # pass of its own (one-order writes must not walk the pace down). Then as many
+                # orders again as pass 1: a later busy pass of the same process, whose stores
+                # keep the pace they found.
+                trickle_started = time.monotonic()
+                trickle_ids = []
+                for _ in range(TRICKLE_ORDERS):
+                    trickle_ids += await seed_orders(http, fakes[0], 1)
+                    await timed_pass(engine, http, fakes, args.timeout, "trickle")
                 new_ids = await seed_orders(http, fakes[0], args.orders)
                 warm = await timed_pass(engine, http, fakes, args.timeout, "pass 3 (warm)")
                 warm_paces = {
-                    f.name: [h for h in engine.ctx.clients.pace_history(f.name) if h[0] >= warm.started]
+                    f.name: [h for h in engine.ctx.clients.pace_history(f.name) if h[0] >= trickle_started]
                     for f in fakes[1:]
                 }
-                warm_verification = await verify_replicas(http, fakes[1:], [*main_ids, *new_ids])
+                warm_verification = await verify_replicas(
+                    http, fakes[1:], [*main_ids, *trickle_ids, *new_ids]
+                )
         except BaseException:
             # Interrupted or failed: stop a running pass now rather than after the lifespan's
             # grace period for passes to finish.
@@ -819,18 +832,21 @@ def print_measurement(m: Measurement, model: Model, repetition: int, repeat: int
     print_pass(m.second, model, "pass 2 (idle, both directions)", detail=False)
     if m.warm is not None:
         print_pass(
-            m.warm, model, f"pass 3 (warm: {m.orders} new orders, the pace as pass 1 left it)", detail=True
+            m.warm,
+            model,
+            f"pass 3 (warm: after {TRICKLE_ORDERS} orders copied one at a time, {m.orders} new orders)",
+            detail=True,
         )
         print(f"  least / wall of pass 3: {m.least.seconds / m.warm.wall_seconds:.3f}")
         for v in m.warm_verification:
-            verdict = "ok" if v.ok and v.replicas == 2 * m.orders else "FAILED"
+            expected = 2 * m.orders + TRICKLE_ORDERS
+            verdict = "ok" if v.ok and v.replicas == expected else "FAILED"
             print(
-                f"  check {v.store} after pass 3: {v.replicas} replicas of {2 * m.orders} main orders:"
-                f" {verdict}"
+                f"  check {v.store} after pass 3: {v.replicas} replicas of {expected} main orders: {verdict}"
             )
         for name, history in m.warm_paces.items():
             moves = "; ".join(f"{limit} x {batch} ({why})" for _, limit, batch, why in history) or "unchanged"
-            print(f"  pace of {name} during pass 3: {moves}")
+            print(f"  pace of {name} during the trickle and pass 3: {moves}")
     rss = f"{m.peak_rss_mib:.1f} MiB"
     if m.rss_before_mib is not None:
         rss += f" (RSS before the pass {m.rss_before_mib:.1f} MiB)"

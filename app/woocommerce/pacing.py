@@ -17,6 +17,9 @@ starts low and probes:
   falls by at least `BATCH_GAIN`, and never past what the store writes within a quarter of the
   request timeout.
 - **Errors** (429, 5xx, timeouts) halve both at once and hold.
+- **Small writes** (an epoch whose writes average under half a batch: orders one at a time
+  between busy passes) are not judged: a request's own cost spread over a few orders would read
+  as a knee. The pace found in a busy pass is kept for the next.
 
 The slots are priority-aware: a low-priority request (an origin note) takes a free slot only
 when no normal request is waiting for one, so notes never delay a create.
@@ -41,6 +44,7 @@ MAX_HOLD_EPOCHS = 48
 WARM_UP_EPOCHS = 0  # epochs held at the start before the first (its baseline is always measured)
 FREE = 1.05  # a probe that left each request's time within this: the store had room to spare
 MIN_EPOCH = 3  # writes measured before a decision
+SMALL_WRITES = 0.5  # an epoch whose writes average less than this share of a batch is not judged
 
 
 class Slots:
@@ -205,6 +209,13 @@ class Pace:
         epoch = self._epoch
         epoch.add(orders, seconds, in_flight)
         if epoch.writes < max(MIN_EPOCH, self.limit + 1):
+            return
+        if epoch.orders < epoch.writes * self.batch * SMALL_WRITES:
+            # Small writes (orders one at a time between busy passes, a pass's last round split
+            # over the slots) pay each request's own cost for a few orders: their time per order
+            # says nothing of a queue at the store, and judged against full batches they would
+            # read as a knee and walk the pace down. Not judged; the next busy pass judges it.
+            self._new_epoch()
             return
         if self._probing == "limit" and self._previous is not None:
             # The probe is exercised once wcsync kept at least half the added requests at the

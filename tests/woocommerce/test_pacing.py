@@ -77,6 +77,19 @@ class TestConcurrency:
         assert pace.limit < limit  # back to the last good setting (or one less)
         assert pace.history[-1][3] == "knee: time per order doubled"
 
+    def test_a_trickle_of_small_writes_keeps_the_pace_found(self) -> None:
+        # Between busy passes, orders come one at a time. A one-order request pays the
+        # request's own cost for one order (60 + 40 ms on a big host, against 41 ms an order in
+        # a full batch): more time per order, but no queue at the store. The pace found for
+        # full batches must be kept for the next busy pass, not walked down as if at a knee.
+        pace = Pace(ceiling=8, start=2, batch_max=50)
+        simulate(pace, slots=8, base=0.06, per_order=0.04, writes=60)
+        assert pace.limit == 8
+        for _ in range(300):
+            pace.observe_write(1, 0.06 + 0.04, 1, pace.epoch_id)
+        assert pace.limit == 8
+        assert all(not why.startswith("knee") for *_, why in pace.history)
+
     def test_a_probe_wcsync_never_filled_counts_as_giving_nothing(self) -> None:
         # wcsync kept fewer requests at the store than the probe allowed (its own work between
         # batches): after a while the probe is judged on what it gave, and taken back.
