@@ -15,6 +15,7 @@ from app.api.schemas import (
     OrderSummary,
     OrderSyncRead,
     StoreName,
+    link_page_json,
 )
 from app.models import Direction, LinkState
 from app.sync import repository as repo
@@ -117,13 +118,16 @@ async def list_links(
     )
     facts = await repo.store_facts(session)
     orders = await repo.order_facts(session, [(ln.origin_store_id, ln.origin_order_id) for ln in links])
-    page = LinkPage.model_construct(
-        items=[LinkRead.of(ln, stores.names, stores=facts, orders=orders) for ln in links],
+    # Serialized here, from plain dicts: returning the model would have FastAPI validate the
+    # page again against `response_model` (which stays, for the OpenAPI document).
+    body = link_page_json(
+        links,
+        stores.names,
+        stores=facts,
+        orders=orders,
         total=total,
         limit=limit,
         offset=offset,
         next_before=links[-1].id if len(links) == limit else None,
     )
-    # Serialized once, here: returning the model would have FastAPI validate the page again
-    # against `response_model` (which stays, for the OpenAPI document).
-    return Response(page.model_dump_json(), media_type="application/json")
+    return Response(body, media_type="application/json")

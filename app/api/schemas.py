@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import orjson
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -446,6 +448,63 @@ class LinkRead(BaseModel):
             synced_at=link.synced_at,
             updated_at=link.updated_at,
         )
+
+
+def link_page_json(
+    links: Sequence[Any],
+    names: dict[int, str],
+    *,
+    stores: dict[int, Any],
+    orders: dict[tuple[int, int], Any],
+    total: int,
+    limit: int,
+    offset: int,
+    next_before: int | None,
+) -> bytes:
+    """A `LinkPage` as JSON, the same bytes as `LinkPage.model_dump_json()` of the `LinkRead.of`
+    rows, written by orjson from plain dicts: building and serializing a pydantic object per row
+    was a quarter of a 200-link page's CPU (tests/api check both give the same bytes)."""
+
+    def ref(store_id: int, order_id: int | None) -> dict[str, Any]:
+        facts = stores.get(store_id)
+        if facts is None:
+            return {"store": names.get(store_id, "?"), "order_id": order_id, "admin_url": None}
+        return {
+            "store": facts.name,
+            "order_id": order_id,
+            "admin_url": order_admin_url(facts.base_url, facts.order_storage, order_id),
+        }
+
+    def summary(facts: Any) -> dict[str, Any] | None:
+        if facts is None:
+            return None
+        return {
+            "status": facts.status,
+            "customer": facts.customer,
+            "total": facts.total,
+            "currency": facts.currency,
+            "created_at": facts.created_gmt,
+        }
+
+    items = [
+        {
+            "id": link.id,
+            "direction": _plain(link.direction),
+            "origin": ref(link.origin_store_id, link.origin_order_id),
+            "target": ref(link.target_store_id, link.target_order_id),
+            "state": _plain(link.state),
+            "attempts": link.attempts,
+            "next_attempt_at": link.next_attempt_at,
+            "last_error": link.last_error,
+            "last_error_code": link.last_error_code,
+            "synced_at": link.synced_at,
+            "updated_at": link.updated_at,
+            "order": summary(orders.get((link.origin_store_id, link.origin_order_id))),
+        }
+        for link in links
+    ]
+    page = {"items": items, "total": total, "limit": limit, "offset": offset, "next_before": next_before}
+    return orjson.dumps(page, option=orjson.OPT_UTC_Z)
 
 
 class EventRead(BaseModel):
