@@ -463,7 +463,7 @@ def link_page_json(
 ) -> bytes:
     """A `LinkPage` as JSON, the same bytes as `LinkPage.model_dump_json()` of the `LinkRead.of`
     rows, written by orjson from plain dicts: building and serializing a pydantic object per row
-    was a quarter of a 200-link page's CPU (tests/api check both give the same bytes)."""
+    was about a fifth of a 200-link page's CPU (tests/api check both give the same bytes)."""
 
     def ref(store_id: int, order_id: int | None) -> dict[str, Any]:
         facts = stores.get(store_id)
