@@ -411,25 +411,24 @@ class Fakes:
 # ---------------------------------------------------------------- databases
 
 
-async def create_pg_database(name: str) -> str:
+async def _pg_admin(statement: str) -> None:
+    """One statement on the server's `postgres` database (CREATE / DROP DATABASE)."""
     import asyncpg
 
     connection = await asyncpg.connect(f"{PG_ROOT}/postgres")
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
+        await connection.execute(statement)
     finally:
         await connection.close()
+
+
+async def create_pg_database(name: str) -> str:
+    await _pg_admin(f'CREATE DATABASE "{name}"')
     return f"postgresql+asyncpg://{PG_ROOT.split('://', 1)[1]}/{name}"
 
 
 async def drop_pg_database(name: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(f"{PG_ROOT}/postgres")
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # ---------------------------------------------------------------- one trial
