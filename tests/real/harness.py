@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -28,6 +29,10 @@ from pathlib import Path
 from typing import Any
 
 KIT = Path(__file__).resolve().parent / "realwc" / "realwc.sh"
+# The realistic shop's must-use plugins (a plugin's order statuses, an add-on's line meta, ...):
+# every file here is copied into every store's wp-content/mu-plugins at `up`, so a store set up by
+# an earlier run gets the current ones too.
+MU_PLUGINS = Path(__file__).resolve().parent / "mu-plugins"
 DEFAULT_DIR = "/tmp/wcsync-realwc"
 DEFAULT_PORT_BASE = 29081
 # A store whose server exits at start (a port taken a moment ago) is started again this many times.
@@ -180,6 +185,15 @@ def load(config: Config) -> list[StoreInfo]:
     ]
 
 
+def install_mu_plugins(config: Config) -> None:
+    """Copy tests/real/mu-plugins/*.php into every store (WordPress loads them on each request)."""
+    for name, _, _ in STORES:
+        target = config.dir / "sites" / name / "wp-content" / "mu-plugins"
+        target.mkdir(parents=True, exist_ok=True)
+        for plugin in sorted(MU_PLUGINS.glob("*.php")):
+            shutil.copyfile(plugin, target / f"wcsync-test-{plugin.name}")
+
+
 def up(config: Config) -> list[StoreInfo]:
     """Set the stores up (once: reused while they match the settings) and start them."""
     problem = missing_archives(config.dist)
@@ -190,6 +204,7 @@ def up(config: Config) -> list[StoreInfo]:
             # Other stores, ports or prefix in this folder: start again from nothing.
             _kit(config, "reset")
         _kit(config, "setup", "--no-apt")
+    install_mu_plugins(config)
     for attempt in range(1, START_ATTEMPTS + 1):
         # start launches only the servers not running, and stops at once when one exits.
         result = _kit(config, "start", check=attempt == START_ATTEMPTS)
