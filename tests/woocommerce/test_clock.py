@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from app.woocommerce.clock import SkewEstimate
 
 T0 = datetime(2026, 11, 24, 10, 0, 0, tzinfo=UTC)
@@ -51,3 +54,75 @@ def test_real_skews_either_way_are_kept() -> None:
         est = SkewEstimate()
         reading(est, at=0.4, flight=0.05, true_offset=offset, served_after=0.02)
         assert est.seconds is not None and abs(est.seconds - offset) <= 0.55, (offset, est.seconds)
+
+
+def covers(est: SkewEstimate, offset: float) -> bool:
+    skew = est.skew()
+    assert skew is not None
+    return skew.seconds - skew.bound <= offset <= skew.seconds + skew.bound
+
+
+def test_a_reading_just_under_zero_is_not_moved_to_zero_with_the_same_bound() -> None:
+    """A store 1.6 s behind us, stamped late in a 1 s round trip: the reading allows offsets
+    from -2.0 to -0.1 (its middle -0.9 +- 1.0). The old estimate, finding 0 within the bound, read
+    it as 0 +- 1.0, which excludes -1.6: an order placed just after the store was added then fell
+    below its floor."""
+    est = SkewEstimate()
+    reading(est, at=0.9, flight=1.0, true_offset=-1.6, served_after=0.9)
+    skew = est.skew()
+    assert skew is not None
+    assert covers(est, -1.6), skew
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    true_offset=st.one_of(
+        st.floats(min_value=-3.0, max_value=3.0, allow_nan=False),
+        st.floats(min_value=-4000.0, max_value=4000.0, allow_nan=False),
+    ),
+    trips=st.lists(
+        st.tuples(
+            st.floats(min_value=0.0, max_value=600.0),  # sent, seconds after T0
+            st.floats(min_value=0.0, max_value=5.0),  # round trip
+            st.floats(min_value=0.0, max_value=1.0),  # when in the trip the store stamped its Date
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_the_estimate_always_contains_the_true_offset(
+    true_offset: float, trips: list[tuple[float, float, float]]
+) -> None:
+    """Whatever the offset, the round trips and where in them the store stamped its whole-second
+    Date, `seconds +- bound` contains the store's true offset (readings in any order)."""
+    est = SkewEstimate()
+    for at, flight, where in trips:
+        reading(est, at=at, flight=flight, true_offset=true_offset, served_after=flight * where)
+    skew = est.skew()
+    assert skew is not None
+    assert skew.seconds - skew.bound <= true_offset <= skew.seconds + skew.bound, skew
+    # And never wider than the newest reading alone allows (its round trip plus the header's
+    # second), however old or loose the others are.
+    newest = max(trips, key=lambda trip: trip[0] + trip[1])
+    assert skew.bound <= newest[1] + 1.0 + 0.002, skew
+
+
+def test_readings_narrow_the_interval() -> None:
+    """Replies stamped at different fractions of the store's second pin the offset closer than
+    one reading can."""
+    est = SkewEstimate()
+    for k in range(10):
+        reading(est, at=k + k / 10, flight=0.01, true_offset=42.37, served_after=0.005)
+    skew = est.skew()
+    assert skew is not None
+    assert skew.seconds - skew.bound <= 42.37 <= skew.seconds + skew.bound
+    assert skew.bound < 0.1, skew
+
+
+def test_a_stepped_store_clock_follows_the_newest_readings() -> None:
+    est = SkewEstimate()
+    for k in range(5):
+        reading(est, at=k + 0.3, flight=0.02, true_offset=0.0, served_after=0.01)
+    for k in range(5, 8):
+        reading(est, at=k + 0.6, flight=0.02, true_offset=-120.4, served_after=0.01)
+    assert covers(est, -120.4)
