@@ -42,8 +42,9 @@ class Knobs:
     ``tax_rate_percent`` > 0 turns taxes on with one standard rate for every country (shipping
     taxed too); ``prices_include_tax`` is the store's "prices entered with tax" option.
     ``edit_while_listing`` edits that many orders of each page a client reads from
-    ``GET /orders?orderby=modified`` right after the page is served (the first ones of the
-    page), bumping their ``date_modified``, as a shop admin would between two page requests.
+    ``GET /orders?orderby=modified`` (or any listing bounded by ``modified_after`` or
+    ``modified_before``) right after the page is served (the first ones of the page), bumping
+    their ``date_modified``, as a shop admin would between two page requests.
     ``shuffle_tied_orders`` (7.8 only) returns orders modified in the same second in an order
     that changes from request to request: 7.8 sorts ``orderby=modified`` without an id
     tie-break and MySQL did exactly that (recorded real-7.8-*/k01c, k01d).

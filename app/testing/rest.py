@@ -56,6 +56,14 @@ BATCH = (
     "Sorry, you are not allowed to batch manipulate this resource.",
 )
 BATCH_LIMIT = 100
+# nginx's default `large_client_header_buffers 4 8k`: the request line (with its CRLF) must fit in
+# one 8 KB buffer, else 414 before PHP sees anything (Apache's LimitRequestLine is 8190).
+REQUEST_LINE_LIMIT = 8192
+URI_TOO_LONG_PAGE = (
+    "<html>\r\n<head><title>414 Request-URI Too Large</title></head>\r\n<body>\r\n"
+    "<center><h1>414 Request-URI Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
 
 
 @dataclass
@@ -248,7 +256,10 @@ async def list_orders(ctx: Context) -> RestResponse:
         rows = shuffle_ties(rows, state.rng)
     page = paginate(rows, query.paging, empty_page_zeroes_totals=state.storage == "hpos")
     fields = parse_fields(ctx.query)
-    edits = knobs.edit_while_listing if query.orderby == "modified" else 0
+    # A walk over changed orders: by modified time, or any order bounded by modified dates (one
+    # crowded second read by id).
+    changed_walk = query.orderby == "modified" or bool(query.modified_after or query.modified_before)
+    edits = knobs.edit_while_listing if changed_walk else 0
     items = []
     for order in page.items:
         rendered = with_dp(state.present_order(order), query.dp)
@@ -936,8 +947,16 @@ def effective_method(request: RestRequest, query: dict[str, Any]) -> str:
     return str(override).upper() if override else request.method.upper()
 
 
+def request_line_length(request: RestRequest) -> int:
+    """The bytes of `GET /path?query HTTP/1.1\\r\\n` as sent (the query string still encoded)."""
+    target = request.path + ("?" + request.query_string if request.query_string else "")
+    return len(f"{request.method} {target} HTTP/1.1\r\n".encode())
+
+
 async def dispatch(store: FakeStore, request: RestRequest) -> RestResponse:
-    """Answer one request the way WooCommerce 7.8 on WordPress 6.1 would."""
+    """Answer one request the way WooCommerce 7.8 on WordPress 6.1 would, behind nginx."""
+    if request_line_length(request) > REQUEST_LINE_LIMIT:
+        return RestResponse(status=414, body=URI_TOO_LONG_PAGE, html=True)
     query = php_parse_str(request.query_string)
     route, authenticate_it = resolve_route(request.path, query)
     if route is None:

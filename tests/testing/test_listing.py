@@ -238,3 +238,22 @@ class TestPages:
                     (o["date_modified_gmt"], o["id"]) for o in store.orders.values() if o["status"] != "trash"
                 )
                 assert [o["id"] for o in response.json()] == [order_id for _, order_id in expected]
+
+
+class TestRequestLineLimit:
+    """Behind nginx (`large_client_header_buffers 4 8k`) a request line past 8 KB is answered 414
+    before WordPress sees it: a keyset walk's `exclude=` list of ~900 ids gets there."""
+
+    async def test_a_request_line_past_8_kb_is_414_and_one_within_is_answered(
+        self, store: FakeStore, client: httpx.AsyncClient
+    ) -> None:
+        store.place_order([("SKU-MUG-001", 1)])
+        many = ",".join(str(10_000 + i) for i in range(1100))  # 8 bytes each, "%2C" encoded: 8.8 KB
+        response = await client.get(f"{API}/orders", params={"exclude": many, "_fields": "id"})
+        assert response.status_code == 414
+        assert "414 Request-URI Too Large" in response.text
+        assert response.headers["content-type"].startswith("text/html")
+        fewer = ",".join(str(10_000 + i) for i in range(200))
+        response = await client.get(f"{API}/orders", params={"exclude": fewer, "_fields": "id"})
+        assert response.status_code == 200, response.text
+        assert len(response.json()) == 1
