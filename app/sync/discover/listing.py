@@ -222,8 +222,9 @@ async def _crowded_second(
     only while the second is not over on the store's clock, and the cursor then stays below it
     (the ceiling), so the next pass reads it. What must never happen is the case of page numbers
     over a shrinking list: an order leaving before the page's start moves every later order up one
-    place, and the order that would have begun the next page slips back into the one already read. So each page starts `OVERLAP`
-    orders before where the last one ended, and must begin at or below the highest id read so far:
+    place, and the order that would have begun the next page slips back into the one already read.
+    So each page starts `OVERLAP` orders before where the last one ended, and must begin at or
+    below the highest id read so far:
     a page is one contiguous run of the id-sorted list, so then it holds every order between that
     id and its own last one, and nothing between was skipped. If `OVERLAP` or more orders left
     between two requests, the page starts past that id: it is read again from further back (from
