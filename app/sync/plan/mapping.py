@@ -304,7 +304,7 @@ def slot_key(position: int, taken: set[str]) -> str:
     return key
 
 
-def create_payload(payload: Mapping[str, Any]) -> Mapping[str, Any]:
+def create_payload(payload: dict[str, Any]) -> dict[str, Any]:
     """The body that creates the replica `payload` describes. WooCommerce keeps one meta entry
     a key of what a create sends for a line (each entry is `update_meta_data(key, value)`: a
     repeated key overwrites the earlier entry), so an entry whose key repeats an earlier one on
