@@ -1867,6 +1867,30 @@ class StoreState:
         order["customer_user_agent"] = "Mozilla/5.0 (wcsync fake checkout)"
         return order
 
+    def add_item_meta(self, order_id: int, item_id: int, entries: list[tuple[str, Any]]) -> dict[str, Any]:
+        """A plugin's ``$item->add_meta_data($key, $value)`` for each entry, then a save: how an
+        add-on writes one key twice on a line, which no REST write can (each REST entry is an
+        ``update_meta_data``)."""
+        order = self.get_order(order_id)
+        found = self._find_item(order, item_id)
+        if found is None:
+            raise invalid_item_id()
+        item = order[found[0]][found[1]]
+        for key, value in entries:
+            item["meta_data"].append(
+                {
+                    "id": self._item_meta_id(),
+                    "key": key,
+                    "value": value,
+                    "display_key": key,
+                    "display_value": value,
+                }
+            )
+        self._set_date(order, "date_modified", self.now())
+        self.touch(order_id)
+        self._on_event("updated", order_id)
+        return order
+
     def find_by_meta(self, key: str, value: Any) -> list[dict[str, Any]]:
         return [
             order
