@@ -35,7 +35,7 @@ from app.sync.write.outcomes import (
     schedule_retry,
 )
 from app.woocommerce.client import WooCommerceClient
-from app.woocommerce.errors import WooCommerceError
+from app.woocommerce.errors import FatalError, WooCommerceError
 
 
 @dataclass
@@ -109,9 +109,7 @@ async def price_decimals(client: WooCommerceClient, currency: Any) -> int:
     decimals when the store does not say (a key whose user may not read settings)."""
     try:
         setting = await client.general_setting("woocommerce_price_num_decimals")
-    except WooCommerceError as exc:
-        if is_retriable(exc):
-            raise
+    except FatalError as exc:  # a refusal (the key's user may not read settings), not an outage
         log.info("sync.refund.decimals_unknown %s", kv(currency=currency, error=exc))
         return money.currency_decimals(currency)
     return money.store_decimals(setting, currency)
