@@ -46,8 +46,9 @@ ORDER_FIELDS = ("currency", "payment_method", "payment_method_title", "transacti
 
 
 def _money(value: Any) -> Decimal:
+    """Exactly, at whatever places the store writes (3 for KWD, none for JPY): never to the cent."""
     try:
-        return Decimal(str(value if value not in (None, "") else "0")).quantize(Decimal("0.01"))
+        return Decimal(str(value if value not in (None, "") else "0"))
     except InvalidOperation:
         return Decimal("NaN")
 
@@ -60,15 +61,15 @@ def _meta_value(obj: Mapping[str, Any], key: str) -> Any:
 
 
 def _visible(obj: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    """A line's meta a person sees, as sorted (key, value) pairs with values as WooCommerce
-    stores them (strings)."""
+    """A line's meta a person sees, as (key, value) pairs in order, a repeated key included,
+    with values as WooCommerce stores them (strings)."""
     pairs = []
     for entry in obj.get("meta_data") or []:
         key = entry.get("key") if isinstance(entry, Mapping) else None
         if isinstance(key, str) and key and not key.startswith("_"):
             value = entry.get("value")
             pairs.append((key, value if isinstance(value, str) else repr(value)))
-    return tuple(sorted(pairs))
+    return tuple(pairs)
 
 
 def _order_meta(obj: Mapping[str, Any]) -> dict[str, str]:

@@ -484,9 +484,9 @@ _ORDER_MONEY = (
 _ITEM_MONEY = ("subtotal", "subtotal_tax", "total", "total_tax")
 
 
-def with_dp(order: dict[str, Any], dp: int) -> dict[str, Any]:
-    """Re-render money with ``dp`` decimals; the stored order uses the store's 2."""
-    if dp == 2:
+def with_dp(order: dict[str, Any], dp: int, stored: int = 2) -> dict[str, Any]:
+    """Re-render money with ``dp`` decimals; the stored order uses the store's ``stored``."""
+    if dp == stored:
         return order
 
     def fmt(value: Any) -> Any:

@@ -211,10 +211,11 @@ def parse_force(ctx: Context) -> bool:
 
 
 def parse_dp(ctx: Context) -> int:
+    """``dp``, by default the store's price decimals."""
     problems = ParamProblems()
     dp = as_integer(ctx.query, "dp", problems)
     problems.raise_if_any()
-    return abs(dp) if dp is not None else 2
+    return abs(dp) if dp is not None else ctx.store.state.price_decimals
 
 
 def single(ctx: Context, obj: dict[str, Any], status: int = 200, **kwargs: Any) -> RestResponse:
@@ -262,7 +263,8 @@ async def list_orders(ctx: Context) -> RestResponse:
     edits = knobs.edit_while_listing if changed_walk else 0
     items = []
     for order in page.items:
-        rendered = with_dp(state.present_order(order), query.dp)
+        dp = query.dp if "dp" in query.paging.sanitized else state.price_decimals
+        rendered = with_dp(state.present_order(order), dp, state.price_decimals)
         if edits > 0:
             # The edit below must not reach this page's body, which is rendered later.
             rendered = copy.deepcopy(rendered)
@@ -307,7 +309,7 @@ async def get_order(ctx: Context) -> RestResponse:
     ctx.require(VIEW)
     state = ctx.store.state
     order = state.get_order(ctx.int_arg("id"))
-    return single(ctx, with_dp(state.present_order(order), dp))
+    return single(ctx, with_dp(state.present_order(order), dp, state.price_decimals))
 
 
 async def update_order(ctx: Context) -> RestResponse:
@@ -489,7 +491,7 @@ async def list_refunds(ctx: Context) -> RestResponse:
     order_id = ctx.int_arg("order_id")
     extras = state.extras.get(order_id)
     refund_ids = sorted(extras.refund_ids, reverse=True) if extras else []
-    rows = [state.refund_view(state.refunds[r], abs(dp) if dp is not None else 2) for r in refund_ids]
+    rows = [state.refund_view(state.refunds[r], abs(dp) if dp is not None else None) for r in refund_ids]
     page = paginate(rows, paging, empty_page_zeroes_totals=False)
     fields = parse_fields(ctx.query)
     items = [filter_fields(r, fields, keep_id=True) for r in page.items] if fields else page.items
@@ -616,6 +618,11 @@ async def delete_variation(ctx: Context) -> RestResponse:
     shown = variation_route_view(variation, base_url=store.base_url, version=store.state.version)
     store.state.delete_product(variation["id"], force=force)
     return single(ctx, shown)
+
+
+async def get_setting(ctx: Context) -> RestResponse:
+    ctx.require(VIEW)
+    return single(ctx, ctx.store.state.setting(ctx.match["group"], ctx.match["id"]))
 
 
 async def update_setting(ctx: Context) -> RestResponse:
@@ -784,9 +791,9 @@ async def system_status(ctx: Context) -> RestResponse:
         "active_plugins": [],
         "theme": {},
         "settings": {
-            "currency": "USD",
+            "currency": ctx.store.state.currency,
             "currency_symbol": "&#36;",
-            "number_of_decimals": 2,
+            "number_of_decimals": ctx.store.state.price_decimals,
             # The HPOS indicator (35a).
             "order_datastore": (
                 "Automattic\\WooCommerce\\Internal\\DataStores\\Orders\\OrdersTableDataStore"
@@ -895,6 +902,7 @@ ROUTES: tuple[Route, ...] = (
     _route(
         "/settings/{group}/{id}",
         r"/wc/v3/settings/(?P<group>[\w-]+)/(?P<id>[\w-]+)",
+        get=get_setting,
         put=update_setting,
         post=update_setting,
         patch=update_setting,

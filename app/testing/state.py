@@ -156,6 +156,9 @@ class Refund:
     amount_text: str = ""
     # Meta posted with the refund: the REST controller saves it after wc_create_refund().
     meta: list[dict[str, Any]] = field(default_factory=list)
+    # A refund of a shipping line or a fee is a line of that kind on the refund (real-*/r01).
+    shipping_lines: list[dict[str, Any]] = field(default_factory=list)
+    fee_lines: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -214,6 +217,10 @@ class StoreState:
         self.tax_rate_id = TAX_RATE_ID
         self.tax_rate_name = "VAT"
         self.tax_rate_priority = 1
+        # The general settings a store's money follows: new orders take the store's currency, and
+        # every amount is written to its price decimals (real-*/m01: a KWD store set to 3).
+        self.currency = "USD"
+        self.price_decimals = 2
         # Line totals WooCommerce keeps to more than two places (a catalogue price less the
         # tax it includes): shown to the cent, but taxes, totals and ``price`` use these.
         self._exact_totals: dict[int, Decimal] = {}
@@ -411,6 +418,12 @@ class StoreState:
     def set_setting(self, group: str, name: str, value: Any) -> dict[str, Any]:
         """``PUT /settings/{group}/{id}`` for the two tax options the fake models."""
         flag = str(value).lower() == "yes"
+        if (group, name) == ("general", "woocommerce_currency"):
+            self.currency = str(value)
+            return self.setting(group, name)
+        if (group, name) == ("general", "woocommerce_price_num_decimals"):
+            self.price_decimals = max(0, int(to_decimal(value, Decimal(2))))
+            return self.setting(group, name)
         if (group, name) == ("general", "woocommerce_calc_taxes"):
             self.calc_taxes = flag
         elif (group, name) == ("tax", "woocommerce_prices_include_tax"):
@@ -419,6 +432,26 @@ class StoreState:
             raise WPError("rest_setting_setting_invalid", "Invalid setting.", 404)
         self._apply_tax_settings()
         return {"id": name, "value": "yes" if flag else "no", "group_id": group}
+
+    def setting(self, group: str, name: str) -> dict[str, Any]:
+        """``GET /settings/{group}/{id}`` for the options the fake models."""
+        values = {
+            ("general", "woocommerce_currency"): ("select", self.currency),
+            ("general", "woocommerce_price_num_decimals"): ("number", str(self.price_decimals)),
+            ("general", "woocommerce_calc_taxes"): ("checkbox", "yes" if self.calc_taxes else "no"),
+            ("tax", "woocommerce_prices_include_tax"): (
+                "radio",
+                "yes" if self.knobs.prices_include_tax else "no",
+            ),
+        }
+        if (group, name) not in values:
+            raise WPError("rest_setting_setting_invalid", "Invalid setting.", 404)
+        kind, value = values[(group, name)]
+        return {"id": name, "type": kind, "value": value, "group_id": group}
+
+    def money(self, value: Decimal, dp: int | None = None) -> str:
+        """An amount as this store writes it: ``wc_format_decimal`` to its price decimals."""
+        return money(value, self.price_decimals if dp is None else dp)
 
     def add_tax_rate(self, body: dict[str, Any]) -> dict[str, Any]:
         """``POST /taxes``: the fake models one standard rate for every country."""
@@ -470,23 +503,24 @@ class StoreState:
         return order
 
     def _new_order(self, created_via: str) -> dict[str, Any]:
+        zero = self.money(Decimal(0))
         return {
             "id": 0,
             "parent_id": 0,
             "status": "pending",
-            "currency": "USD",
+            "currency": self.currency,
             "version": self.release[0],
             # Set from the store's option on create, taxes on or off (real-*/t00, t04).
             "prices_include_tax": self.knobs.prices_include_tax,
             "date_created": None,
             "date_modified": None,
-            "discount_total": "0.00",
-            "discount_tax": "0.00",
-            "shipping_total": "0.00",
-            "shipping_tax": "0.00",
-            "cart_tax": "0.00",
-            "total": "0.00",
-            "total_tax": "0.00",
+            "discount_total": zero,
+            "discount_tax": zero,
+            "shipping_total": zero,
+            "shipping_tax": zero,
+            "cart_tax": zero,
+            "total": zero,
+            "total_tax": zero,
             "customer_id": 0,
             "order_key": "wc_order_"
             + "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(13)),
@@ -795,7 +829,12 @@ class StoreState:
         *,
         item_meta: bool,
     ) -> bool:
-        """``update_meta_data(key, value, id)`` for each posted entry; ``null`` deletes."""
+        """``WC_Data::update_meta_data(key, value, id)`` for each posted entry, in turn (the same
+        on 7.8 posts, 7.8 HPOS and 10.6 HPOS, tests/real/test_money.py): an ``id`` the object
+        has names that entry, which takes the key and value (a rename keeps its place and id);
+        without one, every entry with the key is deleted but the first, which takes the value;
+        with an ``id`` it does not have or a key it does not hold, the key's entries are
+        deleted and a new one is added at the end. ``null`` deletes."""
         changed = False
         for entry in posted:
             if not isinstance(entry, dict) or "key" not in entry:
@@ -805,28 +844,37 @@ class StoreState:
             index: int | None = None
             if entry.get("id"):
                 index = next((i for i, m in enumerate(meta) if m["id"] == entry["id"]), None)
+            else:
+                matches = [i for i, m in enumerate(meta) if m["key"] == key]
+                if matches:
+                    index = matches[0]
+                    for extra in reversed(matches[1:]):
+                        del meta[extra]
+                        changed = True
             if index is None:
-                index = next((i for i, m in enumerate(meta) if m["key"] == key), None)
+                before = len(meta)
+                meta[:] = [m for m in meta if m["key"] != key]
+                changed = changed or len(meta) != before
+                if value is None:
+                    continue
+                row: dict[str, Any] = {"id": next_id(), "key": key, "value": value}
+                if item_meta:
+                    row["display_key"] = key
+                    row["display_value"] = value
+                meta.append(row)
+                changed = True
+                continue
             if value is None:
-                if index is not None:
-                    del meta[index]
-                    changed = True
+                del meta[index]
+                changed = True
                 continue
-            if index is not None:
-                if meta[index]["key"] != key or meta[index]["value"] != value:
-                    meta[index]["key"] = key
-                    meta[index]["value"] = value
-                    if item_meta:
-                        meta[index]["display_key"] = key
-                        meta[index]["display_value"] = value
-                    changed = True
-                continue
-            row: dict[str, Any] = {"id": next_id(), "key": key, "value": value}
-            if item_meta:
-                row["display_key"] = key
-                row["display_value"] = value
-            meta.append(row)
-            changed = True
+            if meta[index]["key"] != key or meta[index]["value"] != value:
+                meta[index]["key"] = key
+                meta[index]["value"] = value
+                if item_meta:
+                    meta[index]["display_key"] = key
+                    meta[index]["display_value"] = value
+                changed = True
         return changed
 
     def _resolve_product(self, posted: dict[str, Any], *, required: bool) -> dict[str, Any] | None:
@@ -907,7 +955,11 @@ class StoreState:
         for order in self.orders.values():
             if self._find_item(order, item_id) is not None:
                 return True
-        return any(line["id"] == item_id for refund in self.refunds.values() for line in refund.line_items)
+        return any(
+            line["id"] == item_id
+            for refund in self.refunds.values()
+            for line in (*refund.line_items, *refund.shipping_lines, *refund.fee_lines)
+        )
 
     def _remove_item(self, order: dict[str, Any], section: str, raw: dict[str, Any]) -> None:
         """Remove the line ``raw["id"]`` names, from whichever section holds it (real-*/l04c).
@@ -1038,6 +1090,7 @@ class StoreState:
         return amount
 
     def _create_item(self, section: str, raw: dict[str, Any]) -> dict[str, Any]:
+        zero = self.money(Decimal(0))
         if section == "line_items":
             product = self._resolve_product(raw, required=True)
             quantity = int(to_decimal(raw.get("quantity"), Decimal(1)))
@@ -1048,10 +1101,10 @@ class StoreState:
                 "variation_id": 0,
                 "quantity": quantity,
                 "tax_class": "",
-                "subtotal": "0.00",
-                "subtotal_tax": "0.00",
-                "total": "0.00",
-                "total_tax": "0.00",
+                "subtotal": zero,
+                "subtotal_tax": zero,
+                "total": zero,
+                "total_tax": zero,
                 "taxes": [],
                 "meta_data": [],
                 "sku": None,
@@ -1062,7 +1115,7 @@ class StoreState:
             self._link_product(item, product)
             if product:
                 exact = self._catalogue_line_total(product, quantity)
-                item["subtotal"] = item["total"] = money(exact)
+                item["subtotal"] = item["total"] = self.money(exact)
                 if exact != to_decimal(item["total"]):
                     self._exact_totals[item["id"]] = exact
             self._set_item_props(item, raw, ("name", "quantity", "subtotal", "total", "tax_class"))
@@ -1080,8 +1133,8 @@ class StoreState:
                 "method_title": "",
                 "method_id": "",
                 "instance_id": "",
-                "total": "0.00",
-                "total_tax": "0.00",
+                "total": zero,
+                "total_tax": zero,
                 "taxes": [],
                 "meta_data": [],
             }
@@ -1096,8 +1149,8 @@ class StoreState:
                 "tax_status": "taxable",
                 # A fee's "amount" prop is never set through REST: always "" (real-*/s01).
                 "amount": "",
-                "total": "0.00",
-                "total_tax": "0.00",
+                "total": zero,
+                "total_tax": zero,
                 "taxes": [],
                 "meta_data": [],
             }
@@ -1135,7 +1188,7 @@ class StoreState:
             if key == "quantity":
                 item[key] = int(to_decimal(value, Decimal(1)))
             elif key in ("subtotal", "total"):
-                item[key] = money(to_decimal(value))
+                item[key] = self.money(to_decimal(value))
             else:
                 item[key] = str(value)
 
@@ -1170,8 +1223,8 @@ class StoreState:
                 "rate_id": self.tax_rate_id,
                 "label": self.tax_rate_name,
                 "compound": False,
-                "tax_total": money(cart_tax),
-                "shipping_tax_total": money(shipping_tax),
+                "tax_total": self.money(cart_tax),
+                "shipping_tax_total": self.money(shipping_tax),
                 "rate_percent": php_number(percent),
                 "meta_data": line.get("meta_data", []),
             }
@@ -1204,7 +1257,7 @@ class StoreState:
             taxable = rate > 0 and item["tax_class"] == ""
             sub_tax = _round_tax(self._line_amount(item, "subtotal") * rate) if taxable else Decimal(0)
             tax = _round_tax(self._line_amount(item, "total") * rate) if taxable else Decimal(0)
-            item["subtotal_tax"], item["total_tax"] = money(sub_tax), money(tax)
+            item["subtotal_tax"], item["total_tax"] = self.money(sub_tax), self.money(tax)
             item["taxes"] = [self._tax_entry(tax, sub_tax)] if taxable else []
             subtotal_tax += sub_tax
             line_tax += tax
@@ -1212,12 +1265,12 @@ class StoreState:
         for fee in order["fee_lines"]:
             taxable = rate > 0 and fee["tax_status"] == "taxable" and fee["tax_class"] == ""
             tax = _round_tax(to_decimal(fee["total"]) * rate) if taxable else Decimal(0)
-            fee["total_tax"] = money(tax)
+            fee["total_tax"] = self.money(tax)
             fee["taxes"] = [self._tax_entry(tax, None)] if taxable else []
             cart_tax += tax
         for ship in order["shipping_lines"]:
             tax = _round_tax(to_decimal(ship["total"]) * rate) if rate > 0 else Decimal(0)
-            ship["total_tax"] = money(tax)
+            ship["total_tax"] = self.money(tax)
             ship["taxes"] = [self._tax_entry(tax, None)] if rate > 0 else []
             shipping_tax += tax
         self._tax_lines(order, cart_tax, shipping_tax)
@@ -1225,13 +1278,13 @@ class StoreState:
         lines = sum((self._line_amount(i, "total") for i in order["line_items"]), Decimal(0))
         shipping = sum((to_decimal(i["total"]) for i in order["shipping_lines"]), Decimal(0))
         fees = sum((to_decimal(i["total"]) for i in order["fee_lines"]), Decimal(0))
-        order["discount_total"] = money(subtotal - lines)
-        order["discount_tax"] = money(subtotal_tax - line_tax)
-        order["shipping_total"] = money(shipping)
-        order["cart_tax"] = money(cart_tax)
-        order["shipping_tax"] = money(shipping_tax)
-        order["total_tax"] = money(cart_tax + shipping_tax)
-        order["total"] = money(lines + shipping + fees + cart_tax + shipping_tax)
+        order["discount_total"] = self.money(subtotal - lines)
+        order["discount_tax"] = self.money(subtotal_tax - line_tax)
+        order["shipping_total"] = self.money(shipping)
+        order["cart_tax"] = self.money(cart_tax)
+        order["shipping_tax"] = self.money(shipping_tax)
+        order["total_tax"] = self.money(cart_tax + shipping_tax)
+        order["total"] = self.money(lines + shipping + fees + cart_tax + shipping_tax)
 
     def _refresh(self, order: dict[str, Any]) -> None:
         """The derived flags WooCommerce computes on read."""
@@ -1507,7 +1560,9 @@ class StoreState:
                 bare_data=400,
             )
         refunded = sum((self.refunds[r].amount for r in self.extras[order_id].refund_ids), Decimal(0))
-        remaining = to_decimal(order["total"]) - refunded
+        # wc_create_refund's $max_refund: the remainder rounded to the store's decimals
+        # (real-*/m01: 8.771 of a KWD 10.005 order less 1.235 is refused, 8.770 is made).
+        remaining = to_decimal(self.money(to_decimal(order["total"]) - refunded))
         if amount > remaining:
             raise WPError(
                 "woocommerce_rest_cannot_create_order_refund",
@@ -1525,47 +1580,81 @@ class StoreState:
             )
             raise WPError("woocommerce_rest_cannot_create_order_refund", message, 500, bare_data=500)
         restock = _flag(body.get("api_restock"), default=True)
-        lines: list[dict[str, Any]] = []
+        posted_by_id: dict[int, dict[str, Any]] = {}
         for posted in posted_lines:
-            if not isinstance(posted, dict):
-                continue
-            source = next((i for i in order["line_items"] if i["id"] == posted.get("id")), None)
-            if source is None:
-                continue
-            quantity = int(to_decimal(posted.get("quantity")))
-            total = to_decimal(posted.get("refund_total"))
-            if quantity <= 0 and total <= 0:
-                continue
-            lines.append(
-                {
-                    "id": self._item_id(),
-                    "name": source["name"],
-                    "product_id": source["product_id"],
-                    "variation_id": source["variation_id"],
-                    "quantity": -quantity,
-                    "tax_class": "",
-                    "subtotal": money(-total),
-                    "subtotal_tax": "0.00",
-                    "total": money(-total),
-                    "total_tax": "0.00",
-                    "taxes": [],
-                    "meta_data": [
-                        {
-                            "id": self._item_meta_id(),
-                            "key": "_refunded_item_id",
-                            "value": str(source["id"]),
-                            "display_key": "_refunded_item_id",
-                            "display_value": str(source["id"]),
-                        }
-                    ],
-                    "sku": source["sku"],
-                    "price": php_number(total / quantity) if quantity else 0,
-                    "image": dict(source["image"]),
-                    "parent_name": source["parent_name"],
+            if isinstance(posted, dict) and not isinstance(posted.get("id"), bool):
+                posted_by_id.setdefault(_absint(posted.get("id")), posted)
+        refund_lines: dict[str, list[dict[str, Any]]] = {section: [] for section in LINE_SECTIONS}
+        # wc_create_refund walks the order's items by kind (products, fees, shipping), taking
+        # those the request names (real-*/r01: a fee's refund line comes before shipping's).
+        for section in ("line_items", "fee_lines", "shipping_lines"):
+            for source in order[section]:
+                posted = posted_by_id.get(source["id"])
+                if posted is None:
+                    continue
+                quantity = int(to_decimal(posted.get("quantity"))) if section == "line_items" else 0
+                total = to_decimal(posted.get("refund_total"))
+                if quantity <= 0 and total <= 0:
+                    continue
+                refunded_item = {
+                    "id": self._item_meta_id(),
+                    "key": "_refunded_item_id",
+                    "value": str(source["id"]),
+                    "display_key": "_refunded_item_id",
+                    "display_value": str(source["id"]),
                 }
-            )
-            if restock and quantity > 0:
-                self._restock_refunded_item(order, source, quantity)
+                if section == "shipping_lines":
+                    refund_lines[section].append(
+                        {
+                            "id": self._item_id(),
+                            "method_title": source["method_title"],
+                            "method_id": source["method_id"],
+                            "instance_id": source["instance_id"],
+                            "total": self.money(-total),
+                            "total_tax": self.money(Decimal(0)),
+                            "taxes": [],
+                            "meta_data": [refunded_item],
+                        }
+                    )
+                    continue
+                if section == "fee_lines":
+                    refund_lines[section].append(
+                        {
+                            "id": self._item_id(),
+                            "name": source["name"],
+                            "tax_class": source["tax_class"],
+                            "tax_status": source["tax_status"],
+                            "amount": "",
+                            "total": self.money(-total),
+                            "total_tax": self.money(Decimal(0)),
+                            "taxes": [],
+                            "meta_data": [refunded_item],
+                        }
+                    )
+                    continue
+                refund_lines[section].append(
+                    {
+                        "id": self._item_id(),
+                        "name": source["name"],
+                        "product_id": source["product_id"],
+                        "variation_id": source["variation_id"],
+                        "quantity": -quantity,
+                        "tax_class": "",
+                        "subtotal": self.money(-total),
+                        "subtotal_tax": self.money(Decimal(0)),
+                        "total": self.money(-total),
+                        "total_tax": self.money(Decimal(0)),
+                        "taxes": [],
+                        "meta_data": [refunded_item],
+                        "sku": source["sku"],
+                        "price": php_number(total / quantity) if quantity else 0,
+                        "image": dict(source["image"]),
+                        "parent_name": source["parent_name"],
+                    }
+                )
+                if restock and quantity > 0:
+                    self._restock_refunded_item(order, source, quantity)
+        lines = refund_lines["line_items"]
         refund = Refund(
             id=self._post_id(),
             order_id=order_id,
@@ -1574,6 +1663,8 @@ class StoreState:
             date=self.now(),
             refunded_by=1,
             line_items=lines,
+            shipping_lines=refund_lines["shipping_lines"],
+            fee_lines=refund_lines["fee_lines"],
             meta_ids=(self._meta_id(), self._meta_id()),
             full=amount == remaining,
             amount_text=amount_text,
@@ -1584,7 +1675,7 @@ class StoreState:
         self.extras[order_id].refund_ids.append(refund.id)
         order["refunds"] = [
             # "-" . wc_format_decimal(amount): a 0.00 refund reads "-0.00" (variations/v11b).
-            {"id": r.id, "reason": r.reason, "total": "-" + money(r.amount)}
+            {"id": r.id, "reason": r.reason, "total": "-" + self.money(r.amount)}
             for r in sorted(
                 (self.refunds[i] for i in self.extras[order_id].refund_ids),
                 key=lambda r: r.id,
@@ -1611,7 +1702,7 @@ class StoreState:
         self._on_event("updated", order_id)
         return refund
 
-    def refund_view(self, refund: Refund, dp: int = 2) -> dict[str, Any]:
+    def refund_view(self, refund: Refund, dp: int | None = None) -> dict[str, Any]:
         """A refund resource; on HPOS 7.8.2 reads ``amount``/``reason`` back empty (32a/32f),
         wherever it is read from the refunds routes (real-7.8-hpos/v09a, v09c, v09d; the
         order's ``refunds[]`` is right). 10.6 reads them right and keeps a ``_refund_type``
@@ -1622,7 +1713,7 @@ class StoreState:
                 "id": refund.id,
                 "date_created": refund.date,
                 "date_created_gmt": refund.date,
-                "amount": money(refund.amount, dp),
+                "amount": self.money(refund.amount, dp),
                 "reason": refund.reason,
                 "refunded_by": refund.refunded_by,
                 "refunded_payment": False,
@@ -1635,9 +1726,9 @@ class StoreState:
                     *copy.deepcopy(refund.meta),
                 ],
                 "line_items": [self._present_line(line) for line in refund.line_items],
-                "shipping_lines": [],
+                "shipping_lines": copy.deepcopy([self._present_shipping(x) for x in refund.shipping_lines]),
                 "tax_lines": [],
-                "fee_lines": [],
+                "fee_lines": copy.deepcopy(refund.fee_lines),
                 "_links": {
                     "self": [{"href": f"{base}/refunds/{refund.id}"}],
                     "collection": [{"href": f"{base}/refunds"}],
@@ -1649,7 +1740,7 @@ class StoreState:
             "id": refund.id,
             "date_created": refund.date,
             "date_created_gmt": refund.date,
-            "amount": money(Decimal(0) if hpos else refund.amount, dp),
+            "amount": self.money(Decimal(0) if hpos else refund.amount, dp),
             "reason": "" if hpos else refund.reason,
             "refunded_by": 0 if hpos else refund.refunded_by,
             "refunded_payment": False,
@@ -1663,9 +1754,9 @@ class StoreState:
             )
             + copy.deepcopy(refund.meta),
             "line_items": copy.deepcopy(refund.line_items),
-            "shipping_lines": [],
+            "shipping_lines": copy.deepcopy(refund.shipping_lines),
             "tax_lines": [],
-            "fee_lines": [],
+            "fee_lines": copy.deepcopy(refund.fee_lines),
             "_links": {
                 "self": [{"href": f"{base}/refunds/{refund.id}"}],
                 "collection": [{"href": f"{base}/refunds"}],
@@ -1686,6 +1777,17 @@ class StoreState:
             out[key] = value
         return out
 
+    def _present_shipping(self, line: dict[str, Any]) -> dict[str, Any]:
+        """A shipping line as this store's version shows it: 10.6 adds ``tax_status``."""
+        if self.version == "7.8":
+            return line
+        shown: dict[str, Any] = {}
+        for key, value in line.items():
+            if key == "meta_data":
+                shown["tax_status"] = "taxable"
+            shown[key] = value
+        return shown
+
     def present_order(self, order: dict[str, Any]) -> dict[str, Any]:
         """An order as this store's version answers it (real-10.6-hpos/s02): 10.6 adds
         ``global_unique_id`` to line items, ``tax_status`` to shipping lines, and
@@ -1695,15 +1797,7 @@ class StoreState:
             return order
         out = dict(order)
         out["line_items"] = [self._present_line(item) for item in order["line_items"]]
-        shipping: list[dict[str, Any]] = []
-        for line in order["shipping_lines"]:
-            shown: dict[str, Any] = {}
-            for key, value in line.items():
-                if key == "meta_data":
-                    shown["tax_status"] = "taxable"
-                shown[key] = value
-            shipping.append(shown)
-        out["shipping_lines"] = shipping
+        out["shipping_lines"] = [self._present_shipping(line) for line in order["shipping_lines"]]
         links = order.get("_links")
         if links and "self" in links:
             self_url = links["self"][0]["href"]
@@ -1771,6 +1865,30 @@ class StoreState:
         order = result.order
         order["customer_ip_address"] = "127.0.0.1"
         order["customer_user_agent"] = "Mozilla/5.0 (wcsync fake checkout)"
+        return order
+
+    def add_item_meta(self, order_id: int, item_id: int, entries: list[tuple[str, Any]]) -> dict[str, Any]:
+        """A plugin's ``$item->add_meta_data($key, $value)`` for each entry, then a save: how an
+        add-on writes one key twice on a line, which no REST write can (each REST entry is an
+        ``update_meta_data``)."""
+        order = self.get_order(order_id)
+        found = self._find_item(order, item_id)
+        if found is None:
+            raise invalid_item_id()
+        item = order[found[0]][found[1]]
+        for key, value in entries:
+            item["meta_data"].append(
+                {
+                    "id": self._item_meta_id(),
+                    "key": key,
+                    "value": value,
+                    "display_key": key,
+                    "display_value": value,
+                }
+            )
+        self._set_date(order, "date_modified", self.now())
+        self.touch(order_id)
+        self._on_event("updated", order_id)
         return order
 
     def find_by_meta(self, key: str, value: Any) -> list[dict[str, Any]]:

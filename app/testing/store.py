@@ -334,6 +334,10 @@ class FakeStore:
         self.stats.orders_created += 1
         return copy.deepcopy(order)
 
+    def add_line_meta(self, order_id: int, item_id: int, entries: list[tuple[str, Any]]) -> dict[str, Any]:
+        """An add-on's meta on a line, a key possibly repeated (two "Engraving" entries)."""
+        return copy.deepcopy(self.state.add_item_meta(order_id, item_id, entries))
+
     def update_order_direct(self, order_id: int, **changes: Any) -> dict[str, Any]:
         """An edit in wp-admin: REST-shaped changes, always bumping ``date_modified``.
 

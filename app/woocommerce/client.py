@@ -812,6 +812,14 @@ class WooCommerceClient:
         reply = await self._send("GET", "/wp-json/", params=params, site_root=True)
         return self._expect_object(reply, "GET", "/wp-json/", require_id=False)
 
+    async def general_setting(self, name: str) -> Any:
+        """``GET /settings/general/{name}``: the option's ``value`` (e.g.
+        ``woocommerce_price_num_decimals``, a string such as ``"3"``). The key's user needs
+        ``manage_woocommerce``."""
+        path = f"/settings/general/{name}"
+        reply = self._expect_object(await self._send("GET", path), "GET", path, require_id=False)
+        return reply.get("value")
+
     async def system_status(self, *, fields: Sequence[str] | None = SYSTEM_STATUS_FIELDS) -> dict[str, Any]:
         """``GET /system_status``; ``settings.HPOS_enabled`` tells the order storage apart.
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.sync.plan.mapping import ORIGIN_ITEM_META, ProductRef, map_order, meta_value
+from app.sync.plan.mapping import ORIGIN_ITEM_META, ProductRef, create_payload, map_order, meta_value
 from app.sync.plan.planner import ReplicaMismatch, plan_update
 from app.testing import DEMO_CATALOG, FakeStore
 from app.testing.exact import assert_exact_copy, copy_differences
@@ -269,3 +269,105 @@ def test_an_order_of_another_origin_is_never_written() -> None:
     replica = {"id": 9, "meta_data": [{"key": "_wcsync_origin", "value": "main:2"}]}
     with pytest.raises(ReplicaMismatch, match="main:2"):
         plan_update(desired, replica, status=None)
+
+
+# -- issue 15 item 11: a key repeated in a line's meta (an add-on's two engravings) -----------
+
+
+def line_meta(line: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(m["key"], m["value"]) for m in line["meta_data"] if not m["key"].startswith("_")]
+
+
+def engraved(pair: Pair, entries: list[tuple[str, str]]) -> dict[str, Any]:
+    """An order whose mug line got its meta from an add-on at checkout, a key possibly twice."""
+    origin = origin_order(pair)
+    return pair.main.add_line_meta(origin["id"], origin["line_items"][0]["id"], entries)
+
+
+TWO_ENGRAVINGS = [("Engraving", "Ada"), ("Colour", "Red"), ("Engraving", "Lovelace")]
+
+
+async def settle(pair: Pair, origin: dict[str, Any], replica_id: int) -> tuple[dict[str, Any], int]:
+    """Plan and write until nothing is left to plan: the copy, and how many writes it took."""
+    desired = pair.desired(origin).payload
+    for writes in range(4):
+        replica = await pair.read(replica_id)
+        changes = plan_update(desired, replica, status=origin["status"])
+        if not changes:
+            return replica, writes
+        await pair.apply(replica_id, changes)
+    raise AssertionError("the plan never settled: it flips a value on every pass")
+
+
+async def test_a_repeated_line_meta_key_is_copied_entry_by_entry_in_order(pair: Pair) -> None:
+    """The create sent both "Engraving" entries, WooCommerce kept the last, the planner the first:
+    each pass flipped the value and one engraving was lost. Now the create puts the second under
+    a slot key, one update renames it by id, and a fresh copy plans nothing."""
+    origin = engraved(pair, TWO_ENGRAVINGS)
+    assert line_meta(origin["line_items"][0]) == TWO_ENGRAVINGS
+    desired = pair.desired(origin).payload
+    body = create_payload(desired)
+    assert [m["key"] for m in body["line_items"][0]["meta_data"]][:3] == [
+        "Engraving",
+        "Colour",
+        "_wcsync_slot_2",
+    ]
+    replica = await pair.create(body)
+    changes = plan_update(desired, replica, status=origin["status"])
+    slot = next(m for m in replica["line_items"][0]["meta_data"] if m["key"] == "_wcsync_slot_2")
+    assert changes == {
+        "line_items": [
+            {
+                "id": replica["line_items"][0]["id"],
+                "meta_data": [{"id": slot["id"], "key": "Engraving", "value": "Lovelace"}],
+            }
+        ]
+    }
+    replica, writes = await settle(pair, origin, replica["id"])
+    assert writes == 1
+    assert line_meta(replica["line_items"][0]) == TWO_ENGRAVINGS
+    assert_exact_copy(origin, replica, origin_store="main")
+
+
+async def test_a_copy_that_lost_an_engraving_gets_it_back(pair: Pair) -> None:
+    """A copy made by the old create (both entries sent, the store kept the last) is healed."""
+    origin = engraved(pair, TWO_ENGRAVINGS)
+    replica = await pair.create(pair.desired(origin).payload)
+    assert line_meta(replica["line_items"][0]) == [("Engraving", "Lovelace"), ("Colour", "Red")]
+    replica, writes = await settle(pair, origin, replica["id"])
+    assert writes <= 2
+    assert line_meta(replica["line_items"][0]) == TWO_ENGRAVINGS
+    assert_exact_copy(origin, replica, origin_store="main")
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        [("Engraving", "Ada")],  # the second engraving removed
+        [("Engraving", "Lovelace"), ("Colour", "Red"), ("Engraving", "Ada")],  # swapped
+        [*TWO_ENGRAVINGS, ("Engraving", "Byron")],  # a third
+        [("Colour", "Blue"), ("Engraving", "Ada"), ("Engraving", "Ada")],  # reordered, one value twice
+    ],
+)
+async def test_an_edit_of_repeated_line_meta_reaches_the_copy(
+    pair: Pair, edited: list[tuple[str, str]]
+) -> None:
+    origin = engraved(pair, TWO_ENGRAVINGS)
+    replica = await pair.create(create_payload(pair.desired(origin).payload))
+    replica, _ = await settle(pair, origin, replica["id"])
+    line = origin["line_items"][0]
+    # The shop rewrites the line's meta in wp-admin (a plugin's own screen): every entry anew.
+    state = pair.main.state
+    state.orders[origin["id"]]["line_items"][0]["meta_data"] = [
+        m for m in state.orders[origin["id"]]["line_items"][0]["meta_data"] if m["key"].startswith("_")
+    ]
+    origin = pair.main.add_line_meta(origin["id"], line["id"], edited)
+    replica, writes = await settle(pair, origin, replica["id"])
+    assert 1 <= writes <= 2
+    assert line_meta(replica["line_items"][0]) == edited
+    assert_exact_copy(origin, replica, origin_store="main")
+
+
+def test_a_create_without_repeated_keys_is_sent_as_it_is() -> None:
+    payload = {"line_items": [{"meta_data": [{"key": "Engraving", "value": "Ada"}]}], "meta_data": []}
+    assert create_payload(payload) is payload

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fnmatch import fnmatchcase
 from typing import Any
 
 from app.errors import InvalidOrderData, MissingSku, UnknownSku
+from app.sync.plan import money
 
 WCSYNC_META_PREFIX = "_wcsync_"
 ORIGIN_META = "_wcsync_origin"
@@ -25,6 +26,10 @@ ORIGIN_ITEM_META = "_wcsync_origin_item"
 ORIGIN_REFUND_META = "_wcsync_origin_refund"
 COPIED_KEYS_META = "_wcsync_meta_keys"
 LINES_ELSEWHERE_META = "_wcsync_lines_elsewhere"
+# A line's meta entry whose key repeats an earlier one on the same line is created under a slot
+# key (`_wcsync_slot_<position>`) and renamed by its id right after: WooCommerce keeps one entry
+# a key for what a create sends (`update_meta_data`), but renames an entry by id.
+SLOT_META_PREFIX = "_wcsync_slot_"
 
 CORE_STATUSES = frozenset(
     {"pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed"}
@@ -82,13 +87,7 @@ def parse_origin(order: Mapping[str, Any]) -> tuple[str, int] | None:
 
 
 def _money(value: Any, what: str) -> str:
-    try:
-        amount = Decimal(str(value if value not in (None, "") else "0"))
-    except InvalidOperation as exc:
-        raise InvalidOrderData(f"{what} is not an amount: {value!r}.") from exc
-    if not amount.is_finite():
-        raise InvalidOrderData(f"{what} is not an amount: {value!r}.")
-    return str(amount)
+    return str(money.require(value, what))
 
 
 def _address(source: Any, keys: tuple[str, ...], what: str) -> dict[str, str]:
@@ -123,7 +122,8 @@ class MetaFilter:
 
 
 def visible_meta(entries: Any) -> list[dict[str, Any]]:
-    """A line's meta a person sees (keys without a leading underscore), as key and value only."""
+    """A line's meta a person sees (keys without a leading underscore), as key and value only,
+    every entry in order: an add-on may write one key twice on a line (two engravings)."""
     return [
         {"key": entry["key"], "value": entry.get("value")}
         for entry in entries or []
@@ -290,12 +290,52 @@ def expected_total(mapped: MappedOrder) -> Decimal | None:
     partial one (None when the origin's total is unknown)."""
     payload = mapped.payload
     if mapped.left_out_skus:
-        return sum((Decimal(line["total"]) for line in payload["line_items"]), Decimal(0))
+        return sum((money.magnitude(line["total"]) for line in payload["line_items"]), money.ZERO)
     total = meta_value(payload, "_wcsync_origin_total")
-    try:
-        return Decimal(str(total)) if total not in (None, "") else None
-    except InvalidOperation:
-        return None
+    return money.parse(total) if total not in (None, "") else None
+
+
+def slot_key(position: int, taken: set[str]) -> str:
+    """A slot key for a line's meta entry at `position`, free on the line."""
+    key, n = f"{SLOT_META_PREFIX}{position}", 0
+    while key in taken:
+        n += 1
+        key = f"{SLOT_META_PREFIX}{position}_{n}"
+    return key
+
+
+def create_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The body that creates the replica `payload` describes. WooCommerce keeps one meta entry
+    a key of what a create sends for a line (each entry is `update_meta_data(key, value)`: a
+    repeated key overwrites the earlier entry), so an entry whose key repeats an earlier one on
+    its line goes under a slot key; the planner then renames it by id (`complete_creates`).
+    The payload itself when no line repeats a key."""
+    changed = False
+    sections: dict[str, list[Any]] = {}
+    for section in ("line_items", "shipping_lines", "fee_lines"):
+        lines: list[Any] = []
+        for line in payload.get(section) or []:
+            entries = line.get("meta_data") if isinstance(line, Mapping) else None
+            if not isinstance(entries, list):
+                lines.append(line)
+                continue
+            seen: set[str] = set()
+            taken = {str(e.get("key")) for e in entries if isinstance(e, Mapping)}
+            sent: list[Any] = []
+            for position, entry in enumerate(entries):
+                key = entry.get("key") if isinstance(entry, Mapping) else None
+                if isinstance(key, str) and key in seen:
+                    slot = slot_key(position, taken)
+                    taken.add(slot)
+                    sent.append({**entry, "key": slot})
+                    changed = True
+                else:
+                    sent.append(entry)
+                    if isinstance(key, str):
+                        seen.add(key)
+            lines.append({**line, "meta_data": sent})
+        sections[section] = lines
+    return {**payload, **sections} if changed else payload
 
 
 def origin_note(origin_store: str, order: Mapping[str, Any]) -> str:

@@ -8,10 +8,16 @@ replica's share of the order:
 - a full copy (routing `all`, or `skus` with every line sold) takes that part whole, since it
   holds the whole order;
 - partial copies (routing `skus`, some lines elsewhere) take `amount x value held / order total`,
-  rounded to the cent, and the rounding remainder goes to the largest share, so that the parts
-  add up to the order's share of the amount exactly;
+  rounded to the replica store's price decimals (`money.split`), so that the parts add up to
+  the order's share of the amount exactly;
+- no copy is ever refunded more of a line (an item, a shipping line, a fee) than that line holds
+  on the copy less what the copy's refunds already took of it: a partial copy carries the
+  origin's shipping at 0.00, so an origin's shipping refund is none of its business;
 - no copy is ever refunded more than it has left, and when the origin is refunded in full, each
   copy is refunded in full for what it holds.
+
+Amounts are sent at the replica store's decimals (3 for a KWD store, 0 for JPY), never rounded
+to cents: a store refuses a refund above its remainder.
 
 Every refund written carries `_wcsync_origin_refund` = "<store>:<order>:<refund>" on the replica,
 so a refund already there (made by an attempt whose reply was lost) is never made again.
@@ -21,26 +27,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from app.sync.plan import money
 from app.sync.plan.mapping import ORIGIN_REFUND_META, meta_value
 
-CENT = Decimal("0.01")
-ZERO = Decimal(0)
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def amount(value: Any) -> Decimal:
-    """A WooCommerce money string as a positive Decimal (refund totals read back negative)."""
-    try:
-        parsed = Decimal(str(value if value not in (None, "") else "0"))
-    except InvalidOperation:
-        return ZERO
-    return abs(parsed) if parsed.is_finite() else ZERO
+ZERO = money.ZERO
+# A WooCommerce money string as a positive Decimal (refund totals read back negative).
+amount = money.magnitude
 
 
 @dataclass(frozen=True)
@@ -72,6 +67,10 @@ class ReplicaState:
     refunded: Decimal
     copied: frozenset[int] = frozenset()  # origin refund ids found on the replica's refunds
     full: bool = True
+    # origin line id -> what is left to refund of the replica's copy of that line (its total
+    # and tax less the replica's refunds of it); None when not known, then a line is not capped
+    room: Mapping[str, Decimal] | None = None
+    decimals: int = money.DEFAULT_DECIMALS  # the replica store's price decimals
 
 
 @dataclass(frozen=True)
@@ -128,18 +127,15 @@ def origin_refunds(order: Mapping[str, Any], details: Sequence[Mapping[str, Any]
     return sorted(refunds, key=lambda r: r.id)
 
 
-def allocate(total: Decimal, weights: Mapping[str, Decimal], whole: Decimal) -> dict[str, Decimal]:
-    """Split `total x sum(weights) / whole` over the weights, to the cent; the rounding remainder
-    goes to the largest weight (the first name on a tie)."""
-    if whole <= 0 or not weights:
-        return {name: ZERO for name in weights}
-    shares = {name: cents(total * weight / whole) for name, weight in weights.items()}
-    target = cents(total * sum(weights.values(), ZERO) / whole)
-    remainder = target - sum(shares.values(), ZERO)
-    if remainder:
-        largest = max(sorted(weights), key=lambda name: weights[name])
-        shares[largest] += remainder
-    return shares
+def allocate(
+    total: Decimal,
+    weights: Mapping[str, Decimal],
+    whole: Decimal,
+    decimals: int = money.DEFAULT_DECIMALS,
+) -> dict[str, Decimal]:
+    """Split `total x sum(weights) / whole` over the weights at `decimals` places, summing
+    exactly (see `money.split`)."""
+    return money.split(total, weights, whole, decimals)
 
 
 def plan_refunds(
@@ -157,13 +153,28 @@ def plan_refunds(
     amount-only parts are split by. A full copy needs none."""
     fully_refunded = bool(refunds) and sum((r.amount for r in refunds), ZERO) >= origin_total > 0
     left = replica.total - replica.refunded
+    room = dict(replica.room) if replica.room is not None else None
+    decimals = replica.decimals
     writes: list[RefundWrite] = []
     missing = [r for r in refunds if r.id not in replica.copied]
     for refund in missing:
-        lines = [line for line in refund.lines if line.origin_item_id in replica.lines]
+        lines: list[tuple[RefundLine, Decimal]] = []  # each line with the part of it refunded here
+        for line in refund.lines:
+            if line.origin_item_id not in replica.lines:
+                continue
+            wanted = line.total + line.tax
+            take = wanted if room is None else min(wanted, max(room.get(line.origin_item_id, ZERO), ZERO))
+            if take <= 0:
+                continue  # the copy holds none of it (a partial copy's 0.00 shipping)
+            if room is not None:
+                room[line.origin_item_id] -= take
+            lines.append((line, take))
         rest = max(refund.amount - refund.lines_total, ZERO)
-        share = rest if replica.full else allocate(rest, partial_values or {name: ZERO}, origin_total)[name]
-        value = sum((line.total + line.tax for line in lines), ZERO) + share
+        if replica.full:
+            share = rest
+        else:
+            share = allocate(rest, partial_values or {name: ZERO}, origin_total, decimals).get(name, ZERO)
+        value = sum((take for _, take in lines), ZERO) + share
         if fully_refunded and refund is missing[-1]:
             value = left  # the origin is refunded in full: so is each copy, for what it holds
         value = min(value, left)
@@ -174,7 +185,7 @@ def plan_refunds(
             RefundWrite(
                 origin_refund_id=refund.id,
                 body={
-                    "amount": str(cents(value)),
+                    "amount": money.text(value, decimals),
                     "reason": refund.reason,
                     # No money moves on the replica's store, and its stock is not touched again.
                     "api_refund": False,
@@ -183,9 +194,11 @@ def plan_refunds(
                         {
                             "id": replica.lines[line.origin_item_id],
                             "quantity": line.quantity,
-                            "refund_total": str(line.total),
+                            "refund_total": money.text(
+                                line.total if take == line.total + line.tax else take, decimals
+                            ),
                         }
-                        for line in lines
+                        for line, take in lines
                     ],
                     "meta_data": [
                         {

@@ -18,6 +18,7 @@ from app.sync import repository as repo
 from app.sync.context import SyncContext, kv, log
 from app.sync.discover.catalog import catalog
 from app.sync.events import link_event
+from app.sync.plan import money
 from app.sync.plan.mapping import ORIGIN_ITEM_META, map_order, meta_value
 from app.sync.plan.refunds import (
     ReplicaState,
@@ -33,7 +34,8 @@ from app.sync.write.outcomes import (
     record_replica,
     schedule_retry,
 )
-from app.woocommerce.errors import WooCommerceError
+from app.woocommerce.client import WooCommerceClient
+from app.woocommerce.errors import FatalError, WooCommerceError
 
 
 @dataclass
@@ -61,15 +63,35 @@ def fully_refunded(order: Mapping[str, Any]) -> bool:
     return total > 0 and refunded >= total
 
 
+LINE_SECTIONS = ("line_items", "shipping_lines", "fee_lines")
+
+
 def replica_state(
-    replica: Mapping[str, Any], refunds: Sequence[Mapping[str, Any]], full: bool
+    replica: Mapping[str, Any],
+    refunds: Sequence[Mapping[str, Any]],
+    full: bool,
+    decimals: int = money.DEFAULT_DECIMALS,
 ) -> ReplicaState:
+    """The replica as its refunds see it: which origin line each of its lines copies, what is
+    left to refund of each (its total and tax less what its own refunds took of it, linked by
+    `_refunded_item_id`), its total and what is refunded of it."""
+    taken: dict[str, Decimal] = {}
+    for refund in refunds:
+        for section in LINE_SECTIONS:
+            for line in refund.get(section) or []:
+                item = meta_value(line, "_refunded_item_id")
+                if item is not None:
+                    part = amount(line.get("total")) + amount(line.get("total_tax"))
+                    taken[str(item)] = taken.get(str(item), Decimal(0)) + part
     lines: dict[str, int] = {}
-    for section in ("line_items", "shipping_lines", "fee_lines"):
+    room: dict[str, Decimal] = {}
+    for section in LINE_SECTIONS:
         for line in replica.get(section) or []:
             mark = meta_value(line, ORIGIN_ITEM_META)
-            if mark is not None and isinstance(line.get("id"), int):
-                lines.setdefault(str(mark), line["id"])
+            if mark is not None and isinstance(line.get("id"), int) and str(mark) not in lines:
+                lines[str(mark)] = line["id"]
+                held = amount(line.get("total")) + amount(line.get("total_tax"))
+                room[str(mark)] = held - taken.get(str(line["id"]), Decimal(0))
     copied = frozenset(i for i in (parse_origin_refund(r) for r in refunds) if i is not None)
     return ReplicaState(
         lines=lines,
@@ -77,7 +99,20 @@ def replica_state(
         refunded=sum((amount(r.get("total")) for r in replica.get("refunds") or []), Decimal(0)),
         copied=copied,
         full=full,
+        room=room,
+        decimals=decimals,
     )
+
+
+async def price_decimals(client: WooCommerceClient, currency: Any) -> int:
+    """The store's price decimals (`woocommerce_price_num_decimals`), or the currency's ISO
+    decimals when the store does not say (a key whose user may not read settings)."""
+    try:
+        setting = await client.general_setting("woocommerce_price_num_decimals")
+    except FatalError as exc:  # a refusal (the key's user may not read settings), not an outage
+        log.info("sync.refund.decimals_unknown %s", kv(currency=currency, error=exc))
+        return money.currency_decimals(currency)
+    return money.store_decimals(setting, currency)
 
 
 async def _partial_values(
@@ -113,6 +148,7 @@ async def copy_refunds(
     """Create on each replica the origin refunds it lacks; failures go through the retry policy."""
     stats = ReplicationStats()
     client = ctx.clients.get(target)
+    decimals: int | None = None  # the target's, read once for the batch
     for job in jobs:
         async with session_scope(ctx.session_factory) as session:
             link = (await repo.links_by_ids(session, [job.link_id]))[0]
@@ -132,7 +168,9 @@ async def copy_refunds(
             on_replica = await client.list_refunds(link.target_order_id)
             details = await ctx.clients.get(origin_store).list_refunds(link.origin_order_id)
             full = not meta_value(job.replica, "_wcsync_lines_elsewhere")
-            state = replica_state(job.replica, on_replica, full)
+            if decimals is None:
+                decimals = await price_decimals(client, job.replica.get("currency"))
+            state = replica_state(job.replica, on_replica, full, decimals)
             for made in on_replica:
                 origin_id = parse_origin_refund(made)
                 if origin_id is not None:

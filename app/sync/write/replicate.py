@@ -30,6 +30,7 @@ from app.sync.plan.mapping import (
     LINES_ELSEWHERE_META,
     MappedOrder,
     MetaFilter,
+    create_payload,
     expected_total,
     map_order,
     meta_value,
@@ -37,6 +38,7 @@ from app.sync.plan.mapping import (
 )
 from app.sync.plan.planner import ReplicaMismatch, plan_update
 from app.sync.plan.refunds import amount
+from app.sync.write.complete import complete_creates
 from app.sync.write.inventory import take_inventory
 from app.sync.write.outcomes import (
     ProgressHook,
@@ -327,11 +329,15 @@ async def push_batch(
     if plan.creates or plan.updates:
         try:
             result = await client.batch_orders(
-                create=[mapped[_id(ln)].payload for ln in plan.creates],
+                create=[create_payload(mapped[_id(ln)].payload) for ln in plan.creates],
                 update=[{"id": u.link.target_order_id, **u.changes} for u in plan.updates],
             )
         except WooCommerceError as exc:
             result_error, usable = exc, False
+    unfinished: set[int] = set()  # positions in plan.creates of copies still to finish
+    if result is not None and plan.creates:
+        payloads = [mapped[_id(ln)].payload for ln in plan.creates]
+        unfinished = await complete_creates(client, result.create, payloads, store=target.name)
 
     now = utcnow()
     created: list[tuple[int, Link]] = []
@@ -453,10 +459,12 @@ async def push_batch(
                 )
                 stats.done += 1
         elif result is not None:
-            for item, link in zip(result.create, plan.creates, strict=True):
+            for position, (item, link) in enumerate(zip(result.create, plan.creates, strict=True)):
                 row = fresh[_id(link)]
                 if item.order is not None and isinstance(item.order.get("id"), int):
                     synced(row, item.order["id"], item.order)
+                    if position in unfinished and row.state == LinkState.synced:
+                        row.state, row.next_attempt_at = LinkState.pending, None  # finished next pass
                     # The origin note waits in a low-priority queue: it never delays a create.
                     row.origin_note_due = notes_wanted
                     link_event(
