@@ -9,6 +9,7 @@ origin was taxed 2.22 (docs/woocommerce-behaviour.md, "Taxes: what a REST create
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,7 +55,8 @@ async def exact(store: RealStore, order_id: int) -> dict[str, Any]:
 async def test_taxed_orders_are_copied_to_the_cent_both_ways(wcsync: Wcsync, taxed: TaxScenario) -> None:
     await wcsync.add_all()
     main, sub2 = wcsync.stores["main"], wcsync.stores["sub2"]
-    placed = {"main": await place_taxed_order(main), "sub2": await place_taxed_order(sub2)}
+    on_main, on_sub2 = await asyncio.gather(place_taxed_order(main), place_taxed_order(sub2))
+    placed = {"main": on_main, "sub2": on_sub2}
     # The fixture's figures are what the test is about: half-cents on lines, shipping and fees.
     assert placed["main"]["prices_include_tax"] is taxed.prices_include_tax
     assert all(o["total_tax"] != "0.00" and o["coupon_lines"] for o in placed.values())

@@ -18,6 +18,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from app.errors import InvalidOrderData, MissingSku, UnknownSku
+from app.woocommerce.amounts import shown_amount
 
 WCSYNC_META_PREFIX = "_wcsync_"
 ORIGIN_META = "_wcsync_origin"
@@ -247,7 +248,7 @@ def map_order(
     meta = [
         {"key": ORIGIN_META, "value": origin_key(origin_store, order_id)},
         {"key": "_wcsync_origin_number", "value": str(order.get("number") or order_id)},
-        {"key": "_wcsync_origin_total", "value": str(order.get("total") or "")},
+        {"key": "_wcsync_origin_total", "value": shown_amount(order.get("total") or "")},
     ]
     if order.get("date_created_gmt"):
         meta.append({"key": "_wcsync_origin_created_gmt", "value": str(order["date_created_gmt"])})
