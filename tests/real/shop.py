@@ -10,7 +10,8 @@ change nothing, and the same SKUs are on every store."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -94,45 +95,61 @@ class TaxedShop:
         )
         return response.json()
 
+    def _each_store(self, work: Callable[[str], None]) -> None:
+        # The stores are separate sites: set up side by side.
+        with ThreadPoolExecutor(max_workers=len(self.http)) as pool:
+            for done in [pool.submit(work, store) for store in self.http]:
+                done.result()
+
     def open(self) -> None:
-        for store in self.http:
-            self.found[store] = {
-                name: str(self._call(store, "GET", f"/settings/{group}/{name}")["value"])
-                for group, name in SETTINGS
-            }
-            existing = self._call(store, "GET", "/taxes", params={"per_page": "100"})
-            if existing:
-                # A rate left by someone else would make this shop's taxes something else.
-                raise AssertionError(f"{store} already has tax rates: {existing}")
-            self.rates[store] = []
-            for rate in RATES:
-                self.rates[store].append(int(self._call(store, "POST", "/taxes", json=rate)["id"]))
-            for sku, (price, tax_class) in TAX_PRODUCTS.items():
-                if not self._call(store, "GET", "/products", params={"sku": sku}):
-                    body = {
-                        "name": f"Taxed {sku}",
-                        "sku": sku,
-                        "regular_price": price,
-                        "tax_class": tax_class,
-                    }
-                    self._call(store, "POST", "/products", json=body)
-            if not self._call(store, "GET", "/coupons", params={"code": COUPON}):
-                coupon = {"code": COUPON, "discount_type": "percent", "amount": "10"}
-                self._call(store, "POST", "/coupons", json=coupon)
+        self._each_store(self._open_store)
+
+    def _open_store(self, store: str) -> None:
+        self.found[store] = {
+            name: str(self._call(store, "GET", f"/settings/{group}/{name}")["value"])
+            for group, name in SETTINGS
+        }
+        existing = self._call(store, "GET", "/taxes", params={"per_page": "100"})
+        if existing:
+            # A rate left by someone else would make this shop's taxes something else.
+            raise AssertionError(f"{store} already has tax rates: {existing}")
+        self.rates[store] = []
+        for rate in RATES:
+            self.rates[store].append(int(self._call(store, "POST", "/taxes", json=rate)["id"]))
+        for sku, (price, tax_class) in TAX_PRODUCTS.items():
+            if not self._call(store, "GET", "/products", params={"sku": sku}):
+                body = {
+                    "name": f"Taxed {sku}",
+                    "sku": sku,
+                    "regular_price": price,
+                    "tax_class": tax_class,
+                }
+                self._call(store, "POST", "/products", json=body)
+        if not self._call(store, "GET", "/coupons", params={"code": COUPON}):
+            coupon = {"code": COUPON, "discount_type": "percent", "amount": "10"}
+            self._call(store, "POST", "/coupons", json=coupon)
 
     def use(self, scenario: TaxScenario) -> None:
-        for store in self.http:
+        def set_options(store: str) -> None:
             for group, name in SETTINGS:
-                self._call(store, "PUT", f"/settings/{group}/{name}", json={"value": scenario.values[name]})
+                value = scenario.values[name]
+                self._call(store, "PUT", f"/settings/{group}/{name}", json={"value": value})
+
+        self._each_store(set_options)
 
     def close(self) -> None:
+        def put_back(store: str) -> None:
+            for rate_id in self.rates.get(store, []):
+                self._call(store, "DELETE", f"/taxes/{rate_id}", params={"force": "true"})
+            for group, name in SETTINGS:
+                if name in self.found.get(store, {}):
+                    value = self.found[store][name]
+                    put = self._call(store, "PUT", f"/settings/{group}/{name}", json={"value": value})
+                    assert put["value"] == value, f"{store}: {name} is {put['value']!r}, not {value!r}"
+            assert self._call(store, "GET", "/taxes") == [] or not self.rates.get(store), store
+
         try:
-            for store, rate_ids in self.rates.items():
-                for rate_id in rate_ids:
-                    self._call(store, "DELETE", f"/taxes/{rate_id}", params={"force": "true"})
-            for store, values in self.found.items():
-                for group, name in SETTINGS:
-                    self._call(store, "PUT", f"/settings/{group}/{name}", json={"value": values[name]})
+            self._each_store(put_back)
         finally:
             for http in self.http.values():
                 http.close()
