@@ -88,3 +88,16 @@ async def test_taxed_orders_are_copied_to_the_cent_both_ways(wcsync: Wcsync, tax
     again = await wcsync.sync()
     assert_run_ok(again, *placed.values())
     assert (again["counts"]["created"], again["counts"]["updated"]) == (0, 0), again
+
+    if taxed != SCENARIOS[0]:
+        return
+    # A copy made from the cents (as wcsync made them before it read six places): a Sync Order
+    # plans the line's six places, and the store recomputes the copy's taxes from them.
+    (stale,) = await sub2.replicas(f"main:{placed['main']['id']}", wcsync.started)
+    first = stale["line_items"][0]
+    await sub2.update(
+        stale["id"], line_items=[{"id": first["id"], "subtotal": first["subtotal"], "total": first["total"]}]
+    )
+    assert tax_differences(await exact(main, placed["main"]["id"]), await exact(sub2, stale["id"])) != []
+    await wcsync.sync_order("main", placed["main"]["id"])
+    assert tax_differences(await exact(main, placed["main"]["id"]), await exact(sub2, stale["id"])) == []
