@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from app.sync.plan.conflicts import same_version
 from app.sync.plan.mapping import ProductRef, map_order, meta_value
 from app.sync.plan.planner import plan_update
 from app.woocommerce.amounts import shown_amount
@@ -101,3 +102,12 @@ class TestPlanning:
 )
 def test_an_amount_read_at_six_places_is_shown_as_the_store_shows_it(read: Any, shown: str) -> None:
     assert shown_amount(read) == shown
+
+
+def test_a_writes_reply_at_two_places_is_the_same_version_as_a_read_at_six() -> None:
+    """A write's reply (a batch answers at the store's two places) and the next read at six
+    places are one version: no "changed" is queued for it (tests/e2e/test_two_way.py, no echo)."""
+    read = make_order(items=[("SKU-MUG-001", 2, "19.000000")])
+    reply = make_order(items=[("SKU-MUG-001", 2, "19.00")])
+    assert same_version(read, reply)
+    assert not same_version(read, make_order(items=[("SKU-MUG-001", 2, "19.010000")]))
