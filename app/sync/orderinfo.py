@@ -7,6 +7,8 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from app.sync.context import parse_gmt
+from app.sync.plan.money import currency_decimals
+from app.woocommerce.amounts import shown_amount
 
 OrderStorage = Literal["posts", "hpos"]
 
@@ -18,7 +20,8 @@ CUSTOMER_MAX = 200
 def order_summary(order: dict[str, Any]) -> dict[str, Any]:
     """The summary columns of a source order (app.models.SourceOrder) from its REST body:
     the billing name (else the shipping name, else the company), the total and its currency as
-    the store wrote them, and when it was placed (UTC)."""
+    the store shows them (read at six places, shown at two or more), and when it was placed
+    (UTC)."""
 
     def name(section: Any) -> str:
         if not isinstance(section, dict):
@@ -31,7 +34,9 @@ def order_summary(order: dict[str, Any]) -> dict[str, Any]:
     total, currency = order.get("total"), order.get("currency")
     return {
         "customer": customer[:CUSTOMER_MAX] or None,
-        "total": str(total)[:32] if isinstance(total, str | int | float) and total != "" else None,
+        "total": shown_amount(total, currency_decimals(currency))[:32]
+        if isinstance(total, str | int | float) and total != ""
+        else None,
         "currency": str(currency)[:8] if isinstance(currency, str) and currency else None,
         "created_gmt": parse_gmt(order.get("date_created_gmt")),
     }

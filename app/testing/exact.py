@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 __all__ = ["assert_exact_copy", "copy_differences", "expected_status"]
@@ -43,6 +43,8 @@ ADDRESS_KEYS = {
     ),
 }
 ORDER_FIELDS = ("currency", "payment_method", "payment_method_title", "transaction_id", "customer_note")
+# What the store computes from the lines: equal on a full copy when the tax settings are.
+ORDER_AMOUNTS = ("total_tax", "cart_tax", "shipping_tax", "discount_total", "discount_tax")
 
 
 def _money(value: Any) -> Decimal:
@@ -51,6 +53,22 @@ def _money(value: Any) -> Decimal:
         return Decimal(str(value if value not in (None, "") else "0"))
     except InvalidOperation:
         return Decimal("NaN")
+
+
+def _taxes(line: Mapping[str, Any]) -> tuple[tuple[Decimal, Decimal], ...]:
+    """A line's tax per rate, as sorted (total, subtotal) amounts in cents: rate ids are each
+    store's own, and 7.8 shows an item's tax as the stored float (``"2.225"``) where 10.6 formats
+    it (``"2.23"``), half up as WooCommerce does."""
+
+    def cents(value: Any) -> Decimal:
+        try:
+            amount = Decimal(str(value if value not in (None, "") else "0"))
+            return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        except InvalidOperation:
+            return Decimal("NaN")
+
+    entries = [t for t in line.get("taxes") or [] if isinstance(t, Mapping)]
+    return tuple(sorted((cents(t.get("total")), cents(t.get("subtotal"))) for t in entries))
 
 
 def _meta_value(obj: Mapping[str, Any], key: str) -> Any:
@@ -92,6 +110,9 @@ def _item(line: Mapping[str, Any]) -> tuple[Any, ...]:
         _money(line.get("subtotal")),
         _money(line.get("total")),
         str(line.get("tax_class") or ""),
+        _money(line.get("subtotal_tax")),
+        _money(line.get("total_tax")),
+        _taxes(line),
         _visible(line),
     )
 
@@ -102,6 +123,8 @@ def _shipping(line: Mapping[str, Any], *, zero: bool = False) -> tuple[Any, ...]
         str(line.get("method_title") or ""),
         str(line.get("instance_id") or ""),
         Decimal("0.00") if zero else _money(line.get("total")),
+        Decimal("0.00") if zero else _money(line.get("total_tax")),
+        () if zero else _taxes(line),
         _visible(line),
     )
 
@@ -112,6 +135,8 @@ def _fee(line: Mapping[str, Any]) -> tuple[Any, ...]:
         _money(line.get("total")),
         str(line.get("tax_status") or ""),
         str(line.get("tax_class") or ""),
+        _money(line.get("total_tax")),
+        _taxes(line),
         _visible(line),
     )
 
@@ -176,6 +201,9 @@ def copy_differences(
     )
     if _money(replica.get("total")) != total:
         problems.append(f"total: expected {total}, replica {replica.get('total')}")
+    for name in () if partial else ORDER_AMOUNTS:
+        if _money(origin.get(name)) != _money(replica.get(name)):
+            problems.append(f"{name}: origin {origin.get(name)}, replica {replica.get(name)}")
     refunded = sum((_money(r.get("total")).copy_abs() for r in replica.get("refunds") or []), Decimal(0))
     origin_refunded = sum(
         (_money(r.get("total")).copy_abs() for r in origin.get("refunds") or []), Decimal(0)

@@ -40,7 +40,8 @@ class Knobs:
     ``wc_version`` picks the WooCommerce line the store behaves as: ``"7.8"`` (7.8.2, the
     default) or ``"10.6"`` (10.6.2); see docs/woocommerce-behaviour.md for what differs.
     ``tax_rate_percent`` > 0 turns taxes on with one standard rate for every country (shipping
-    taxed too); ``prices_include_tax`` is the store's "prices entered with tax" option.
+    taxed too); ``prices_include_tax`` is the store's "prices entered with tax" option and
+    ``tax_round_at_subtotal`` its "round tax at subtotal level" option.
     ``edit_while_listing`` edits that many orders of each page a client reads from
     ``GET /orders?orderby=modified`` (or any listing bounded by ``modified_after`` or
     ``modified_before``) right after the page is served (the first ones of the page), bumping
@@ -67,6 +68,7 @@ class Knobs:
     wc_version: str = "7.8"
     tax_rate_percent: float = 0.0
     prices_include_tax: bool = False
+    tax_round_at_subtotal: bool = False
     edit_while_listing: int = 0
     shuffle_tied_orders: bool = False
 

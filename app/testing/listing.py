@@ -481,26 +481,55 @@ _ORDER_MONEY = (
     "total",
     "total_tax",
 )
-_ITEM_MONEY = ("subtotal", "subtotal_tax", "total", "total_tax")
+_ITEM_MONEY = ("subtotal", "subtotal_tax", "total", "total_tax", "tax_total", "shipping_tax_total")
+ExactAmount = Callable[[str, int, str], Decimal | None]
+"""An amount as the store keeps it, by ("order" or "item", its id, the key), if it keeps one."""
 
 
-def with_dp(order: dict[str, Any], dp: int, stored: int = 2) -> dict[str, Any]:
-    """Re-render money with ``dp`` decimals; the stored order uses the store's ``stored``."""
+def with_dp(
+    order: dict[str, Any],
+    dp: int,
+    exact: ExactAmount | None = None,
+    *,
+    stored: int = 2,
+    taxes_follow_dp: bool = False,
+) -> dict[str, Any]:
+    """Re-render money with ``dp`` decimals from the amounts as kept (``exact``), as
+    WooCommerce formats what it stores; the stored order shows the store's price decimals
+    (``stored``). An item's ``taxes`` follow ``dp`` on 10.6 only (7.8 prints the stored float)."""
     if dp == stored:
         return order
 
-    def fmt(value: Any) -> Any:
-        return money(to_decimal(value, Decimal(0)), dp) if isinstance(value, str) else value
+    def fmt(value: Any, kind: str, owner: Any, key: str) -> Any:
+        if not isinstance(value, str):
+            return value
+        kept = exact(kind, owner, key) if exact is not None and isinstance(owner, int) else None
+        return money(kept if kept is not None else to_decimal(value, Decimal(0)), dp)
+
+    def item(line: dict[str, Any]) -> dict[str, Any]:
+        shown = {k: (fmt(v, "item", line.get("id"), k) if k in _ITEM_MONEY else v) for k, v in line.items()}
+        if taxes_follow_dp and isinstance(line.get("taxes"), list):
+            shown["taxes"] = [
+                {
+                    **tax,
+                    "total": fmt(tax.get("total"), "item", line.get("id"), "tax_total"),
+                    "subtotal": (
+                        fmt(tax["subtotal"], "item", line.get("id"), "tax_subtotal")
+                        if tax.get("subtotal")
+                        else ""
+                    ),
+                }
+                for tax in line["taxes"]
+            ]
+        return shown
 
     out = dict(order)
     for key in _ORDER_MONEY:
         if key in out:
-            out[key] = fmt(out[key])
+            out[key] = fmt(out[key], "order", order.get("id"), key)
     for section in ("line_items", "shipping_lines", "fee_lines", "tax_lines", "coupon_lines"):
         if section in out:
-            out[section] = [
-                {k: (fmt(v) if k in _ITEM_MONEY else v) for k, v in item.items()} for item in out[section]
-            ]
+            out[section] = [item(line) for line in out[section]]
     if "refunds" in out:
-        out["refunds"] = [{**r, "total": fmt(r["total"])} for r in out["refunds"]]
+        out["refunds"] = [{**r, "total": fmt(r["total"], "refund", None, "total")} for r in out["refunds"]]
     return out

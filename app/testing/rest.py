@@ -39,7 +39,7 @@ from app.testing.listing import (
     with_dp,
 )
 from app.testing.phpcompat import php_parse_str
-from app.testing.state import WRITABLE_STATUS_ENUM, with_target_hints
+from app.testing.state import WRITABLE_STATUS_ENUM, StoreState, with_target_hints
 
 if TYPE_CHECKING:
     from app.testing.store import FakeStore
@@ -210,6 +210,13 @@ def parse_force(ctx: Context) -> bool:
     return bool(force)
 
 
+def shown_with_dp(state: StoreState, order: dict[str, Any], dp: int) -> dict[str, Any]:
+    """An order read with ``dp``: its amounts as the store keeps them, to ``dp`` places."""
+    return with_dp(
+        order, dp, state.exact_amount, stored=state.price_decimals, taxes_follow_dp=state.version != "7.8"
+    )
+
+
 def parse_dp(ctx: Context) -> int:
     """``dp``, by default the store's price decimals."""
     problems = ParamProblems()
@@ -264,7 +271,7 @@ async def list_orders(ctx: Context) -> RestResponse:
     items = []
     for order in page.items:
         dp = query.dp if "dp" in query.paging.sanitized else state.price_decimals
-        rendered = with_dp(state.present_order(order), dp, state.price_decimals)
+        rendered = shown_with_dp(state, state.present_order(order), dp)
         if edits > 0:
             # The edit below must not reach this page's body, which is rendered later.
             rendered = copy.deepcopy(rendered)
@@ -309,7 +316,7 @@ async def get_order(ctx: Context) -> RestResponse:
     ctx.require(VIEW)
     state = ctx.store.state
     order = state.get_order(ctx.int_arg("id"))
-    return single(ctx, with_dp(state.present_order(order), dp, state.price_decimals))
+    return single(ctx, shown_with_dp(state, state.present_order(order), dp))
 
 
 async def update_order(ctx: Context) -> RestResponse:
@@ -632,6 +639,11 @@ async def update_setting(ctx: Context) -> RestResponse:
     return single(ctx, setting)
 
 
+async def list_taxes(ctx: Context) -> RestResponse:
+    ctx.require(LIST)
+    return json_response(200, list(ctx.store.state.tax_rates))
+
+
 async def create_tax(ctx: Context) -> RestResponse:
     body = ctx.body()
     ctx.require(CREATE)
@@ -907,7 +919,7 @@ ROUTES: tuple[Route, ...] = (
         post=update_setting,
         patch=update_setting,
     ),
-    _route("/taxes", "/wc/v3/taxes", post=create_tax),
+    _route("/taxes", "/wc/v3/taxes", get=list_taxes, post=create_tax),
     _route("/taxes/{id}", r"/wc/v3/taxes/(?P<id>\d+)", delete=delete_tax),
     _route("/webhooks", "/wc/v3/webhooks", get=list_webhooks, post=create_webhook),
     _route(

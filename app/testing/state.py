@@ -17,7 +17,7 @@ import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from app.testing.catalog import (
@@ -46,6 +46,7 @@ LINE_SECTIONS = ("line_items", "shipping_lines", "fee_lines")
 # Statuses on which 10.6 moves stock when a line is added, changed or removed through REST.
 STOCK_ADJUSTING = frozenset({"processing", "completed", "on-hold"})
 TAX_RATE_ID = 1
+CENT = Decimal("0.01")
 # The private meta an edit made by the edit_while_listing knob leaves on the order.
 EDIT_META_KEY = "_fake_edited_while_listed"
 
@@ -221,9 +222,12 @@ class StoreState:
         # every amount is written to its price decimals (real-*/m01: a KWD store set to 3).
         self.currency = "USD"
         self.price_decimals = 2
-        # Line totals WooCommerce keeps to more than two places (a catalogue price less the
-        # tax it includes): shown to the cent, but taxes, totals and ``price`` use these.
-        self._exact_totals: dict[int, Decimal] = {}
+        # Amounts WooCommerce keeps to more places than it shows (a catalogue price less the tax
+        # it includes, a total posted as 1.235, an item's tax, a cart tax summed unrounded):
+        # shown to the cent, but taxes, totals, ``price`` and ``dp`` reads use these. Keyed by
+        # (item id, key) and (order id, key).
+        self._exact_items: dict[tuple[int, str], Decimal] = {}
+        self._exact_orders: dict[tuple[int, str], Decimal] = {}
 
     # ----------------------------------------------------------------- basics
 
@@ -416,7 +420,7 @@ class StoreState:
     # ----------------------------------------------------------- tax settings
 
     def set_setting(self, group: str, name: str, value: Any) -> dict[str, Any]:
-        """``PUT /settings/{group}/{id}`` for the two tax options the fake models."""
+        """``PUT /settings/{group}/{id}`` for the options the fake models."""
         flag = str(value).lower() == "yes"
         if (group, name) == ("general", "woocommerce_currency"):
             self.currency = str(value)
@@ -428,10 +432,12 @@ class StoreState:
             self.calc_taxes = flag
         elif (group, name) == ("tax", "woocommerce_prices_include_tax"):
             self.knobs.prices_include_tax = flag
+        elif (group, name) == ("tax", "woocommerce_tax_round_at_subtotal"):
+            self.knobs.tax_round_at_subtotal = flag
         else:
             raise WPError("rest_setting_setting_invalid", "Invalid setting.", 404)
         self._apply_tax_settings()
-        return {"id": name, "value": "yes" if flag else "no", "group_id": group}
+        return self.setting(group, name)
 
     def setting(self, group: str, name: str) -> dict[str, Any]:
         """``GET /settings/{group}/{id}`` for the options the fake models."""
@@ -443,11 +449,20 @@ class StoreState:
                 "radio",
                 "yes" if self.knobs.prices_include_tax else "no",
             ),
+            ("tax", "woocommerce_tax_round_at_subtotal"): (
+                "checkbox",
+                "yes" if self.knobs.tax_round_at_subtotal else "no",
+            ),
         }
         if (group, name) not in values:
             raise WPError("rest_setting_setting_invalid", "Invalid setting.", 404)
         kind, value = values[(group, name)]
         return {"id": name, "type": kind, "value": value, "group_id": group}
+
+    @property
+    def unit(self) -> Decimal:
+        """The smallest amount the store's price decimals show (0.01, 0.001 for KWD, 1 for JPY)."""
+        return Decimal(1).scaleb(-self.price_decimals)
 
     def money(self, value: Decimal, dp: int | None = None) -> str:
         """An amount as this store writes it: ``wc_format_decimal`` to its price decimals."""
@@ -1116,8 +1131,8 @@ class StoreState:
             if product:
                 exact = self._catalogue_line_total(product, quantity)
                 item["subtotal"] = item["total"] = self.money(exact)
-                if exact != to_decimal(item["total"]):
-                    self._exact_totals[item["id"]] = exact
+                self._exact_items[(item["id"], "subtotal")] = exact
+                self._exact_items[(item["id"], "total")] = exact
             self._set_item_props(item, raw, ("name", "quantity", "subtotal", "total", "tax_class"))
             if isinstance(raw.get("meta_data"), list):
                 self._apply_meta(item["meta_data"], raw["meta_data"], self._item_meta_id, item_meta=True)
@@ -1179,8 +1194,6 @@ class StoreState:
             self._apply_meta(item["meta_data"], raw["meta_data"], self._item_meta_id, item_meta=True)
 
     def _set_item_props(self, item: dict[str, Any], raw: dict[str, Any], keys: Iterable[str]) -> None:
-        if any(raw.get(key) is not None for key in ("subtotal", "total")):
-            self._exact_totals.pop(item["id"], None)
         for key in keys:
             if key not in raw or raw[key] is None:
                 continue
@@ -1188,7 +1201,10 @@ class StoreState:
             if key == "quantity":
                 item[key] = int(to_decimal(value, Decimal(1)))
             elif key in ("subtotal", "total"):
-                item[key] = self.money(to_decimal(value))
+                # Kept as posted, to every place (real-*/t-x1): 1.235 stays 1.235.
+                exact = to_decimal(value)
+                item[key] = self.money(exact)
+                self._exact_items[(item["id"], key)] = exact
             else:
                 item[key] = str(value)
 
@@ -1217,6 +1233,8 @@ class StoreState:
             return
         existing = next((t for t in order["tax_lines"] if t["rate_id"] == self.tax_rate_id), None)
         line = existing or {"id": self._item_id()}
+        self._exact_items[(line["id"], "tax_total")] = cart_tax
+        self._exact_items[(line["id"], "shipping_tax_total")] = shipping_tax
         line.update(
             {
                 "rate_code": f"{self.tax_rate_name.upper()}-{self.tax_rate_priority}",
@@ -1232,9 +1250,17 @@ class StoreState:
         order["tax_lines"] = [line]
 
     def _line_amount(self, item: dict[str, Any], key: str) -> Decimal:
-        """A line's subtotal or total, to the places WooCommerce keeps (see ``_exact_totals``)."""
-        exact = self._exact_totals.get(item["id"])
+        """An item's amount to the places WooCommerce keeps (see ``_exact_items``)."""
+        exact = self._exact_items.get((item["id"], key))
         return exact if exact is not None else to_decimal(item[key])
+
+    def exact_amount(self, kind: str, owner: int, key: str) -> Decimal | None:
+        """An amount as stored, for a ``dp`` read: ``kind`` is ``"order"`` or ``"item"``."""
+        return (self._exact_orders if kind == "order" else self._exact_items).get((owner, key))
+
+    def _keep(self, item: dict[str, Any], key: str, value: Decimal) -> None:
+        self._exact_items[(item["id"], key)] = value
+        item[key] = self.money(value)
 
     def _tax_entry(self, total: Decimal, subtotal: Decimal | None) -> dict[str, Any]:
         """One rate in a line's ``taxes``: 7.8 prints the stored float (``"5.7"``,
@@ -1247,44 +1273,81 @@ class StoreState:
         }
 
     def _recalculate(self, order: dict[str, Any]) -> None:
-        """``calculate_totals()``: line totals are kept as posted (always without tax, even
-        in a store whose prices include tax, real-*/t04); each line, fee and shipping line
-        is taxed at the one rate to six places, and the sums are rounded to the cent only
-        when shown (real-*/t01, t05)."""
+        """``calculate_totals()`` (docs/woocommerce-behaviour.md, "Taxes: what a REST create
+        recomputes"): line totals are kept as stored, always taken as without tax (real-*/t04);
+        each line, fee and shipping line is taxed from its stored amount, each tax to six places.
+        With "round tax at subtotal level" off each item's tax is rounded to the cent before it
+        is summed, half down when prices include tax and half up otherwise
+        (``wc_get_tax_rounding_mode``); on, the taxes are summed unrounded and only
+        ``total_tax`` and ``total`` are rounded (real stores, tests/real/test_tax_facts.py)."""
         rate = self._tax_rate()
-        shipping_tax = subtotal_tax = line_tax = Decimal(0)
+        at_subtotal = self.knobs.tax_round_at_subtotal
+        mode = ROUND_HALF_DOWN if self.knobs.prices_include_tax else ROUND_HALF_UP
+
+        def per_item(tax: Decimal) -> Decimal:
+            return tax if at_subtotal else tax.quantize(self.unit, rounding=mode)
+
+        def item_total(amount: Decimal) -> Decimal:
+            # ``round_item_subtotal``: each line's amount to the cent first, unless at subtotal.
+            return amount if at_subtotal else amount.quantize(self.unit, rounding=ROUND_HALF_UP)
+
+        shipping_tax = cart_tax = subtotal_taxes = total_taxes = Decimal(0)
+        cart_subtotal = cart_total = Decimal(0)
         for item in order["line_items"]:
             taxable = rate > 0 and item["tax_class"] == ""
-            sub_tax = _round_tax(self._line_amount(item, "subtotal") * rate) if taxable else Decimal(0)
-            tax = _round_tax(self._line_amount(item, "total") * rate) if taxable else Decimal(0)
-            item["subtotal_tax"], item["total_tax"] = self.money(sub_tax), self.money(tax)
-            item["taxes"] = [self._tax_entry(tax, sub_tax)] if taxable else []
-            subtotal_tax += sub_tax
-            line_tax += tax
-        cart_tax = line_tax
+            subtotal, total = self._line_amount(item, "subtotal"), self._line_amount(item, "total")
+            sub_tax = _round_tax(subtotal * rate) if taxable else Decimal(0)
+            tax = _round_tax(total * rate) if taxable else Decimal(0)
+            self._keep(item, "subtotal_tax", per_item(sub_tax))
+            self._keep(item, "total_tax", per_item(tax))
+            self._set_taxes(item, tax if taxable else None, sub_tax)
+            subtotal_taxes += sub_tax
+            total_taxes += tax
+            cart_tax += per_item(tax)
+            cart_subtotal += item_total(subtotal)
+            cart_total += item_total(total)
+        fees = Decimal(0)
         for fee in order["fee_lines"]:
             taxable = rate > 0 and fee["tax_status"] == "taxable" and fee["tax_class"] == ""
-            tax = _round_tax(to_decimal(fee["total"]) * rate) if taxable else Decimal(0)
-            fee["total_tax"] = self.money(tax)
-            fee["taxes"] = [self._tax_entry(tax, None)] if taxable else []
-            cart_tax += tax
+            amount = self._line_amount(fee, "total")
+            tax = _round_tax(amount * rate) if taxable else Decimal(0)
+            self._keep(fee, "total_tax", per_item(tax))
+            self._set_taxes(fee, tax if taxable else None, None)
+            cart_tax += per_item(tax)
+            fees += amount
+        shipping = Decimal(0)
         for ship in order["shipping_lines"]:
-            tax = _round_tax(to_decimal(ship["total"]) * rate) if rate > 0 else Decimal(0)
-            ship["total_tax"] = self.money(tax)
-            ship["taxes"] = [self._tax_entry(tax, None)] if rate > 0 else []
-            shipping_tax += tax
+            amount = self._line_amount(ship, "total")
+            tax = _round_tax(amount * rate) if rate > 0 else Decimal(0)
+            self._keep(ship, "total_tax", per_item(tax))
+            self._set_taxes(ship, tax if rate > 0 else None, None)
+            shipping_tax += per_item(tax)
+            shipping += amount.quantize(self.unit, rounding=ROUND_HALF_UP)
         self._tax_lines(order, cart_tax, shipping_tax)
-        subtotal = sum((self._line_amount(i, "subtotal") for i in order["line_items"]), Decimal(0))
-        lines = sum((self._line_amount(i, "total") for i in order["line_items"]), Decimal(0))
-        shipping = sum((to_decimal(i["total"]) for i in order["shipping_lines"]), Decimal(0))
-        fees = sum((to_decimal(i["total"]) for i in order["fee_lines"]), Decimal(0))
-        order["discount_total"] = self.money(subtotal - lines)
-        order["discount_tax"] = self.money(subtotal_tax - line_tax)
-        order["shipping_total"] = self.money(shipping)
-        order["cart_tax"] = self.money(cart_tax)
-        order["shipping_tax"] = self.money(shipping_tax)
-        order["total_tax"] = self.money(cart_tax + shipping_tax)
-        order["total"] = self.money(lines + shipping + fees + cart_tax + shipping_tax)
+        kept = {
+            "discount_total": (cart_subtotal - cart_total).quantize(self.unit, rounding=ROUND_HALF_UP),
+            "discount_tax": (subtotal_taxes - total_taxes).quantize(self.unit, rounding=mode),
+            "shipping_total": shipping,
+            "cart_tax": cart_tax,
+            "shipping_tax": shipping_tax,
+            "total_tax": (cart_tax + shipping_tax).quantize(self.unit, rounding=ROUND_HALF_UP),
+            "total": (cart_total + fees + shipping + cart_tax + shipping_tax).quantize(
+                self.unit, rounding=ROUND_HALF_UP
+            ),
+        }
+        for key, value in kept.items():
+            self._exact_orders[(order["id"], key)] = value
+            order[key] = self.money(value)
+
+    def _set_taxes(self, item: dict[str, Any], total: Decimal | None, subtotal: Decimal | None) -> None:
+        """An item's ``taxes``, one entry for the one rate (none when it is not taxed)."""
+        if total is None:
+            item["taxes"] = []
+            return
+        item["taxes"] = [self._tax_entry(total, subtotal)]
+        self._exact_items[(item["id"], "tax_total")] = total
+        if subtotal is not None:
+            self._exact_items[(item["id"], "tax_subtotal")] = subtotal
 
     def _refresh(self, order: dict[str, Any]) -> None:
         """The derived flags WooCommerce computes on read."""

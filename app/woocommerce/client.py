@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from app.woocommerce.amounts import ORDER_DP
 from app.woocommerce.auth import AuthMode, make_auth, resolve_auth_mode
 from app.woocommerce.classify import (
     NotJSON,
@@ -131,6 +132,7 @@ def order_list_params(
         "per_page": str(per_page),
         "orderby": orderby,
         "order": order,
+        "dp": str(ORDER_DP),
     }
     if modified_after is not None:
         params["modified_after"] = format_wc_datetime(modified_after)
@@ -566,7 +568,8 @@ class WooCommerceClient:
     async def get_order(self, order_id: int) -> dict[str, Any]:
         """``GET /orders/{id}``; a trashed order comes back with ``status: "trash"``."""
         path = f"/orders/{int(order_id)}"
-        return self._expect_object(await self._send("GET", path), "GET", path)
+        params = {"dp": str(ORDER_DP)}
+        return self._expect_object(await self._send("GET", path, params=params), "GET", path)
 
     async def create_order(self, payload: dict[str, Any]) -> dict[str, Any]:
         """``POST /orders``.

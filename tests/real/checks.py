@@ -1,10 +1,11 @@
 """What makes a replica a faithful copy of its origin, checked on orders read back from the real
 stores: the project-wide invariant (app/testing/exact.py), the same one the e2e tests apply to
-the fake stores. It compares line items by SKU (quantity, subtotal, total, tax class, visible
-meta), shipping lines, fees, the order total and the refunded amount, both addresses, the payment
-method, the customer note, the visible order meta, the status and the `_wcsync_origin` meta
-naming the origin. Ids are never compared: every store numbers its orders, lines and products
-its own way.
+the fake stores. It compares line items by SKU (quantity, subtotal, total, tax class, their
+taxes and visible meta), shipping lines and fees with their taxes, the order total, its tax
+totals (`total_tax`, `cart_tax`, `shipping_tax`, `discount_tax`) and discount, the refunded
+amount, both addresses, the payment method, the customer note, the visible order meta, the
+status and the `_wcsync_origin` meta naming the origin. Ids are never compared: every store
+numbers its orders, lines and products its own way.
 """
 
 from __future__ import annotations

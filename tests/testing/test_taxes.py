@@ -66,17 +66,53 @@ async def test_taxes_off_is_no_tax_at_all() -> None:
     await store.aclose()
 
 
-async def test_taxes_are_summed_before_they_are_rounded() -> None:
-    """Each line's tax is kept to six places; the order's tax is their sum, rounded once:
-    7.92 x 20 % twice is 3.168, so 3.17, where rounding each line first would give 3.16."""
-    store = make_store(catalog=REALWC_CATALOG, knobs=Knobs(tax_rate_percent=20))
+@pytest.mark.parametrize(
+    ("at_subtotal", "line_tax", "cart_tax", "kept", "total"),
+    [(False, "1.58", "3.16", "3.160000", "19.00"), (True, "1.58", "3.17", "3.168000", "19.01")],
+)
+async def test_taxes_are_rounded_per_line_unless_at_subtotal(
+    at_subtotal: bool, line_tax: str, cart_tax: str, kept: str, total: str
+) -> None:
+    """Each line's tax is kept to six places (1.584). "Round tax at subtotal level" off (the
+    default), each line's tax is rounded before the sum: 1.58 + 1.58 = 3.16; on, the sum is
+    kept unrounded (3.168, read with dp=6) and only the total is rounded (the real stores agree:
+    tests/real/test_tax_facts.py)."""
+    knobs = Knobs(tax_rate_percent=20, tax_round_at_subtotal=at_subtotal)
+    store = make_store(catalog=REALWC_CATALOG, knobs=knobs)
     lines = [{"sku": "SKU-MUG-001", "quantity": 1, "subtotal": "7.92", "total": "7.92"}] * 2
     async with store.client() as client:
         order = (await client.post(f"{API}/orders", json={"line_items": lines})).json()
-    assert [i["total_tax"] for i in order["line_items"]] == ["1.58", "1.58"]
+        exact = (await client.get(f"{API}/orders/{order['id']}", params={"dp": "6"})).json()
+    assert [i["total_tax"] for i in order["line_items"]] == [line_tax, line_tax]
     assert [i["taxes"][0]["total"] for i in order["line_items"]] == ["1.584", "1.584"]
-    assert (order["cart_tax"], order["total"]) == ("3.17", "19.01")
+    assert (order["cart_tax"], exact["cart_tax"], order["total"]) == (cart_tax, kept, total)
     await store.aclose()
+
+
+async def test_amounts_are_kept_to_the_places_sent_and_read_with_dp() -> None:
+    """A line total of 11.125 is kept (shown 11.13) and taxed from 11.125: 2.225, which is
+    2.22 in a store whose prices include tax (half down) and 2.23 in one whose prices do not."""
+    body = {
+        "line_items": [{"sku": "SKU-MUG-001", "quantity": 1, "subtotal": "11.125", "total": "11.125"}],
+        "fee_lines": [{"name": "Card surcharge", "total": "1.235", "tax_status": "taxable"}],
+    }
+    shown = {}
+    for include in (True, False):
+        knobs = Knobs(wc_version="10.6", tax_rate_percent=20, prices_include_tax=include)
+        store = make_store(catalog=REALWC_CATALOG, knobs=knobs)
+        async with store.client() as client:
+            order = (await client.post(f"{API}/orders", json=body)).json()
+            exact = (await client.get(f"{API}/orders", params={"dp": "6"})).json()[0]
+        await store.aclose()
+        line, fee = exact["line_items"][0], exact["fee_lines"][0]
+        assert (order["line_items"][0]["total"], line["total"], fee["total"]) == (
+            "11.13",
+            "11.125000",
+            "1.235000",
+        )
+        assert line["taxes"][0]["total"] == "2.225000"  # 10.6 formats an item's taxes with dp
+        shown[include] = (order["line_items"][0]["total_tax"], fee["total_tax"], order["total"])
+    assert shown == {True: ("2.22", "0.250000", "14.84"), False: ("2.23", "0.250000", "14.85")}
 
 
 async def test_the_knob_follows_the_settings_routes() -> None:

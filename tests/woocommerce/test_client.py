@@ -119,6 +119,18 @@ class TestUrls:
 
 
 class TestListOrders:
+    async def test_orders_are_read_to_six_places(
+        self, client: WooCommerceClient, respx_mock: respx.MockRouter
+    ) -> None:
+        """WooCommerce keeps line amounts to six places and taxes a copy from what it is sent:
+        every order read asks for them (`dp=6`), a listing and one order alike."""
+        listing = respx_mock.get(host=HOST, path=api_path("/orders")).respond(200, json=[])
+        one = respx_mock.get(host=HOST, path=api_path("/orders/7")).respond(200, json={"id": 7})
+        await client.list_orders(fields=("id",))
+        await client.get_order(7)
+        assert listing.calls.last.request.url.params["dp"] == "6"
+        assert one.calls.last.request.url.params["dp"] == "6"
+
     def test_dates_are_sent_as_naive_utc(self) -> None:
         plus_two = timezone(timedelta(hours=2))
         params = order_list_params(
@@ -156,7 +168,8 @@ class TestListOrders:
             per_page=2,
         )
         sent = dict(route.calls.last.request.url.params)
-        assert sent == case["request"]["query"]
+        # The recorded request, and the amounts to six places (test_orders_are_read_to_six_places).
+        assert sent == {**case["request"]["query"], "dp": "6"}
         assert [o["id"] for o in page.items] == [o["id"] for o in case["response"]["body"]]
         assert (page.total, page.total_pages, page.page) == (5, 3, 1)
 

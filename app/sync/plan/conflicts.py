@@ -3,8 +3,10 @@ there goes back), and which change wins when both sides changed. Pure functions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -68,7 +70,22 @@ VERSION_KEYS = (
 )
 
 
+_AMOUNT = re.compile(r"-?\d+\.\d+")
+
+
+def _as_read(value: Any) -> Any:
+    """A read's content with amounts compared by value: an order read at six places (`dp=6`)
+    and the same order in a write's reply (at the store's two) hold "19.000000" and "19.00"."""
+    if isinstance(value, str) and _AMOUNT.fullmatch(value):
+        return Decimal(value)
+    if isinstance(value, list):
+        return [_as_read(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_read(v) for k, v in value.items()}
+    return value
+
+
 def same_version(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Whether two reads of an order hold the same content; needed because two changes within
     one second share a `date_modified_gmt`."""
-    return all(a.get(key) == b.get(key) for key in VERSION_KEYS)
+    return all(_as_read(a.get(key)) == _as_read(b.get(key)) for key in VERSION_KEYS)

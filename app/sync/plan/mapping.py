@@ -19,6 +19,7 @@ from typing import Any
 
 from app.errors import InvalidOrderData, MissingSku, UnknownSku
 from app.sync.plan import money
+from app.woocommerce.amounts import shown_amount
 
 WCSYNC_META_PREFIX = "_wcsync_"
 ORIGIN_META = "_wcsync_origin"
@@ -247,7 +248,10 @@ def map_order(
     meta = [
         {"key": ORIGIN_META, "value": origin_key(origin_store, order_id)},
         {"key": "_wcsync_origin_number", "value": str(order.get("number") or order_id)},
-        {"key": "_wcsync_origin_total", "value": str(order.get("total") or "")},
+        {
+            "key": "_wcsync_origin_total",
+            "value": shown_amount(order.get("total") or "", money.currency_decimals(order.get("currency"))),
+        },
     ]
     if order.get("date_created_gmt"):
         meta.append({"key": "_wcsync_origin_created_gmt", "value": str(order["date_created_gmt"])})
