@@ -44,6 +44,7 @@ class Knobs:
     ``edit_while_listing`` edits that many orders of each page a client reads from
     ``GET /orders?orderby=modified`` right after the page is served (the first ones of the
     page), bumping their ``date_modified``, as a shop admin would between two page requests.
+    ``extra_statuses`` registers plugins' order statuses ("shipped=Shipped,...").
     ``shuffle_tied_orders`` (7.8 only) returns orders modified in the same second in an order
     that changes from request to request: 7.8 sorts ``orderby=modified`` without an id
     tie-break and MySQL did exactly that (recorded real-7.8-*/k01c, k01d).
@@ -68,6 +69,17 @@ class Knobs:
     prices_include_tax: bool = False
     edit_while_listing: int = 0
     shuffle_tied_orders: bool = False
+    # Order statuses a plugin registers on this store, as "slug=Label,slug=Label" (slugs without
+    # "wc-"): listed, writable and kept like WooCommerce's own.
+    extra_statuses: str = ""
+
+    def registered_extra_statuses(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for entry in self.extra_statuses.split(","):
+            slug, _, label = entry.strip().partition("=")
+            if slug.strip():
+                found[slug.strip()] = label.strip() or slug.strip()
+        return found
 
     def __post_init__(self) -> None:
         if self.wc_version not in WC_VERSIONS:
