@@ -165,7 +165,7 @@ class TestListOrders:
             return_value=httpx.Response(200, json=[])
         )
         respx_mock.get(host=HOST, path=api_path("/reports/orders/totals")).mock(
-            return_value=httpx.Response(200, json=[{"slug": "pending", "name": "Pending payment", "total": 0}])
+            return_value=httpx.Response(200, json=[{"slug": "pending", "name": "Pending", "total": 0}])
         )
         page = await client.list_orders(
             status=ALL_ORDER_STATUSES,
