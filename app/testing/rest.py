@@ -306,7 +306,8 @@ async def update_order(ctx: Context) -> RestResponse:
     validate_order_body(body, list(ctx.store.state.knobs.registered_extra_statuses()))
     ctx.require(EDIT)
     state = ctx.store.state
-    order = state.update_order(ctx.int_arg("id"), body, missing_status=400)
+    # The wcsync-admin plugin moves the date on every save, posts storage included.
+    order = state.update_order(ctx.int_arg("id"), body, missing_status=400, admin=ctx.store.wcsync_plugin)
     response = single(ctx, state.present_order(order))
     response.orders_written = 1
     return response
@@ -371,7 +372,9 @@ async def batch_orders(ctx: Context) -> RestResponse:
             item_id = item.get("id", 0) if isinstance(item, dict) else 0
             try:
                 order_id = int(item_id)
-                updated = state.update_order(order_id, dict(item), missing_status=400, sanitized=False)
+                updated = state.update_order(
+                    order_id, dict(item), missing_status=400, sanitized=False, admin=ctx.store.wcsync_plugin
+                )
                 out["update"].append(state.present_order(updated))
             except CriticalError:
                 # A PHP fatal error ends the whole batch request.
@@ -833,7 +836,9 @@ async def index(ctx: Context) -> RestResponse:
         "authentication": [],
         "routes": {},
         **(
-            {"wcsync_admin": {"origin_filter": True, "suppress_emails": False}} if store.wcsync_plugin else {}
+            {"wcsync_admin": {"origin_filter": True, "suppress_emails": False, "marks_changes": True}}
+            if store.wcsync_plugin
+            else {}
         ),
         "_links": {"help": [{"href": "https://developer.wordpress.org/rest-api/"}]},
     }

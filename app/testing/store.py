@@ -364,6 +364,13 @@ class FakeStore:
             self.state.touch(order_id)
         return copy.deepcopy(order)
 
+    def save_items(self, order_id: int, **changes: Any) -> dict[str, Any]:
+        """A save that leaves the post row alone: the admin's order items box (AJAX
+        ``wc_save_order_items``) or a REST edit of lines, addresses or meta. On posts storage it
+        moves no ``date_modified`` (real 7.8.2), unless the wcsync-admin plugin runs there."""
+        order = self.state.update_order(order_id, changes, missing_status=404, admin=self.wcsync_plugin)
+        return copy.deepcopy(order)
+
     def find_by_meta(self, key: str, value: Any) -> list[dict[str, Any]]:
         return copy.deepcopy(self.state.find_by_meta(key, value))
 
