@@ -52,6 +52,8 @@ class Knobs:
 
     latency_base_ms: float = 0.0
     latency_per_order_ms: float = 0.0
+    # Per order in a listing's answer (reading full orders costs a real store time too).
+    latency_per_order_read_ms: float = 0.0
     max_concurrency: int = 0  # 0: unlimited
     fail_5xx_rate: float = 0.0
     fail_429_rate: float = 0.0

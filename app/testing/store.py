@@ -613,6 +613,9 @@ class FakeStore:
             self.stats.orders_created += result.orders_created
             if result.orders_written and knobs.latency_per_order_ms > 0:
                 await asyncio.sleep(knobs.latency_per_order_ms * result.orders_written / 1000)
+            listed = len(result.body) if request.method == "GET" and isinstance(result.body, list) else 0
+            if listed and knobs.latency_per_order_read_ms > 0:
+                await asyncio.sleep(knobs.latency_per_order_read_ms * listed / 1000)
             if result.orders_created:
                 after_fault = self._take_after_create_fault()
             elif request.method != "GET" and result.status < 300:
