@@ -33,9 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.config import Settings
-from app.db import create_engine
 from app.main import create_app
-from app.migrate import upgrade_to_head
 from app.models import RunKind
 from app.sync import stores as store_service
 from app.sync.runs.content_check import ContentCheck, round_seconds
@@ -72,9 +70,6 @@ async def measure(args: argparse.Namespace) -> int:
         main.place_order([("SKU-MUG-001", 1), ("SKU-STICKER", 2)])
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'wcsync.db'}"
-        db = create_engine(url)
-        await upgrade_to_head(db)
-        await db.dispose()
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             database_url=url,
