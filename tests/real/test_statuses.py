@@ -99,18 +99,3 @@ async def test_a_plugins_status_reaches_the_copies_that_can_hold_it(wcsync: Wcsy
     for store in (sub1, sub2):
         (copy,) = await store.replicas(origin_key, wcsync.started)
         assert_faithful_copy(origin, copy, origin_store="main")
-
-
-async def test_discovery_meets_an_order_moved_to_a_plugins_status(wcsync: Wcsync) -> None:
-    """Nothing else changed: only a listing that names the plugin's status shows the order."""
-    await wcsync.add_all()
-    sub2 = wcsync.stores["sub2"]
-    order = await sub2.place_order([("SKU-HOODIE-L", 1)])
-    assert_run_ok(await wcsync.sync(), order)
-    await asyncio.sleep(TICK)
-    await sub2.update(order["id"], status="awaiting-pickup", customer_note="Collect Friday")
-    assert_run_ok(await wcsync.sync(), order)
-    origin = await sub2.order(order["id"])
-    (copy,) = await wcsync.stores["main"].replicas(f"sub2:{order['id']}", wcsync.started)
-    assert_faithful_copy(origin, copy, origin_store="sub2")
-    assert copy["status"] == "awaiting-pickup" and copy["customer_note"] == "Collect Friday"
