@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -100,7 +101,32 @@ class Settings(BaseSettings):
         default="processing,on-hold,completed",
         description="Origin statuses that are replicated; others wait until they reach one.",
     )
+    status_map: str = Field(
+        default="",
+        description=(
+            "What to write where a store lacks an order status a plugin registers on another: "
+            "comma-separated 'status=written' entries, each for every store or, as "
+            "'store:status=written', for one (e.g. 'shipped=completed,sub2:awaiting-pickup=on-hold'). "
+            "Used only where the store written to lacks the status; without an entry such a link "
+            "fails and says so."
+        ),
+    )
+    content_check_interval_seconds: int = Field(
+        default=60,
+        ge=0,
+        description="Every this many seconds, a slice of each posts-storage store's open orders is "
+        "read and compared with its copies (edits WooCommerce's posts storage hides); 0: off.",
+    )
+    content_check_batch: int = Field(
+        default=100, ge=1, le=100, description="Open orders read per store and content check."
+    )
     public_url: str = Field(default="", description="URL the stores use to reach wcsync (webhooks).")
+
+    @field_validator("status_map")
+    @classmethod
+    def _status_map_parses(cls, value: str) -> str:
+        parse_status_map(value)
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -135,6 +161,30 @@ class Settings(BaseSettings):
             return Path(self.secret_key_file).expanduser()
         database = sqlite_path(self.database_url)
         return (database.parent if database else Path.cwd()) / "wcsync.key"
+
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def parse_status_map(value: str) -> dict[tuple[str | None, str], str]:
+    """WCSYNC_STATUS_MAP as {(store or None for every store, status): status written}; a
+    malformed entry is refused with the entry named."""
+    found: dict[tuple[str | None, str], str] = {}
+    for raw in value.split(","):
+        entry = raw.strip()
+        if not entry:
+            continue
+        left, sep, right = entry.partition("=")
+        store, colon, status = left.strip().rpartition(":")
+        status, store = status.strip().removeprefix("wc-"), store.strip()
+        right = right.strip().removeprefix("wc-")
+        if not sep or not _SLUG.match(status) or not _SLUG.match(right) or (colon and not store):
+            raise ValueError(
+                f"WCSYNC_STATUS_MAP entry {entry!r} is not 'status=written' or 'store:status=written' "
+                "(order status slugs, without 'wc-')"
+            )
+        found[(store or None, status)] = right
+    return found
 
 
 @lru_cache(maxsize=1)

@@ -170,6 +170,24 @@ class InvalidOrderData(MappingError):
     code = "invalid_order"
 
 
+class StatusNotOnStore(MappingError):
+    """The order's status is registered (by a plugin) where it comes from but not on the store
+    it must be written to, and no status map says what to write instead. WooCommerce would
+    turn it into `pending` inside a batch (seen on real 10.6.2), so nothing is written."""
+
+    code = "status_not_on_store"
+
+    def __init__(self, store: str, status: str, label: str | None = None) -> None:
+        named = f"{status!r} ({label})" if label and label != status else repr(status)
+        super().__init__(
+            f"Store {store!r} has no order status {named}: a plugin registers it on the origin's "
+            f"store only. Register it on {store!r} too (the same plugin), or map it to a status "
+            f'{store!r} has with WCSYNC_STATUS_MAP, e.g. WCSYNC_STATUS_MAP="{store}:{status}=completed", '
+            "then press Sync Order."
+        )
+        self.store, self.status = store, status
+
+
 class OrderRejected(WcsyncError):
     """The target store answered a create with an error; the link is parked with it."""
 

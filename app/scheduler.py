@@ -1,5 +1,6 @@
 """APScheduler wiring: replication in both directions every 5 minutes, discovery every minute,
-and on PostgreSQL a leader lock so that one process of many does the scheduling."""
+the content check (edits the posts storage hides) every minute, and on PostgreSQL a leader lock so
+that one process of many does the scheduling."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import Settings
 from app.db import HeldAdvisoryLock, is_sqlite
 from app.models import RunKind
+from app.sync.runs.content_check import ContentCheck
 from app.sync.runs.engine import SyncEngine
 
 log = logging.getLogger("wcsync.scheduler")
@@ -54,6 +56,7 @@ class Scheduler:
         self._leader = LeaderLock(db_engine, settings.database_url)
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._running_jobs = 0
+        self._content_check = ContentCheck(engine.ctx)
 
     async def _job(self, kind: RunKind) -> None:
         if not await self._leader.is_leader():
@@ -65,6 +68,19 @@ class Scheduler:
             await self._engine.wait(run.id)
         except Exception:
             log.exception("scheduler.job.failed kind=%s", kind)
+        finally:
+            self._running_jobs -= 1
+
+    async def _content_job(self) -> None:
+        if not await self._leader.is_leader():
+            return
+        self._running_jobs += 1
+        try:
+            result = await self._content_check.tick()
+            for error in result.errors:
+                log.warning("scheduler.content_check.error %s", error)
+        except Exception:
+            log.exception("scheduler.job.failed kind=content_check")
         finally:
             self._running_jobs -= 1
 
@@ -86,11 +102,20 @@ class Scheduler:
             seconds=self._settings.discover_interval_seconds,
             **common,
         )
+        if self._settings.content_check_interval_seconds > 0:
+            self._scheduler.add_job(
+                self._content_job,
+                "interval",
+                id="content_check",
+                seconds=self._settings.content_check_interval_seconds,
+                **common,
+            )
         self._scheduler.start()
         log.info(
-            "scheduler.started replicate_every=%ss discover_every=%ss",
+            "scheduler.started replicate_every=%ss discover_every=%ss content_check_every=%ss",
             self._settings.replicate_interval_seconds,
             self._settings.discover_interval_seconds,
+            self._settings.content_check_interval_seconds,
         )
 
     async def stop(self, timeout: float = 30.0) -> None:

@@ -1039,3 +1039,34 @@ async def synced_link_ids(
         )
     rows = await session.exec(query.order_by(col(Link.id)).limit(limit))
     return [i for i in rows.all() if i is not None]
+
+
+# --- the content check (app.sync.runs.content_check) -------------------------------------------
+
+CLOSED_STATUSES = ("completed", "cancelled", "refunded", "trash")
+
+
+async def open_origins(session: AsyncSession, store_id: int, *, after: int, limit: int) -> list[int]:
+    """The next `limit` origin orders of a store, by id after `after`, that are open (not
+    completed, cancelled, refunded or trashed, as last read) and have a copy somewhere."""
+    copied = (
+        select(Link.id)
+        .where(
+            Link.origin_store_id == store_id,
+            col(Link.origin_order_id) == col(SourceOrder.order_id),
+            col(Link.target_order_id).is_not(None),
+        )
+        .exists()
+    )
+    rows = await session.exec(
+        select(SourceOrder.order_id)
+        .where(
+            SourceOrder.store_id == store_id,
+            col(SourceOrder.order_id) > after,
+            col(SourceOrder.status).not_in(CLOSED_STATUSES),
+            copied,
+        )
+        .order_by(col(SourceOrder.order_id))
+        .limit(limit)
+    )
+    return list(rows.all())

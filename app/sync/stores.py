@@ -21,7 +21,7 @@ from app.sync.discover.webhooks import webhook_check
 from app.sync.orderinfo import order_storage
 from app.sync.runs.engine import SyncEngine
 from app.sync.storetime import new_orders_floor, store_clock
-from app.woocommerce.client import WooCommerceClient
+from app.woocommerce.client import CORE_ORDER_STATUSES, WooCommerceClient
 from app.woocommerce.errors import AuthenticationError, RouteNotFoundError, WooCommerceError
 
 
@@ -179,6 +179,24 @@ async def _learn_storage(client: WooCommerceClient, store: Store) -> str:
     return "Orders are kept as posts: links open each order's post edit screen."
 
 
+async def _statuses_check(client: WooCommerceClient) -> str:
+    """Read the store's order statuses again (the cache the sync uses), and name those a plugin
+    registers: an order in one is copied only to stores that have it too, or as mapped."""
+    client.forget_order_statuses()
+    try:
+        registered = await client.order_statuses()
+    except WooCommerceError as exc:
+        return f"Could not read the store's order statuses ({exc}); they are read again before use."
+    extra = {slug: label for slug, label in registered.items() if slug not in CORE_ORDER_STATUSES}
+    if not extra:
+        return "WooCommerce's own order statuses only."
+    named = ", ".join(f"{slug} ({label})" if label != slug else slug for slug, label in sorted(extra.items()))
+    return (
+        f"Order statuses registered by plugins: {named}. An order in one is copied as it is to "
+        "stores that have it too; elsewhere as WCSYNC_STATUS_MAP says, or its link fails and says so."
+    )
+
+
 async def learn_storage(engine: SyncEngine, store: Store) -> None:
     """For a store added without the check: one request for its order storage, kept if told."""
     if store.order_storage is not None:
@@ -272,6 +290,7 @@ async def check_store(clients: ClientRegistry, store: Store) -> StoreCheck:
         # below find (a main store with no webhook is still read fine).
         store.last_success_at = utcnow()
         add("order storage", True, await _learn_storage(client, store))
+        add("order statuses", True, await _statuses_check(client))
         add("webhooks", *await webhook_check(client, store))
     skew = client.clock_skew
     if skew is not None:

@@ -46,6 +46,7 @@ class Knobs:
     ``GET /orders?orderby=modified`` (or any listing bounded by ``modified_after`` or
     ``modified_before``) right after the page is served (the first ones of the page), bumping
     their ``date_modified``, as a shop admin would between two page requests.
+    ``extra_statuses`` registers plugins' order statuses ("shipped=Shipped,...").
     ``shuffle_tied_orders`` (7.8 only) returns orders modified in the same second in an order
     that changes from request to request: 7.8 sorts ``orderby=modified`` without an id
     tie-break and MySQL did exactly that (recorded real-7.8-*/k01c, k01d).
@@ -53,6 +54,8 @@ class Knobs:
 
     latency_base_ms: float = 0.0
     latency_per_order_ms: float = 0.0
+    # Per order in a listing's answer (reading full orders costs a real store time too).
+    latency_per_order_read_ms: float = 0.0
     max_concurrency: int = 0  # 0: unlimited
     fail_5xx_rate: float = 0.0
     fail_429_rate: float = 0.0
@@ -71,6 +74,17 @@ class Knobs:
     tax_round_at_subtotal: bool = False
     edit_while_listing: int = 0
     shuffle_tied_orders: bool = False
+    # Order statuses a plugin registers on this store, as "slug=Label,slug=Label" (slugs without
+    # "wc-"): listed, writable and kept like WooCommerce's own.
+    extra_statuses: str = ""
+
+    def registered_extra_statuses(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for entry in self.extra_statuses.split(","):
+            slug, _, label = entry.strip().partition("=")
+            if slug.strip():
+                found[slug.strip()] = label.strip() or slug.strip()
+        return found
 
     def __post_init__(self) -> None:
         if self.wc_version not in WC_VERSIONS:

@@ -166,7 +166,7 @@ class OrderQuery:
     created_via: list[str] | None = None
 
 
-def parse_order_query(params: dict[str, Any]) -> OrderQuery:
+def parse_order_query(params: dict[str, Any], extra_statuses: Sequence[str] = ()) -> OrderQuery:
     """Validate ``GET /orders`` params in WooCommerce's registration order."""
     problems = ParamProblems()
     if "context" in params and params["context"] not in ("view", "edit"):
@@ -207,12 +207,13 @@ def parse_order_query(params: dict[str, Any]) -> OrderQuery:
         query.parent = parent
     if "status" in params:
         statuses = as_list(params["status"])
+        enum = (*LIST_STATUS_ENUM, *extra_statuses)
         for index, status in enumerate(statuses):
-            if status not in LIST_STATUS_ENUM:
+            if status not in enum:
                 problems.add(
                     "status",
                     "rest_not_in_enum",
-                    enum_message(f"status[{index}]", LIST_STATUS_ENUM),
+                    enum_message(f"status[{index}]", enum),
                 )
                 break
         else:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,13 @@ from app.testing.listing import (
     with_dp,
 )
 from app.testing.phpcompat import php_parse_str
-from app.testing.state import WRITABLE_STATUS_ENUM, StoreState, with_target_hints
+from app.testing.state import (
+    ORDER_STATUSES,
+    STATUS_LABELS,
+    WRITABLE_STATUS_ENUM,
+    StoreState,
+    with_target_hints,
+)
 
 if TYPE_CHECKING:
     from app.testing.store import FakeStore
@@ -168,7 +175,7 @@ def error_response(error: WPError) -> RestResponse:
 # ------------------------------------------------------------------ validation
 
 
-def validate_order_body(body: dict[str, Any]) -> None:
+def validate_order_body(body: dict[str, Any], extra_statuses: Sequence[str] = ()) -> None:
     """The order schema checks WordPress runs before ``POST``/``PUT`` (a batch skips them)."""
     problems = ParamProblems()
 
@@ -183,8 +190,9 @@ def validate_order_body(body: dict[str, Any]) -> None:
         integer("parent_id")
     if "status" in body:
         status = body["status"]
-        if not isinstance(status, str) or status not in WRITABLE_STATUS_ENUM:
-            problems.add("status", "rest_not_in_enum", enum_message("status", WRITABLE_STATUS_ENUM))
+        enum = (*WRITABLE_STATUS_ENUM, *extra_statuses)
+        if not isinstance(status, str) or status not in enum:
+            problems.add("status", "rest_not_in_enum", enum_message("status", enum))
     if "customer_id" in body:
         integer("customer_id")
     for name in ("billing", "shipping"):
@@ -241,7 +249,7 @@ def single(ctx: Context, obj: dict[str, Any], status: int = 200, **kwargs: Any) 
 
 
 async def list_orders(ctx: Context) -> RestResponse:
-    query = parse_order_query(ctx.query)
+    query = parse_order_query(ctx.query, list(ctx.store.state.knobs.registered_extra_statuses()))
     ctx.require(LIST)
     state = ctx.store.state
     if state.version == "7.8":
@@ -299,7 +307,7 @@ async def list_orders(ctx: Context) -> RestResponse:
 
 async def create_order(ctx: Context) -> RestResponse:
     body = ctx.body()
-    validate_order_body(body)
+    validate_order_body(body, list(ctx.store.state.knobs.registered_extra_statuses()))
     ctx.require(CREATE)
     state = ctx.store.state
     result = state.create_order(body)
@@ -321,10 +329,11 @@ async def get_order(ctx: Context) -> RestResponse:
 
 async def update_order(ctx: Context) -> RestResponse:
     body = ctx.body()
-    validate_order_body(body)
+    validate_order_body(body, list(ctx.store.state.knobs.registered_extra_statuses()))
     ctx.require(EDIT)
     state = ctx.store.state
-    order = state.update_order(ctx.int_arg("id"), body, missing_status=400)
+    # The wcsync-admin plugin moves the date on every save, posts storage included.
+    order = state.update_order(ctx.int_arg("id"), body, missing_status=400, admin=ctx.store.wcsync_plugin)
     response = single(ctx, state.present_order(order))
     response.orders_written = 1
     return response
@@ -389,7 +398,9 @@ async def batch_orders(ctx: Context) -> RestResponse:
             item_id = item.get("id", 0) if isinstance(item, dict) else 0
             try:
                 order_id = int(item_id)
-                updated = state.update_order(order_id, dict(item), missing_status=400, sanitized=False)
+                updated = state.update_order(
+                    order_id, dict(item), missing_status=400, sanitized=False, admin=ctx.store.wcsync_plugin
+                )
                 out["update"].append(state.present_order(updated))
             except CriticalError:
                 # A PHP fatal error ends the whole batch request.
@@ -788,6 +799,17 @@ async def delete_webhook(ctx: Context) -> RestResponse:
 # ---------------------------------------------------------------------- misc
 
 
+async def order_totals(ctx: Context) -> RestResponse:
+    """``GET /reports/orders/totals``: each registered status (WooCommerce's, then a plugin's)
+    with its label and how many orders hold it, as 7.8.2 and 10.6.2 answer it."""
+    ctx.require(LIST)
+    state = ctx.store.state
+    labels = {s: STATUS_LABELS[s] for s in ORDER_STATUSES} | state.knobs.registered_extra_statuses()
+    counts = Counter(str(o.get("status")) for o in state.orders.values())
+    rows = [{"slug": s, "name": n, "total": counts.get(s, 0)} for s, n in labels.items()]
+    return RestResponse(status=200, body=rows)
+
+
 async def system_status(ctx: Context) -> RestResponse:
     ctx.require(LIST)
     hpos = ctx.store.state.storage == "hpos"
@@ -850,7 +872,9 @@ async def index(ctx: Context) -> RestResponse:
         "authentication": [],
         "routes": {},
         **(
-            {"wcsync_admin": {"origin_filter": True, "suppress_emails": False}} if store.wcsync_plugin else {}
+            {"wcsync_admin": {"origin_filter": True, "suppress_emails": False, "marks_changes": True}}
+            if store.wcsync_plugin
+            else {}
         ),
         "_links": {"help": [{"href": "https://developer.wordpress.org/rest-api/"}]},
     }
@@ -932,6 +956,7 @@ ROUTES: tuple[Route, ...] = (
         delete=delete_webhook,
     ),
     _route("/system_status", "/wc/v3/system_status", get=system_status),
+    _route("/reports/orders/totals", "/wc/v3/reports/orders/totals", get=order_totals),
 )
 
 

@@ -368,6 +368,13 @@ class FakeStore:
             self.state.touch(order_id)
         return copy.deepcopy(order)
 
+    def save_items(self, order_id: int, **changes: Any) -> dict[str, Any]:
+        """A save that leaves the post row alone: the admin's order items box (AJAX
+        ``wc_save_order_items``) or a REST edit of lines, addresses or meta. On posts storage it
+        moves no ``date_modified`` (real 7.8.2), unless the wcsync-admin plugin runs there."""
+        order = self.state.update_order(order_id, changes, missing_status=404, admin=self.wcsync_plugin)
+        return copy.deepcopy(order)
+
     def find_by_meta(self, key: str, value: Any) -> list[dict[str, Any]]:
         return copy.deepcopy(self.state.find_by_meta(key, value))
 
@@ -610,6 +617,9 @@ class FakeStore:
             self.stats.orders_created += result.orders_created
             if result.orders_written and knobs.latency_per_order_ms > 0:
                 await asyncio.sleep(knobs.latency_per_order_ms * result.orders_written / 1000)
+            listed = len(result.body) if request.method == "GET" and isinstance(result.body, list) else 0
+            if listed and knobs.latency_per_order_read_ms > 0:
+                await asyncio.sleep(knobs.latency_per_order_read_ms * listed / 1000)
             if result.orders_created:
                 after_fault = self._take_after_create_fault()
             elif request.method != "GET" and result.status < 300:

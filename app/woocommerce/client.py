@@ -33,7 +33,15 @@ from app.woocommerce.classify import (
     truncated_body,
 )
 from app.woocommerce.clock import Skew, SkewEstimate
-from app.woocommerce.errors import MalformedResponse, RetriableError, WooCommerceError
+from app.woocommerce.errors import (
+    AuthenticationError,
+    FatalError,
+    MalformedResponse,
+    NotFoundError,
+    RetriableError,
+    RouteNotFoundError,
+    WooCommerceError,
+)
 from app.woocommerce.pacing import Pace
 from app.woocommerce.redact import redact_data
 
@@ -51,7 +59,16 @@ ALL_ORDER_STATUSES: tuple[str, ...] = (
     "trash",
 )
 """Naming every status is the only way to include trashed orders in a listing
-(``status=any`` and ``any,trash`` both leave them out)."""
+(``status=any`` and ``any,trash`` both leave them out). A listing given exactly this tuple names
+the store's own statuses too (those a plugin registers: see :meth:`WooCommerceClient.order_statuses`),
+since a named list leaves out every status it does not name."""
+
+# WooCommerce's own statuses (wc_get_order_statuses() without plugins); any other is a plugin's.
+CORE_ORDER_STATUSES: frozenset[str] = frozenset(ALL_ORDER_STATUSES) - {"trash"}
+# A store's registered statuses are read again after this long (and by every store check).
+ORDER_STATUSES_MAX_AGE = 600.0
+# What the listing's `status` enum holds beside the statuses themselves.
+_STATUS_ENUM_EXTRAS = frozenset({"any", "trash", "auto-draft"})
 
 BATCH_LIMIT = 100
 MAX_PER_PAGE = 100
@@ -221,6 +238,9 @@ class WooCommerceClient:
         self.auth_mode: AuthMode = resolve_auth_mode(auth_mode, base_url)
         self.timeout = timeout
         self._skew = SkewEstimate()
+        # The order statuses the store registers (slug -> label) and when they were read.
+        self._statuses: dict[str, str] | None = None
+        self._statuses_read_at = 0.0
         self._secrets: tuple[str, ...] = (consumer_key, consumer_secret)
         # Requests at once and orders per batch; with `adaptive`, learnt from the store's answers
         # between 1 and `max_concurrency` (see app.woocommerce.pacing).
@@ -512,24 +532,35 @@ class WooCommerceClient:
         08): re-read with an overlap. Trashed orders are listed only if ``status`` names
         ``trash`` (see :data:`ALL_ORDER_STATUSES`). Totals of a page past the end are not
         reliable (recorded 04). ``offset`` skips that many matching orders (``page`` is then
-        ignored).
+        ignored). ``status=ALL_ORDER_STATUSES`` names every status the store
+        registers, a plugin's too (read once in a while: :meth:`order_statuses`).
         """
-        params = order_list_params(
-            modified_after=modified_after,
-            modified_before=modified_before,
-            after=after,
-            status=status,
-            page=page,
-            per_page=per_page,
-            orderby=orderby,
-            order=order,
-            fields=fields,
-            include=include,
-            exclude=exclude,
-            wcsync_origin=wcsync_origin,
-            offset=offset,
-        )
-        return await self._get_page("/orders", params, page)
+        every = status is not None and tuple(status) == ALL_ORDER_STATUSES
+        for attempt in (1, 2):
+            params = order_list_params(
+                modified_after=modified_after,
+                modified_before=modified_before,
+                after=after,
+                status=await self.every_status() if every else status,
+                page=page,
+                per_page=per_page,
+                orderby=orderby,
+                order=order,
+                fields=fields,
+                include=include,
+                exclude=exclude,
+                wcsync_origin=wcsync_origin,
+                offset=offset,
+            )
+            try:
+                return await self._get_page("/orders", params, page)
+            except FatalError as exc:
+                # A plugin's status named here was unregistered since it was read (the plugin
+                # was turned off): WooCommerce refuses the whole listing; read them again.
+                if not (every and attempt == 1 and _refuses_status(exc)):
+                    raise
+                self.forget_order_statuses()
+        raise AssertionError("unreachable")
 
     async def iter_orders(
         self,
@@ -551,7 +582,9 @@ class WooCommerceClient:
         base = order_list_params(
             modified_after=modified_after,
             after=after,
-            status=status,
+            status=await self.every_status()
+            if status is not None and tuple(status) == ALL_ORDER_STATUSES
+            else status,
             per_page=per_page,
             orderby=orderby,
             order=order,
@@ -806,6 +839,64 @@ class WooCommerceClient:
         reply = await self._send("DELETE", path, params={"force": "true"})
         return self._expect_object(reply, "DELETE", path)
 
+    # -- order statuses ----------------------------------------------------------------------
+
+    async def order_statuses(self, *, max_age: float = ORDER_STATUSES_MAX_AGE) -> dict[str, str]:
+        """Every order status the store registers, WooCommerce's and its plugins' (slug without
+        ``wc-`` -> label), read at most every ``max_age`` seconds.
+
+        ``GET /reports/orders/totals`` lists each status of ``wc_get_order_statuses()`` (7.8 and
+        10.6 alike); a key whose user may not view reports falls back to the ``status`` enum of
+        ``OPTIONS /orders`` (slugs only). A status the store lacks must never be written there:
+        a batch update to it is answered 200 with the order set to ``pending``."""
+        if self._statuses is not None and time.monotonic() - self._statuses_read_at < max_age:
+            return dict(self._statuses)
+        try:
+            reply = await self._send("GET", "/reports/orders/totals")
+            rows = self._expect_list(reply, "GET", "/reports/orders/totals", require_id=False)
+            found = {
+                str(row["slug"]): str(row.get("name") or row["slug"])
+                for row in rows
+                if isinstance(row.get("slug"), str) and row["slug"]
+            }
+        except (AuthenticationError, RouteNotFoundError, NotFoundError):
+            found = await self._statuses_from_schema()
+        if not found:
+            raise MalformedResponse(
+                "the store listed no order status at all (GET /reports/orders/totals)",
+                status=200,
+                store=self.store_name,
+                method="GET",
+                path="/reports/orders/totals",
+            )
+        self._statuses, self._statuses_read_at = found, time.monotonic()
+        return dict(found)
+
+    async def _statuses_from_schema(self) -> dict[str, str]:
+        reply = await self._send("OPTIONS", "/orders")
+        data = self._expect_object(reply, "OPTIONS", "/orders", require_id=False)
+        try:
+            enum = data["schema"]["properties"]["status"]["enum"]
+        except (KeyError, TypeError):
+            enum = []
+        return {str(s): str(s) for s in enum if isinstance(s, str) and s not in _STATUS_ENUM_EXTRAS}
+
+    def forget_order_statuses(self) -> None:
+        """Read the store's statuses again before they are next needed."""
+        self._statuses = None
+
+    @property
+    def known_order_statuses(self) -> dict[str, str] | None:
+        """The statuses as last read (None: not read yet), without a request."""
+        return None if self._statuses is None else dict(self._statuses)
+
+    async def every_status(self) -> tuple[str, ...]:
+        """:data:`ALL_ORDER_STATUSES` and every other status the store registers: a listing that
+        names statuses (the only way to include trash) leaves out every status it does not name,
+        so an order moved to a plugin's status would never be seen again."""
+        registered = await self.order_statuses()
+        return (*ALL_ORDER_STATUSES, *(s for s in registered if s not in ALL_ORDER_STATUSES))
+
     # -- site --------------------------------------------------------------------------------
 
     async def site_index(self, *, fields: Sequence[str] | None = SITE_INDEX_FIELDS) -> dict[str, Any]:
@@ -833,6 +924,17 @@ class WooCommerceClient:
         params = {"_fields": ",".join(fields)} if fields else None
         reply = await self._send("GET", path, params=params)
         return self._expect_object(reply, "GET", path, require_id=False)
+
+
+def _refuses_status(error: WooCommerceError) -> bool:
+    """A listing refused because a status it names is not registered (rest_invalid_param on
+    ``status``)."""
+    if error.status != 400 or error.code != "rest_invalid_param":
+        return False
+    body = error.body if isinstance(error.body, dict) else {}
+    data = body.get("data") if isinstance(body.get("data"), dict) else {}
+    params = data.get("params") if isinstance(data, dict) else None
+    return isinstance(params, dict) and "status" in params
 
 
 def _is_id(value: Any) -> bool:

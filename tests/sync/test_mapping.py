@@ -74,7 +74,7 @@ class TestMapOrder:
     @pytest.mark.parametrize(
         ("override", "needle"),
         [
-            ({"status": "not-a-status"}, "status"),
+            ({"status": "Not a status!"}, "status"),  # a plugin's slug is checked per store
             ({"currency": "dollars"}, "Currency"),
             ({"billing": {"email": "not-an-email"}}, "email"),
             ({"line_items": []}, "no line items"),

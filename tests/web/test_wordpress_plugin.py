@@ -534,7 +534,17 @@ def test_origin_filter_adds_a_meta_query(facts: dict[str, Any]) -> None:
     # A malformed value matches nothing rather than every order.
     assert facts["origin_query_bad"]["meta_query"][0]["value"] == "invalid:0"
     assert facts["origin_query_none"] == {"a": 1}
-    assert facts["rest_index"]["wcsync_admin"] == {"origin_filter": True, "suppress_emails": True}
+    assert facts["rest_index"]["wcsync_admin"] == {
+        "origin_filter": True,
+        "suppress_emails": True,
+        "marks_changes": True,
+    }
+
+
+def test_every_save_of_an_order_moves_its_date_on_the_posts_storage(facts: dict[str, Any]) -> None:
+    """The posts storage keeps an order's date when its items, addresses, totals or meta are
+    saved (real 7.8.2): the plugin moves it, so that wcsync sees the edit."""
+    assert facts["marks_changes"] == {"saved": True, "new": None, "already": 1}
 
 
 def test_optional_behaviours_are_off_by_default(facts: dict[str, Any]) -> None:

@@ -69,7 +69,11 @@ class WP_Post {
 }
 
 class WC_Order {
+	public array $changes = array();
+	public ?int $date_modified = null;
 	public function __construct( public int $id, public array $meta = array() ) {}
+	public function get_changes(): array { return $this->changes; }
+	public function set_date_modified( int $time ): void { $this->date_modified = $time; $this->changes['date_modified'] = $time; }
 	public function get_id(): int { return $this->id; }
 	public function get_meta( string $key ): mixed { return $this->meta[ $key ] ?? ''; }
 	public function get_order_number(): string { return 'N' . $this->id; }
@@ -504,6 +508,21 @@ $facts['origin_query']       = apply_filters( 'woocommerce_rest_orders_prepare_o
 $facts['origin_query_bad']   = apply_filters( 'woocommerce_rest_orders_prepare_object_query', array(), request_with( array(), array( 'wcsync_origin' => "main:42' OR 1=1" ) ) );
 $facts['origin_query_none']  = apply_filters( 'woocommerce_rest_orders_prepare_object_query', array( 'a' => 1 ), request_with( array() ) );
 $facts['rest_index']         = apply_filters( 'rest_index', new WP_REST_Response( array( 'name' => 'shop' ) ) )->get_data();
+
+// On the posts storage every save of an order that exists moves its date; a new order, and a
+// save that already moves it, are left alone.
+$saved  = new WC_Order( 8 );
+$fresh  = new WC_Order( 0 );
+$moving = new WC_Order( 9 );
+$moving->changes = array( 'date_modified' => 1 );
+foreach ( array( $saved, $fresh, $moving ) as $order ) {
+	do_action( 'woocommerce_before_order_object_save', $order, null );
+}
+$facts['marks_changes'] = array(
+	'saved'   => null !== $saved->date_modified && abs( $saved->date_modified - time() ) < 5,
+	'new'     => $fresh->date_modified,
+	'already' => $moving->changes['date_modified'],
+);
 
 // wcsync's private line meta stays out of the order items box.
 $facts['hidden_itemmeta'] = apply_filters( 'woocommerce_hidden_order_itemmeta', array( '_qty', '_tax_class' ) );

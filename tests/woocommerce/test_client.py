@@ -177,6 +177,9 @@ class TestListOrders:
         route = respx_mock.get(host=HOST, path=api_path("/orders")).mock(
             return_value=httpx.Response(200, json=[])
         )
+        respx_mock.get(host=HOST, path=api_path("/reports/orders/totals")).mock(
+            return_value=httpx.Response(200, json=[{"slug": "pending", "name": "Pending", "total": 0}])
+        )
         page = await client.list_orders(
             status=ALL_ORDER_STATUSES,
             fields=["date_modified_gmt", "meta_data"],
@@ -537,3 +540,94 @@ class TestProducts:
         )
         (variation,) = await client.product_variations(407)
         assert variation["sku"] == "SKU-POLO-M" and "parent_id" not in variation
+
+
+# As GET /reports/orders/totals answers on a real WooCommerce 7.8.2 store whose plugin registers
+# wc-awaiting-pickup and wc-shipped (tests/real/mu-plugins/statuses.php).
+TOTALS_WITH_PLUGIN = [
+    {"slug": "pending", "name": "Pending payment", "total": 0},
+    {"slug": "processing", "name": "Processing", "total": 3},
+    {"slug": "awaiting-pickup", "name": "Awaiting pickup", "total": 1},
+    {"slug": "shipped", "name": "Shipped", "total": 2},
+    {"slug": "on-hold", "name": "On hold", "total": 0},
+    {"slug": "completed", "name": "Completed", "total": 0},
+    {"slug": "cancelled", "name": "Cancelled", "total": 0},
+    {"slug": "refunded", "name": "Refunded", "total": 0},
+    {"slug": "failed", "name": "Failed", "total": 0},
+    {"slug": "checkout-draft", "name": "Draft", "total": 0},
+]
+REFUSED_STATUS = {
+    "code": "rest_invalid_param",
+    "message": "Invalid parameter(s): status",
+    "data": {"status": 400, "params": {"status": "status[9] is not one of any, trash, ..."}},
+}
+
+
+class TestOrderStatuses:
+    async def test_reads_every_registered_status_with_its_label(
+        self, client: WooCommerceClient, respx_mock: respx.MockRouter
+    ) -> None:
+        route = respx_mock.get(host=HOST, path=api_path("/reports/orders/totals")).mock(
+            return_value=httpx.Response(200, json=TOTALS_WITH_PLUGIN)
+        )
+        statuses = await client.order_statuses()
+        assert statuses["shipped"] == "Shipped" and statuses["awaiting-pickup"] == "Awaiting pickup"
+        assert len(statuses) == 10
+        await client.order_statuses()  # cached: one request
+        assert route.call_count == 1
+        client.forget_order_statuses()
+        await client.order_statuses()
+        assert route.call_count == 2
+
+    async def test_a_listing_of_every_status_names_the_plugins_too(
+        self, client: WooCommerceClient, respx_mock: respx.MockRouter
+    ) -> None:
+        """A named status list leaves out every status it does not name: an order moved to a
+        plugin's status would never be listed again (seen on real 7.8.2 and 10.6.2)."""
+        respx_mock.get(host=HOST, path=api_path("/reports/orders/totals")).mock(
+            return_value=httpx.Response(200, json=TOTALS_WITH_PLUGIN)
+        )
+        route = respx_mock.get(host=HOST, path=api_path("/orders")).mock(
+            return_value=httpx.Response(200, json=[])
+        )
+        await client.list_orders(status=ALL_ORDER_STATUSES)
+        named = route.calls.last.request.url.params["status"].split(",")
+        assert set(named) == set(ALL_ORDER_STATUSES) | {"shipped", "awaiting-pickup"}
+        # A listing naming its own statuses is left as it is.
+        await client.list_orders(status=["processing"])
+        assert route.calls.last.request.url.params["status"] == "processing"
+
+    async def test_a_status_unregistered_since_is_read_again(
+        self, client: WooCommerceClient, respx_mock: respx.MockRouter
+    ) -> None:
+        without_shipped = [row for row in TOTALS_WITH_PLUGIN if row["slug"] != "shipped"]
+        totals = respx_mock.get(host=HOST, path=api_path("/reports/orders/totals")).mock(
+            side_effect=[
+                httpx.Response(200, json=TOTALS_WITH_PLUGIN),
+                httpx.Response(200, json=without_shipped),
+            ]
+        )
+        route = respx_mock.get(host=HOST, path=api_path("/orders")).mock(
+            side_effect=[httpx.Response(400, json=REFUSED_STATUS), httpx.Response(200, json=_orders(7))]
+        )
+        page = await client.list_orders(status=ALL_ORDER_STATUSES)
+        assert [o["id"] for o in page.items] == [7]
+        assert totals.call_count == 2
+        assert "shipped" not in route.calls.last.request.url.params["status"].split(",")
+
+    async def test_falls_back_to_the_schema_when_reports_are_refused(
+        self, client: WooCommerceClient, respx_mock: respx.MockRouter
+    ) -> None:
+        respx_mock.get(host=HOST, path=api_path("/reports/orders/totals")).mock(
+            return_value=httpx.Response(
+                403,
+                json={"code": "woocommerce_rest_cannot_view", "message": "Sorry", "data": {"status": 403}},
+            )
+        )
+        respx_mock.options(host=HOST, path=api_path("/orders")).mock(
+            return_value=httpx.Response(
+                200,
+                json={"schema": {"properties": {"status": {"enum": ["auto-draft", "pending", "shipped"]}}}},
+            )
+        )
+        assert await client.order_statuses() == {"pending": "pending", "shipped": "shipped"}

@@ -51,6 +51,7 @@ BILLING_KEYS = (
 SHIPPING_KEYS = BILLING_KEYS[:-2] + ("phone",)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_STATUS_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,8 @@ def map_order(
     if not isinstance(order_id, int):
         raise InvalidOrderData("The order has no numeric id.")
     status = order.get("status")
-    if status not in CORE_STATUSES:
+    # A plugin's status too: whether the target has it is decided before (planner.status_for_store).
+    if not isinstance(status, str) or not _STATUS_SLUG.match(status) or status == "trash":
         raise InvalidOrderData(f"Order status {status!r} is not a status wcsync replicates.")
     currency = order.get("currency") or ""
     if not isinstance(currency, str) or not _CURRENCY.match(currency):

@@ -27,11 +27,12 @@ repeat; an entry added where its key is already on the line goes under a slot ke
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from app.errors import StatusNotOnStore
 from app.sync.plan import money
 from app.sync.plan.mapping import (
     COPIED_KEYS_META,
@@ -291,3 +292,31 @@ def plan_update(
     if status is not None and status != replica.get("status"):
         changes["status"] = status
     return changes
+
+
+# WooCommerce's own order statuses: every store has them, whatever it was told of its plugins.
+CORE_STATUSES = frozenset(
+    {"pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "checkout-draft"}
+)
+
+
+def status_for_store(
+    status: str,
+    *,
+    store: str,
+    registered: Collection[str] | None,
+    status_map: Mapping[tuple[str | None, str], str],
+) -> str:
+    """The status to write on `store` for an order in `status`: the same where the store
+    registers it (`registered`: its statuses as read from it, None when unknown, which counts
+    as WooCommerce's own only); else what WCSYNC_STATUS_MAP says for that store, then for every
+    store, if the store has that one. Otherwise StatusNotOnStore: WooCommerce would turn an
+    unknown status into `pending` inside a batch, so it is never sent."""
+    have = CORE_STATUSES if registered is None else frozenset(registered) | {"trash"}
+    if status in have:
+        return status
+    for key in ((store, status), (None, status)):
+        mapped = status_map.get(key)
+        if mapped is not None and mapped in have:
+            return mapped
+    raise StatusNotOnStore(store, status)

@@ -9,13 +9,16 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
+from app.config import parse_status_map
 from app.db import session_scope
+from app.errors import StatusNotOnStore
 from app.models import Link, LinkState, SourceOrder, Store, utcnow
 from app.sync import repository as repo
 from app.sync.context import SyncContext, kv, log, parse_gmt
 from app.sync.events import link_event
 from app.sync.orderinfo import keep_summary
 from app.sync.plan.conflicts import replica_is_later
+from app.sync.plan.planner import status_for_store
 from app.sync.storetime import store_clock
 from app.woocommerce.client import BATCH_LIMIT
 from app.woocommerce.clock import Skew
@@ -60,11 +63,16 @@ async def flow_back(ctx: SyncContext, *, run_id: int | None) -> FlowBackStats:
         ):
             wanted[link.origin_order_id] = link
         chunk = await _judge_conflicts(ctx, list(wanted.values()), stores, skews, run_id)
+        try:
+            chunk, written = await _statuses_for_origin(ctx, origin, chunk, run_id)
+        except WooCommerceError as exc:
+            stats.errors.append(f"store {origin.name}: statuses not read, statuses wait: {exc}")
+            continue
         for start in range(0, len(chunk), BATCH_LIMIT):
             part = chunk[start : start + BATCH_LIMIT]
             try:
                 result = await client.batch_orders(
-                    update=[{"id": ln.origin_order_id, "status": ln.status_to_origin} for ln in part]
+                    update=[{"id": ln.origin_order_id, "status": written[_link_id(ln)]} for ln in part]
                 )
             except WooCommerceError as exc:
                 stats.failed += len(part)
@@ -75,6 +83,41 @@ async def flow_back(ctx: SyncContext, *, run_id: int | None) -> FlowBackStats:
     if waiting:
         log.info("sync.flowback.done %s", kv(written=stats.written, failed=stats.failed))
     return stats
+
+
+def _link_id(link: Link) -> int:
+    assert link.id is not None
+    return link.id
+
+
+async def _statuses_for_origin(
+    ctx: SyncContext, origin: Store, links: list[Link], run_id: int | None
+) -> tuple[list[Link], dict[int, str]]:
+    """The links whose status the origin store can hold (its own, or as WCSYNC_STATUS_MAP maps a
+    status it lacks), with the status to write; the others fail, saying which status and what
+    to do, and keep their status waiting until the origin registers it or a map is set."""
+    registered = await ctx.clients.get(origin).order_statuses()
+    status_map = parse_status_map(ctx.settings.status_map)
+    going: list[Link] = []
+    written: dict[int, str] = {}
+    refused: dict[int, str] = {}
+    for link in links:
+        try:
+            written[_link_id(link)] = status_for_store(
+                str(link.status_to_origin), store=origin.name, registered=registered, status_map=status_map
+            )
+            going.append(link)
+        except StatusNotOnStore as exc:
+            refused[_link_id(link)] = str(exc)
+    if refused:
+        async with session_scope(ctx.session_factory) as session:
+            for row in await repo.links_by_ids(session, list(refused)):
+                message = f"status not written back to the origin: {refused[_link_id(row)]}"
+                if row.last_error != message or row.state != LinkState.failed:
+                    link_event(session, row, "flow_back_failed", message, run_id)
+                row.state, row.last_error = LinkState.failed, message
+                row.last_error_code = StatusNotOnStore.code
+    return going, written
 
 
 def _on_our_clock(when: datetime | None, skew: Skew) -> datetime:

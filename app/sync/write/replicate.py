@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.config import parse_status_map
 from app.db import session_scope
 from app.errors import MappingError, OrderRejected
 from app.models import Direction, Link, LinkState, Routing, SourceOrder, Store, StoreRole, utcnow
@@ -36,7 +37,7 @@ from app.sync.plan.mapping import (
     meta_value,
     origin_note,
 )
-from app.sync.plan.planner import ReplicaMismatch, plan_update
+from app.sync.plan.planner import ReplicaMismatch, plan_update, status_for_store
 from app.sync.plan.refunds import amount
 from app.sync.write.complete import complete_creates
 from app.sync.write.inventory import take_inventory
@@ -101,6 +102,9 @@ async def map_links(
     products = await catalog(ctx, target)
     only_sold = target.role == StoreRole.sub and target.routing == Routing.skus
     filter_ = meta_filter(ctx)
+    # A plugin's status is written only where the target registers it too (or as mapped).
+    registered = await ctx.clients.get(target).order_statuses()
+    status_map = parse_status_map(ctx.settings.status_map)
 
     def attempt(link: Link) -> MappedOrder:
         snapshot = snapshots.get((link.origin_store_id, link.origin_order_id))
@@ -110,6 +114,11 @@ async def map_links(
         if link.target_order_id is not None:
             # An origin trashed after its copy was made cancels the copy.
             body = {**body, "status": desired_status(str(body.get("status")))}
+        written = status_for_store(
+            str(body.get("status")), store=target.name, registered=registered, status_map=status_map
+        )
+        if written != body.get("status"):
+            body = {**body, "status": written}
         return map_order(
             body,
             origin_store=names[link.origin_store_id],
@@ -204,14 +213,17 @@ class _Batch:
 
 
 def _status_for(
-    link: Link, origin: dict[str, Any], replica: dict[str, Any], owed: bool
+    link: Link, origin: dict[str, Any], replica: dict[str, Any], owed: bool, wanted: str
 ) -> tuple[str | None, str | None]:
     """The status the replica must have (None: leave it), and a status set on the replica's store
     that wcsync had not seen (None if none). Such a status goes back to the origin first, where
     the flow-back step judges it against the origin's own news. `refunded` is never sent while
     refunds are owed: WooCommerce would then refund the remainder by itself
-    (`wc_order_fully_refunded`) and the copied refunds would no longer fit."""
+    (`wc_order_fully_refunded`) and the copied refunds would no longer fit. `wanted` is the
+    origin's status as this target can hold it (a plugin's status mapped where it lacks it)."""
     current = str(replica.get("status"))
+    if link.status_to_origin is not None:
+        return None, None  # a status set on the replica waits to go back to its origin
     if link.replica_status is not None:
         seen = replica_change(
             status=current,
@@ -221,7 +233,7 @@ def _status_for(
         )
         if seen == ReplicaChange.status_changed:
             return None, current
-    status = desired_status(str(origin.get("status")))
+    status = wanted
     if status == "refunded" and owed:
         return None, None
     if current == "refunded" and fully_refunded(replica) and meta_value(replica, LINES_ELSEWHERE_META):
@@ -258,7 +270,10 @@ async def _decide(
             batch.trashed.append(_Update(link, replica, {}))
             continue
         origin = snapshots[(link.origin_store_id, link.origin_order_id)].body
-        status, set_there = _status_for(link, origin, replica, refunds_owed(origin, link.refunds_done))
+        wanted = str(mapped[_id(link)].payload.get("status"))
+        status, set_there = _status_for(
+            link, origin, replica, refunds_owed(origin, link.refunds_done), wanted
+        )
         if set_there is not None:
             batch.flowing_back[_id(link)] = set_there
         try:

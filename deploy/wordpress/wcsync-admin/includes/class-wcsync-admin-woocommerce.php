@@ -7,7 +7,10 @@
  *   request instead of listing recent orders. It goes through wc_get_orders' meta_query, which
  *   both the posts storage and HPOS support.
  * Always on: wcsync's private line meta (_wcsync_origin_item and any other _wcsync_ key) is kept
- * out of the order items box.
+ * out of the order items box; and on the posts storage every save of an order moves its modified
+ * date, so that wcsync sees edits WooCommerce would hide (line items saved in the items box,
+ * addresses, totals, payment details and meta keep the old date there: only a change of the post
+ * row itself, such as the status, moves it). HPOS moves the date on every save by itself.
  *
  * @package Wcsync_Admin
  */
@@ -77,9 +80,38 @@ class Wcsync_Admin_WooCommerce {
 		if ( $this->settings->enabled( 'origin_filter' ) ) {
 			add_filter( 'woocommerce_rest_orders_prepare_object_query', array( $this, 'filter_by_origin' ), 10, 2 );
 		}
+		add_action( 'woocommerce_before_order_object_save', array( $this, 'mark_changed' ), 10, 1 );
 		add_filter( 'rest_index', array( $this, 'advertise' ) );
 		add_filter( 'woocommerce_hidden_order_itemmeta', array( $this, 'hide_item_meta' ) );
 		add_filter( 'woocommerce_order_item_get_formatted_meta_data', array( $this, 'drop_private_meta' ), 10, 1 );
+	}
+
+	/**
+	 * Whether orders are kept as posts here (the storage whose dates hide edits).
+	 */
+	public static function posts_storage(): bool {
+		if ( ! class_exists( \Automattic\WooCommerce\Utilities\OrderUtil::class ) ) {
+			return true;
+		}
+		return ! \Automattic\WooCommerce\Utilities\OrderUtil::custom_orders_table_usage_is_enabled();
+	}
+
+	/**
+	 * Move an order's modified date on every save of an order that exists (posts storage only).
+	 * wc_save_order_items (the items box), the order screen's save and REST edits all end in
+	 * $order->save(); with date_modified among the changes WooCommerce writes the post row,
+	 * post_modified included, where it would otherwise keep the old date.
+	 *
+	 * @param mixed $order The order being saved.
+	 */
+	public function mark_changed( $order ): void {
+		if ( ! $order instanceof WC_Order || ! $order->get_id() || ! self::posts_storage() ) {
+			return;
+		}
+		if ( array_key_exists( 'date_modified', $order->get_changes() ) ) {
+			return; // already moved (a status change, or another plugin)
+		}
+		$order->set_date_modified( time() );
 	}
 
 	/**
@@ -177,6 +209,9 @@ class Wcsync_Admin_WooCommerce {
 			$data['wcsync_admin'] = array(
 				'origin_filter'   => $this->settings->enabled( 'origin_filter' ),
 				'suppress_emails' => $this->settings->enabled( 'suppress_emails' ),
+				// Every save of an order moves its date (see mark_changed): wcsync needs no
+				// content check of this store.
+				'marks_changes'   => true,
 			);
 			$response->set_data( $data );
 		}
