@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from app.db import session_scope
-from app.models import Run, RunStatus
+from sqlmodel import select
+
+from app.db import create_engine, session_scope
+from app.models import Run, RunKind, RunStatus
+from app.sync.runs.liveness import ProcessMark
 from app.testing import FakeStore
 from tests.e2e.support import add_in_process, in_process, make_fake, stack
 
@@ -204,3 +207,56 @@ async def test_copies_older_than_the_inventory_are_found_before_any_create(
         s.exact("main", fresh["id"], "sub1")
         for order in orders:
             s.exact("main", order["id"], "sub1")
+
+
+async def test_a_full_sync_of_a_process_that_died_is_continued_by_the_one_alive(database_url: str) -> None:
+    """Issue 15, 2: a store re-added with `full_sync`, the process running it killed. The
+    process that survives finds the run orphaned on its next pass (the scheduler's discovery)
+    and continues it: every copy made once, equal to its origin."""
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1")}
+    before = [fakes["main"].place_order([("SKU-MUG-001", 1)]) for _ in range(2)]
+    async with stack(database_url, fakes) as s:
+        await s.add_store("main", role="main")
+        await s.add_store("sub1")
+        await s.sync()
+        later = [fakes["main"].place_order([("SKU-TSHIRT-RED", 2)]) for _ in range(3)]
+        # The other process: alive (its mark held) while it starts the Full sync, then killed.
+        db = create_engine(database_url)
+        other = ProcessMark(db, database_url)
+        try:
+            await other.hold()
+            async with session_scope(s.app.state.session_factory) as session:
+                dead = Run(
+                    kind="sync_now",
+                    direction="both",
+                    store_name="sub1",
+                    mode="full",
+                    status=RunStatus.running,
+                    owner=other.owner,
+                    details={"walk": {}},
+                )
+                session.add(dead)
+                await session.flush()
+                dead_id = dead.id
+            await other.release()  # kill -9: its connection, and so its mark, are gone
+        finally:
+            await db.dispose()
+        engine = s.app.state.engine
+        discovery, _ = await engine.request_run(kind=RunKind.discovery)  # the scheduler's next tick
+        await engine.wait(discovery.id or 0, 60)
+        resumed: Run | None = None
+        for _ in range(600):  # the continuation starts in the background: wait for it
+            async with session_scope(s.app.state.session_factory) as session:
+                runs = (await session.exec(select(Run).where(Run.mode == "full"))).all()
+            resumed = next((r for r in runs if (r.details or {}).get("resumed_from") == dead_id), None)
+            if resumed is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert resumed is not None, "the dead process's Full sync was never continued"
+        finished = await engine.wait(resumed.id or 0, 120)
+        assert finished.status == RunStatus.succeeded, finished.errors
+        async with session_scope(s.app.state.session_factory) as session:
+            assert (await session.get(Run, dead_id)).status == RunStatus.failed  # type: ignore[union-attr]
+        for order in before + later:
+            s.exact("main", order["id"], "sub1")
+        assert (await s.sync())["counts"]["created"] == 0
