@@ -122,7 +122,8 @@ async def _demo(host: str, port: int) -> None:
                     "base_url": urls[name],
                     "consumer_key": f"ck_demo_{name}",
                     "consumer_secret": f"cs_demo_{name}",
-                    "routing": "skus",
+                    # Sub-stores fulfil what they sell; the main store takes every order.
+                    "routing": "all" if name == "main" else "skus",
                     "backfill_since": backfill,
                 },
             )

@@ -9,6 +9,9 @@ searched for one (DESIGN.md, "Copies are found by their origin, never by a windo
 inventory records the earliest creation it searched from; an origin older than that makes it
 search further back before its first copy. NULL on stores inventoried by an older version: their
 window is worked out as that version took it.
+
+Also: a main store routed by `skus` (refused since; `make demo` set it) would drop the sub-store
+orders of products it does not sell, silently. It takes every order: its routing becomes `all`.
 """
 
 from typing import Sequence, Union
