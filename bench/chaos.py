@@ -189,6 +189,7 @@ def check_stores(
     in_flight: int,
     origin_statuses: Mapping[tuple[str, int], str] | None = None,
     never_replicated: Collection[tuple[str, int]] = (),
+    earlier_ledger: Collection[tuple[str, int]] = (),
 ) -> Findings:
     """Compare what the stores hold with what they must hold.
 
@@ -197,7 +198,9 @@ def check_stores(
     `pending` is `GET /api/pending`; `in_flight` the number of links still writing;
     `origin_statuses` the status each origin order was last given on its own store (nobody sets a
     status on a replica here, so wcsync has no status to write back to an origin);
-    `never_replicated` the origin orders that were never in a replicated status (never copied)."""
+    `never_replicated` the origin orders that were never in a replicated status (never copied);
+    `earlier_ledger` the origin orders a fresh ledger's window may leave out (those of the first
+    round, which its ledger showed): an unroutable one need not show its failure again."""
     found = Findings()
     for (store, oid), status in (origin_statuses or {}).items():
         have = _find(orders, store, oid).get("status")
@@ -227,7 +230,11 @@ def check_stores(
                 if how == "unroutable":
                     if have:
                         found.violations.append(f"{where}: unroutable, yet {len(have)} replica(s)")
-                    if origin.get("status") in REPLICATED and (origin_store, oid, target) not in failed_links:
+                    if (
+                        origin.get("status") in REPLICATED
+                        and (origin_store, oid, target) not in failed_links
+                        and (origin_store, oid) not in earlier_ledger
+                    ):
                         found.violations.append(f"{where}: unroutable, and no failure shown in the API")
                     continue
                 if len(have) > 1:
@@ -465,6 +472,7 @@ class Trial:
         self.full_syncs = 0  # Full syncs with `since` asked for on the fresh ledger
         self.full_since: list[str] = []
         self.converge_seconds = 0.0
+        self.earlier_ledger: set[tuple[str, int]] = set()
         self.snapshot: dict[str, list[dict[str, Any]]] = {}
         self.origin_statuses: dict[tuple[str, int], str] = {}
         self.never_replicated: set[tuple[str, int]] = set()
@@ -677,6 +685,12 @@ class Trial:
         first_began, first_ended = self.started_at, datetime.now(UTC)
         for service in self.services:
             service.kill()
+        self.earlier_ledger = {
+            (store, int(order["id"]))
+            for store, held in self.snapshot.items()
+            for order in held
+            if _meta(order, "_wcsync_origin") is None
+        }
         if self.pg_name:
             self.earlier_pg_names.append(self.pg_name)
         # Later than some of the first round's orders, or than all of them.
@@ -1082,6 +1096,7 @@ class Trial:
             "in_flight": in_flight,
             "origin_statuses": dict(self.origin_statuses),
             "never_replicated": set(self.never_replicated),
+            "earlier_ledger": set(self.earlier_ledger),
         }
         findings = check_stores(orders, **self.ledger)
         self.log(f"check dup={findings.duplicates} lost={findings.lost} violations={findings.violations}")

@@ -121,6 +121,13 @@ async def create_store(session: AsyncSession, data: NewStore) -> Store:
         # Taken again before the next create there: copies may have been made meanwhile.
         store.archived_at, store.inventory_at, store.updated_at = None, None, utcnow()
     await session.flush()
+    # The other stores' inventories passed over the copies whose origin is on this store (an
+    # origin store the ledger did not know): each is taken again before its next create, so
+    # that the copies this store's orders already have there are adopted, never made again.
+    for other in (await repo.stores_by_id(session)).values():
+        if other.id != store.id:
+            other.inventory_at = None
+    await session.flush()
     return store
 
 

@@ -260,3 +260,30 @@ async def test_a_full_sync_of_a_process_that_died_is_continued_by_the_one_alive(
         for order in before + later:
             s.exact("main", order["id"], "sub1")
         assert (await s.sync())["counts"]["created"] == 0
+
+
+async def test_copies_of_a_store_added_after_the_inventory_are_adopted_not_made_again(
+    database_url: str, tmp_path: Any
+) -> None:
+    """Found by the chaos suite (fresh-ledger trials): the main store's inventory was taken
+    before sub2 was added, so the copies of sub2's orders on main were passed over (their origin
+    store unknown then); sub2's orders, read once it was added, were then copied again."""
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1"), "sub2": make_fake("sub2")}
+    order = fakes["sub2"].place_order([("SKU-MUG-001", 2)])
+    async with in_process(f"sqlite+aiosqlite:///{tmp_path / 'earlier.db'}", fakes) as (_, api):
+        for name in ("main", "sub1", "sub2"):
+            role = "main" if name == "main" else "sub"
+            await add_in_process(api, fakes[name], role=role, backfill_since="2020-01-01T00:00:00Z")
+        assert (await api.post("/api/sync?wait=true")).json()["counts"]["created"] == 1
+    async with stack(database_url, fakes) as s:
+        await s.add_store("main", role="main")
+        await s.add_store("sub1")
+        fakes["sub1"].place_order([("SKU-MUG-001", 1)])
+        await s.sync()  # a copy to main: main's inventory is taken, sub2 still unknown
+        await s.add_store("sub2")
+        run = await s.sync()
+        assert run["status"] == "succeeded", run
+        s.exact("sub2", order["id"], "main")
+        full = await s.sync(mode="full")
+        assert full["counts"]["created"] == 0, full
+        s.exact("sub2", order["id"], "main")

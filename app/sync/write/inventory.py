@@ -17,15 +17,30 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.db import session_scope
+from app.errors import WcsyncError
 from app.models import Direction, Link, LinkState, SourceOrder, Store, StoreRole, utcnow
 from app.sync import repository as repo
 from app.sync.context import SyncContext, kv, log, parse_gmt
 from app.sync.events import link_event
 from app.sync.plan.mapping import parse_origin
 from app.sync.write.reconcile import find_replicas
+
+
+class InventoryIncomplete(WcsyncError):
+    """The stores kept changing while a store's copies were listed: nothing is created there
+    before a listing completes (the next pass tries again)."""
+
+    code = "inventory_incomplete"
+
+    def __init__(self, store: str) -> None:
+        super().__init__(
+            f"store {store}: the stores changed while its copies were listed; tried again next pass"
+        )
+
 
 # Origins' floors are on their own clocks and the copies were made later still: a day of margin
 # covers any clock.
@@ -115,18 +130,9 @@ def covered_since(target: Store, stores: dict[int, Store]) -> datetime | None:
 
 
 def needs_cover(target: Store, creates: Sequence[tuple[int, SourceOrder | None]]) -> bool:
-    """Whether some of these origins may have a copy older than the store's inventory looked
-    (checked in memory; `cover_origins` then reads the store's row and looks)."""
-    if not creates:
-        return False
-    covered = target.inventory_since if target.inventory_at is not None else None
-    if covered is None:
-        return True
-    for _, snapshot in creates:
-        created = origin_created(snapshot)
-        if created is None or created - MARGIN < covered:
-            return True
-    return False
+    """Whether these creates must wait for `cover_origins`: always, since the store's row may
+    say that its inventory must be taken again (a store added since this pass read it)."""
+    return bool(creates)
 
 
 def origin_created(snapshot: SourceOrder | None) -> datetime | None:
@@ -150,6 +156,7 @@ async def take_inventory(
     earliest store's floor, less a margin; `whole`: every order on the store), before anything
     is created there. Records where the look started."""
     assert target.id is not None
+    begun = utcnow()
     async with session_scope(ctx.session_factory) as session:
         stores = await repo.stores_by_id(session)
     if since is None and not whole:
@@ -160,8 +167,24 @@ async def take_inventory(
     for attempt in (1, 2):
         try:
             async with session_scope(ctx.session_factory) as session:
+                # The store's row is locked first: a store added meanwhile, which forgets this
+                # inventory, is then either seen below or forgets it after this commits.
+                fresh = (
+                    await session.exec(
+                        select(Store)
+                        .where(Store.id == target.id)
+                        .with_for_update()
+                        .execution_options(populate_existing=True)
+                    )
+                ).one()
                 adopted, duplicates = await adopt(session, target, orders, by_name, run_id, held)
-                fresh = await repo.get_store_by_id(session, target.id)
+                now = await repo.stores_by_id(session)
+                others = [(sid, s) for sid, s in now.items() if sid != target.id]
+                if any(sid not in stores or s.updated_at > begun for sid, s in others):
+                    # A store added or changed while this looked: copies of its orders were
+                    # passed over. What was found is kept; the inventory is taken again.
+                    fresh.inventory_at = target.inventory_at = None
+                    break
                 earlier = covered_since(fresh, stores) if fresh.inventory_at is not None else None
                 fresh.inventory_at = utcnow()
                 # Only ever further back: a store's coverage never shrinks.
@@ -192,28 +215,30 @@ async def cover_origins(
     run_id: int | None,
 ) -> set[int]:
     """Before the first copy of these origins (link id, origin snapshot) is made on `target`:
-    if any was created before the store's inventory looked, look further back (to that
-    creation, less the margin) and adopt what is there. Returns the ids of the links that
+    the store's inventory is taken again if it was forgotten since this pass read the store (a
+    store added or brought back), and if any origin was created before where it looked, it
+    looks further back (to that creation, less the margin). Returns the ids of the links that
     adopted a copy (let go by the caller's batch: they are read and made equal next)."""
-    async with session_scope(ctx.session_factory) as session:
-        stores = await repo.stores_by_id(session)
-        fresh = await repo.get_store_by_id(session, target.id or 0)
-    covered = covered_since(fresh, stores)
-    created = [origin_created(snapshot) for _, snapshot in creates]
-    if covered is not None and all(c is not None and c - MARGIN >= covered for c in created):
-        target.inventory_since = covered  # the pass's copy: later batches check it in memory
-        return set()
     held = [link_id for link_id, _ in creates]
+    created = [origin_created(snapshot) for _, snapshot in creates]
     known = [c for c in created if c is not None]
-    whole = len(known) < len(created)
-    await take_inventory(
-        ctx,
-        target,
-        run_id=run_id,
-        since=None if whole else min(known) - MARGIN,
-        held=held,
-        whole=whole,
-    )
+    for _ in range(3):
+        async with session_scope(ctx.session_factory) as session:
+            stores = await repo.stores_by_id(session)
+            fresh = await repo.get_store_by_id(session, target.id or 0)
+        covered = covered_since(fresh, stores)
+        if covered is None:
+            await take_inventory(ctx, target, run_id=run_id, held=held)
+            continue
+        target.inventory_at, target.inventory_since = fresh.inventory_at, covered  # the pass's copy
+        if len(known) == len(created) and all(c - MARGIN >= covered for c in known):
+            break
+        whole = len(known) < len(created)
+        await take_inventory(
+            ctx, target, run_id=run_id, since=None if whole else min(known) - MARGIN, held=held, whole=whole
+        )
+    else:
+        raise InventoryIncomplete(target.name)
     async with session_scope(ctx.session_factory) as session:
         rows = await repo.links_by_ids(session, held)
     return {ln.id for ln in rows if ln.id is not None and ln.target_order_id is not None}

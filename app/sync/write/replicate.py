@@ -37,7 +37,7 @@ from app.sync.plan.mapping import (
 )
 from app.sync.plan.planner import ReplicaMismatch, plan_update
 from app.sync.plan.refunds import amount
-from app.sync.write.inventory import cover_origins, needs_cover, take_inventory
+from app.sync.write.inventory import InventoryIncomplete, cover_origins, needs_cover, take_inventory
 from app.sync.write.outcomes import (
     ProgressHook,
     ReplicationStats,
@@ -568,7 +568,7 @@ async def _release_unsent(
     ctx: SyncContext,
     target: Store,
     link_ids: Sequence[int],
-    error: WooCommerceError,
+    error: WooCommerceError | InventoryIncomplete,
     run_id: int | None,
     stats: ReplicationStats,
 ) -> ReplicationStats:
@@ -740,7 +740,7 @@ async def replicate_target(
                 # there already. Nothing is created before that is known.
                 try:
                     adopted = await cover_origins(ctx, target, creates, run_id=run_id)
-                except WooCommerceError as exc:
+                except (WooCommerceError, InventoryIncomplete) as exc:
                     stats.add(await _release_unsent(ctx, target, ids, exc, run_id, ReplicationStats()))
                     stop.set()
                     return None
