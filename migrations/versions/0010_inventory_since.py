@@ -29,10 +29,11 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("store", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("inventory_since", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    # A plain ALTER TABLE: a batch copy of the table on SQLite would break the counting triggers
+    # of 0007, which name it.
+    op.add_column("store", sa.Column("inventory_since", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    op.execute("UPDATE store SET routing = 'all' WHERE role = 'main' AND routing = 'skus'")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("store", schema=None) as batch_op:
-        batch_op.drop_column("inventory_since")
+    op.drop_column("store", "inventory_since")
