@@ -74,6 +74,10 @@ NOT_COUNTED = frozenset({"trash", "checkout-draft"})
 # A failing trial's PostgreSQL database is kept for a look (WCSYNC_CHAOS_KEEP_DB=0: dropped).
 KEEP_FAILED_DATABASES = os.environ.get("WCSYNC_CHAOS_KEEP_DB", "1") != "0"
 FAILED_DIR = Path(tempfile.gettempdir()) / "wcsync-chaos" / "failed"
+# How long a service may take to answer at start, and the trial to converge once calm: longer on
+# a machine so loaded that importing wcsync takes a minute (the checks are the same).
+START_SECONDS = float(os.environ.get("WCSYNC_CHAOS_START_SECONDS", "60"))
+CONVERGE_SECONDS = float(os.environ.get("WCSYNC_CHAOS_CONVERGE_SECONDS", "45"))
 
 SERVICE_ENV = {
     "WCSYNC_ADMIN_TOKEN": TOKEN,
@@ -354,7 +358,7 @@ class Service:
         )
         CHILDREN.add(self.process)
         self.starts += 1
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"service {self.index} exited at start (see {self.workdir})")
@@ -387,7 +391,7 @@ class Fakes:
             stderr=subprocess.STDOUT,
         )
         CHILDREN.add(self.process)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"fake stores exited (see {self.workdir})")
@@ -1057,7 +1061,7 @@ class Trial:
             )
             self.full_syncs += 1
             self.log(f"full sync since {since}: {response.status_code if response else None}")
-        deadline = time.monotonic() + (30 if self.config.quick else 45)
+        deadline = time.monotonic() + (30 if self.config.quick else CONVERGE_SECONDS)
         findings = Findings()
         while True:
             response = await self.api(client, "POST", "/sync?wait=true", json={}, timeout=60)
