@@ -94,6 +94,23 @@ async def _serve(app: Any, host: str, port: int) -> tuple[uvicorn.Server, asynci
     return server, task
 
 
+def store_bodies(urls: dict[str, str], backfill: str) -> list[dict[str, Any]]:
+    """How the demo adds its stores: sub-stores fulfil what they sell (routing `skus`); the main
+    store takes every order (`skus` on it is refused: it would drop sub-store orders)."""
+    return [
+        {
+            "name": name,
+            "role": "main" if name == "main" else "sub",
+            "base_url": url,
+            "consumer_key": f"ck_demo_{name}",
+            "consumer_secret": f"cs_demo_{name}",
+            "routing": "all" if name == "main" else "skus",
+            "backfill_since": backfill,
+        }
+        for name, url in urls.items()
+    ]
+
+
 async def _demo(host: str, port: int) -> None:
     database = Path.cwd() / "wcsync-demo.db"
     for suffix in ("", "-wal", "-shm"):
@@ -113,19 +130,8 @@ async def _demo(host: str, port: int) -> None:
     base = f"http://{host}:{port}"
     backfill = (utcnow() - timedelta(days=1)).isoformat()
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}) as api:
-        for name in fakes:
-            response = await api.post(
-                "/api/stores",
-                json={
-                    "name": name,
-                    "role": "main" if name == "main" else "sub",
-                    "base_url": urls[name],
-                    "consumer_key": f"ck_demo_{name}",
-                    "consumer_secret": f"cs_demo_{name}",
-                    "routing": "skus",
-                    "backfill_since": backfill,
-                },
-            )
+        for body in store_bodies(urls, backfill):
+            response = await api.post("/api/stores", json=body)
             response.raise_for_status()
     # Discover at once, so that the pending badge shows the seeded orders from the start.
     run, _ = await app.state.engine.request_run(kind=RunKind.discovery)

@@ -154,3 +154,42 @@ async def test_order_summaries_are_filled_from_the_bodies_already_read(database_
     assert str(ada[4]).startswith("2026-11-02 09:15:00")
     assert acme[:5] == (42, "Acme", None, None, None)
     assert storage is None
+
+
+async def test_a_main_store_routed_by_skus_is_routed_all_after_0010(database_url: str) -> None:
+    """Issue 15, 3: `skus` on the main store (set by `make demo` and older versions) dropped
+    sub-store orders; 0010 routes such a main store `all`, and leaves sub-stores as they were."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.db import create_engine
+    from app.migrate import alembic_config
+
+    def to(revision: str, down: bool = False) -> object:
+        def run(connection: Connection) -> None:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(cfg, revision)
+
+        return run
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(to("0009_fold_counts_once", down=True))  # type: ignore[arg-type]
+            for sid, name, role in ((1, "main", "main"), (2, "sub1", "sub")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO store (id, name, role, base_url, consumer_key, consumer_secret, "
+                        "auth_mode, routing, enabled, origin_filter, admin_plugin, created_at, updated_at) "
+                        "VALUES (:id, :name, :role, :url, 'ck', 'cs', 'auto', 'skus', true, false, false, "
+                        "'2026-11-01T00:00:00+00:00', '2026-11-01T00:00:00+00:00')"
+                    ),
+                    {"id": sid, "name": name, "role": role, "url": f"https://{name}.test"},
+                )
+        async with engine.begin() as conn:
+            await conn.run_sync(to("head"))  # type: ignore[arg-type]
+            rows = (await conn.execute(text("SELECT name, routing FROM store ORDER BY id"))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(r) for r in rows] == [("main", "all"), ("sub1", "skus")]

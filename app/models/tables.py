@@ -56,6 +56,9 @@ class Store(SQLModel, table=True):
     # When the orders already on the store that carry `_wcsync_origin` were last taken into the
     # ledger; none yet means the store is new to the ledger, and no copy is made there before.
     inventory_at: datetime | None = None
+    # The earliest creation (store clock, less a margin) from which that inventory looked: an
+    # origin created before it makes the inventory look further back before its first copy.
+    inventory_since: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -41,10 +41,26 @@ class NewStore:
     max_concurrency: int | None = None
     full_sync: bool = False
 
+    def __post_init__(self) -> None:
+        check_routing(self.role, self.routing)
+
     def columns(self) -> dict[str, Any]:
         values = asdict(self)
         del values["full_sync"]
         return values
+
+
+MAIN_ROUTING = (
+    "routing 'skus' is for sub-stores (which orders a sub-store fulfils). The main store takes "
+    "every sub-store's orders, whatever they hold: use routing 'all' (the default) for it."
+)
+
+
+def check_routing(role: StoreRole | str, routing: Routing | str) -> None:
+    """The main store receives every sub-store order: routing it by SKU would silently drop the
+    orders of products it does not sell, so it is refused, naming the field."""
+    if StoreRole(role) == StoreRole.main and Routing(routing) == Routing.skus:
+        raise InvalidRequest(MAIN_ROUTING, field="routing")
 
 
 @dataclass(frozen=True)
@@ -104,6 +120,13 @@ async def create_store(session: AsyncSession, data: NewStore) -> Store:
             setattr(store, key, value)
         # Taken again before the next create there: copies may have been made meanwhile.
         store.archived_at, store.inventory_at, store.updated_at = None, None, utcnow()
+    await session.flush()
+    # The other stores' inventories passed over the copies whose origin is on this store (an
+    # origin store the ledger did not know): each is taken again before its next create, so
+    # that the copies this store's orders already have there are adopted, never made again.
+    for other in (await repo.stores_by_id(session)).values():
+        if other.id != store.id:
+            other.inventory_at = None
     await session.flush()
     return store
 
@@ -212,6 +235,8 @@ async def learn_storage(engine: SyncEngine, store: Store) -> None:
 async def update_store(session: AsyncSession, name: str, changes: Mapping[str, Any]) -> Store:
     """Apply the changes an admin asked for (only the fields given)."""
     store = await repo.get_store(session, name)
+    if changes.get("routing") is not None:
+        check_routing(store.role, changes["routing"])
     for key, value in changes.items():
         setattr(store, key, value)
     store.updated_at = utcnow()

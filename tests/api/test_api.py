@@ -287,3 +287,21 @@ class TestDocs:
         assert body["base_url"]["maxLength"] == 500
         assert "x-store-token" in document["paths"]["/api/pending"]["get"]
         assert "x-store-token" not in document["paths"]["/api/stores"]["get"]
+
+
+async def test_a_main_store_routed_by_skus_is_refused_naming_the_field(api: httpx.AsyncClient) -> None:
+    """Issue 15, 3: the main store takes every sub-store order; `skus` on it would drop, silently,
+    the orders of products it does not sell."""
+    main = {**STORE, "name": "main", "role": "main", "base_url": "https://shop.example.test/"}
+    refused = await api.post("/api/stores", params={"check": "false"}, json={**main, "routing": "skus"})
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "invalid_request" and [d["field"] for d in error["details"]] == ["routing"]
+    assert "main store" in error["message"]
+    assert (await api.get("/api/stores/main")).status_code == 404
+    assert (await api.post("/api/stores", params={"check": "false"}, json=main)).status_code == 201
+    patched = await api.patch("/api/stores/main", json={"routing": "skus"})
+    assert patched.status_code == 422 and patched.json()["error"]["details"][0]["field"] == "routing"
+    assert (await api.get("/api/stores/main")).json()["routing"] == "all"
+    sub = await api.post("/api/stores", params={"check": "false"}, json={**STORE, "routing": "skus"})
+    assert sub.status_code == 201 and sub.json()["routing"] == "skus"

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import update
 
 from app.db import session_scope
-from app.models import Link
+from app.models import Link, Store
 from app.testing import FakeStore
 from tests.e2e.support import Stack, make_fake, stack
 
@@ -256,3 +256,27 @@ async def test_a_fully_refunded_origin_is_refunded_once_on_the_replica(database_
             assert replica["status"] == "refunded"
             assert [r["total"] for r in replica["refunds"]] == [f"-{order['total']}"]
         assert fakes["main"].orders[order["id"]]["status"] == "refunded"
+
+
+async def test_a_main_store_routed_by_skus_by_an_older_version_still_takes_every_order(
+    database_url: str,
+) -> None:
+    """Issue 15, 3: `routing: skus` on the main store (refused now; `make demo` and older
+    versions set it) dropped the sub-store orders of products the main store does not sell:
+    never pending, never failed. The main store takes every order: one it cannot map fails
+    where the admin sees it, naming the SKU; one it can is copied."""
+    fakes = {"main": make_fake("main", {"SKU-MUG-001"}), "sub1": make_fake("sub1")}
+    async with stack(database_url, fakes) as s:
+        await s.add_store("main", role="main")
+        await s.add_store("sub1")
+        async with session_scope(s.app.state.session_factory) as session:
+            await session.exec(update(Store).where(Store.role == "main").values(routing="skus"))  # type: ignore[call-overload]
+        unsold = fakes["sub1"].place_order([("SKU-STICKER", 4)])
+        sold = fakes["sub1"].place_order([("SKU-MUG-001", 1)])
+        await s.sync()
+        s.exact("sub1", sold["id"], "main")
+        view = (await s.api.get(f"/api/orders/sub1/{unsold['id']}")).json()
+        links = [link for link in view["links"] if link["target"]["store"] == "main"]
+        assert len(links) == 1, view
+        assert links[0]["state"] == "failed" and "SKU-STICKER" in (links[0]["last_error"] or ""), links
+        assert s.replicas("main", f"sub1:{unsold['id']}") == []

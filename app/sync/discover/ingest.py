@@ -58,11 +58,18 @@ async def targets_for(
 async def routing_targets(ctx: SyncContext, targets: Sequence[Store]) -> list[Target]:
     result = []
     for target in targets:
+        routing = effective_routing(target)
         skus: frozenset[str] = frozenset()
-        if target.routing == Routing.skus:
+        if routing == Routing.skus:
             skus = frozenset((await catalog(ctx, target)).keys())
-        result.append(Target(name=target.name, routing=Routing(target.routing), skus=skus))
+        result.append(Target(name=target.name, routing=routing, skus=skus))
     return result
+
+
+def effective_routing(store: Store) -> Routing:
+    """The main store takes every sub-store order: `skus` on it (refused since issue 15, but
+    set by older versions, and cleared by migration 0010) would drop orders silently."""
+    return Routing.all if store.role == StoreRole.main else Routing(store.routing)
 
 
 async def ingest_orders(

@@ -92,6 +92,9 @@ class SyncEngine:
         # request per store and direction, even right after a big sync. On with the scheduler.
         self.settle_after_pass = settings.scheduler_enabled
         self._settle_task: asyncio.Task[None] | None = None
+        # Full syncs of dead processes settled here, to be continued once the settling commits.
+        self._orphaned_full: list[int] = []
+        self._resumes: set[asyncio.Task[None]] = set()
 
     @property
     def busy(self) -> bool:
@@ -107,9 +110,16 @@ class SyncEngine:
             released = await repo.release_leases(session, now=now) if self._sqlite else 0
             settled = await self._settle(session, now)
             full = [r for r in await repo.runs_by_ids(session, settled) if r.mode == SyncMode.full]
+        self._orphaned_full.clear()  # continued here, at once
         if released or settled:
             log.info("sync.startup.recovered %s", kv(leases=released, runs=len(settled)))
-        for run in full:
+        await self._continue_full([r.id for r in full if r.id is not None])
+
+    async def _continue_full(self, run_ids: Sequence[int]) -> None:
+        """Continue Full syncs that a dead process left unfinished, from where their walk was."""
+        async with session_scope(self.ctx.session_factory) as session:
+            runs = await repo.runs_by_ids(session, run_ids)
+        for run in runs:
             resumed, _ = await self.request_run(
                 kind=RunKind(run.kind),
                 direction=run.direction,
@@ -118,6 +128,23 @@ class SyncEngine:
                 since=run.since,
             )
             log.info("sync.full.resumed %s", kv(run=run.id, continued_by=resumed.id))
+
+    def _continue_orphans(self) -> None:
+        """Continue, in the background, the Full syncs this process settled as orphans (after
+        the settling committed: the continuation looks them up as failed)."""
+        if not self._orphaned_full:
+            return
+        ids, self._orphaned_full = list(self._orphaned_full), []
+
+        async def resume() -> None:
+            try:
+                await self._continue_full(ids)
+            except Exception:  # retried by the next settle that finds nothing running
+                log.exception("sync.full.resume_failed %s", kv(runs=",".join(map(str, ids))))
+
+        task = asyncio.create_task(resume(), name="wcsync-resume-full")
+        self._resumes.add(task)
+        task.add_done_callback(self._resumes.discard)
 
     @property
     def _sqlite(self) -> bool:
@@ -136,6 +163,10 @@ class SyncEngine:
         )
         if settled:
             log.warning("sync.runs.orphaned %s", kv(runs=",".join(map(str, settled))))
+            # Whoever finds a dead process's Full sync continues it (`_continue_orphans`).
+            self._orphaned_full += [
+                r.id for r in await repo.runs_by_ids(session, settled) if r.mode == SyncMode.full and r.id
+            ]
         released = await repo.release_dead_leases(session, now=now, live_tags={lease_tag(o) for o in live})
         if released:
             log.warning("sync.leases.released %s", kv(links=released))
@@ -153,7 +184,24 @@ class SyncEngine:
         since: datetime | None = None,
     ) -> tuple[Run, bool]:
         """Queue a pass and start it, or return the equivalent pass already queued or running
-        (two Sync Now clicks never run two passes over the same links). Returns (run, new)."""
+        (two Sync Now clicks never run two passes over the same links). Returns (run, new).
+        A Full sync of a dead process found on the way is continued too."""
+        try:
+            return await self._request_run(
+                kind=kind, direction=direction, store=store, mode=mode, since=since
+            )
+        finally:
+            self._continue_orphans()
+
+    async def _request_run(
+        self,
+        *,
+        kind: RunKind,
+        direction: str,
+        store: str | None,
+        mode: SyncMode,
+        since: datetime | None,
+    ) -> tuple[Run, bool]:
         if direction not in ("both", "main_to_sub", "sub_to_main"):
             raise InvalidRequest(f"Unknown direction {direction!r}.")
         async with self._request_lock:
@@ -211,6 +259,7 @@ class SyncEngine:
                 if run.status not in (RunStatus.queued, RunStatus.running):
                     return run
                 await self._settle(session, utcnow())
+            self._continue_orphans()
             await asyncio.sleep(every)
 
     @property
@@ -260,6 +309,9 @@ class SyncEngine:
 
     async def shutdown(self, timeout: float = 30.0) -> None:
         """Let running passes finish (bounded), then cancel what remains."""
+        for resume in list(self._resumes):
+            resume.cancel()
+        await asyncio.gather(*self._resumes, return_exceptions=True)
         if self._settle_task is not None:
             self._settle_task.cancel()
             await asyncio.gather(self._settle_task, return_exceptions=True)

@@ -26,8 +26,9 @@ from app.sync.events import link_event
 from app.sync.plan.conflicts import ReplicaChange, replica_change
 from app.sync.plan.mapping import parse_origin
 from app.sync.write.outcomes import forget_replica
+from app.sync.write.replicate import read_replicas
 from app.woocommerce.client import ALL_ORDER_STATUSES, OrderPage, WooCommerceClient
-from app.woocommerce.errors import WooCommerceError
+from app.woocommerce.errors import NotFoundError, WooCommerceError
 
 REPLICA_FIELDS = ("id", "status", "date_modified_gmt", "date_created_gmt", "meta_data")
 
@@ -312,9 +313,14 @@ def _compare(session: Any, link: Link, order: dict[str, Any], target: Store, run
 async def _replicas_gone(
     ctx: SyncContext, run_id: int, target: Store, direction: Direction, since: datetime | None
 ) -> None:
-    """Synced links whose replica was not in the walk: deleted for good on the target. They are
-    made again by the replication that follows."""
+    """Synced links whose replica was not in the walk. A walk is no proof that an order is gone
+    (a `since` leaves out the copies made before it, whatever the ledger row's age, and a page
+    walk can miss an order moved under it), so each is looked up by its id: one that exists is
+    left alone; one the store no longer has (deleted for good) is reported, and made again by
+    the replication that follows. With `since`, the links looked at are those of origins
+    created since then (the origins the walk read)."""
     gone: Counter[str] = Counter()
+    client = ctx.clients.get(target)
     while True:
         async with session_scope(ctx.session_factory) as session:
             query = (
@@ -326,12 +332,34 @@ async def _replicas_gone(
                     col(Link.target_order_id).is_not(None),
                     (col(Link.last_seen_run).is_(None)) | (col(Link.last_seen_run) != run_id),
                 )
-                .limit(500)
+                .order_by(col(Link.id))
+                .limit(100)
             )
             if since is not None:
-                query = query.where(col(Link.created_at) >= since)
+                query = query.join(
+                    SourceOrder,
+                    (col(SourceOrder.store_id) == col(Link.origin_store_id))
+                    & (col(SourceOrder.order_id) == col(Link.origin_order_id)),
+                ).where(col(SourceOrder.created_gmt) >= since)
             batch = list((await session.exec(query)).all())
-            for link in batch:
+            wanted = {ln.id or 0: ln.target_order_id or 0 for ln in batch}
+        if not batch:
+            break
+        listed = await read_replicas(client, list(wanted.values()))
+        missing: set[int] = set()
+        for order_id in set(wanted.values()) - set(listed):
+            # Not listed: deleted, or in a status a listing does not name; the order tells.
+            try:
+                await client.get_order(order_id)
+            except NotFoundError:
+                missing.add(order_id)
+        async with session_scope(ctx.session_factory) as session:
+            for link in await repo.links_by_ids(session, list(wanted)):
+                if link.state != LinkState.synced or link.target_order_id != wanted[link.id or 0]:
+                    continue  # changed meanwhile: the replication has it
+                link.last_seen_run = run_id
+                if link.target_order_id not in missing:
+                    continue
                 link_event(
                     session,
                     link,
@@ -343,8 +371,6 @@ async def _replicas_gone(
                 forget_replica(link)
                 link.state, link.next_attempt_at, link.attempts = LinkState.pending, None, 0
                 gone["replica_missing"] += 1
-        if len(batch) < 500:
-            break
     if gone:
         await _save_progress(ctx, run_id, f"replica-gone:{target.name}", 0, gone, 0, None)
 

@@ -32,8 +32,9 @@ from app.woocommerce.errors import WooCommerceError
 REPLICA_FIELDS = ("id", "status", "date_modified_gmt", "meta_data")
 
 
-async def find_replicas(client: WooCommerceClient, since: datetime) -> dict[str, list[dict[str, Any]]]:
-    """Orders created on a store since `since`, in every status including trash, by origin."""
+async def find_replicas(client: WooCommerceClient, since: datetime | None) -> dict[str, list[dict[str, Any]]]:
+    """Orders created on a store since `since` (None: all), in every status including trash, by
+    origin."""
     found: dict[str, list[dict[str, Any]]] = {}
     async for page in client.iter_orders(
         after=since,

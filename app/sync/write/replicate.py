@@ -40,7 +40,7 @@ from app.sync.plan.mapping import (
 from app.sync.plan.planner import ReplicaMismatch, plan_update, status_for_store
 from app.sync.plan.refunds import amount
 from app.sync.write.complete import complete_creates
-from app.sync.write.inventory import take_inventory
+from app.sync.write.inventory import InventoryIncomplete, cover_origins, needs_cover, take_inventory
 from app.sync.write.outcomes import (
     ProgressHook,
     ReplicationStats,
@@ -591,7 +591,7 @@ async def _release_unsent(
     ctx: SyncContext,
     target: Store,
     link_ids: Sequence[int],
-    error: WooCommerceError,
+    error: WooCommerceError | InventoryIncomplete,
     run_id: int | None,
     stats: ReplicationStats,
 ) -> ReplicationStats:
@@ -753,6 +753,26 @@ async def replicate_target(
             if claimed is None:
                 return False
             remaining = max(0, remaining - len(ids))
+            creates = [
+                (_id(ln), claimed.snapshots.get((ln.origin_store_id, ln.origin_order_id)))
+                for ln in claimed.links
+                if ln.target_order_id is None
+            ]
+            if needs_cover(target, creates):
+                # An origin older than where the store's inventory looked: its copy may be
+                # there already. Nothing is created before that is known.
+                try:
+                    adopted = await cover_origins(ctx, target, creates, run_id=run_id)
+                except (WooCommerceError, InventoryIncomplete) as exc:
+                    stats.add(await _release_unsent(ctx, target, ids, exc, run_id, ReplicationStats()))
+                    stop.set()
+                    return None
+                if adopted:
+                    ids = [i for i in ids if i not in adopted]
+                    if not ids:
+                        return True
+                    async with session_scope(ctx.session_factory) as session:
+                        claimed = await load_claimed(session, ids)
             batch_stats, usable = await push_batch(
                 ctx,
                 target,
