@@ -107,9 +107,11 @@ async def create(store: RealStore, lines: list[dict[str, Any]], shipping: str | 
 
 
 async def exact_refunds(store: RealStore, order_id: int) -> list[Decimal]:
-    """The order's refunds as the store keeps them (read with 6 places), oldest first."""
+    """The order's refunds as the store keeps them (read with 6 places), smallest first (a copy's
+    refunds are matched to the origin's by their mark, and may be made in either order when both
+    are copied in one pass)."""
     order = await store.request("GET", f"/orders/{order_id}", params={"dp": 6})
-    return [-Decimal(r["total"]) for r in reversed(order["refunds"])]
+    return sorted(-Decimal(r["total"]) for r in order["refunds"])
 
 
 async def one_copy(wcsync: Wcsync, name: str, order_id: int) -> dict[str, Any]:

@@ -894,6 +894,24 @@ SCENARIOS: dict[str, Scenario] = {
 # bodies are compared verbatim): 05, 06, 12, 18, 20, 24-29, 30b, 32e.
 
 
+# The statuses the realistic shop's must-use plugin registers on the real stores
+# (tests/real/mu-plugins/statuses.php); the recordings were made on stock WooCommerce.
+SHOP_STATUSES = ("awaiting-pickup", "shipped")
+
+
+def without_shop_statuses(body: Any) -> Any:
+    """An error body as stock WooCommerce writes it: the shop plugin's statuses left out of the
+    lists of statuses its messages name ("status is not one of ..., shipped, on-hold, ...")."""
+    if isinstance(body, dict):
+        return {key: without_shop_statuses(value) for key, value in body.items()}
+    if isinstance(body, list):
+        return [without_shop_statuses(value) for value in body]
+    if isinstance(body, str):
+        for status in SHOP_STATUSES:
+            body = body.replace(f"{status}, ", "")
+    return body
+
+
 @pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.real)])
 def backend(request: pytest.FixtureRequest) -> str:
     """The fake store always; a real WooCommerce 7.8.2 store under `make test-real`."""
@@ -915,7 +933,7 @@ async def test_recorded_case(path: Path, backend: str) -> None:
     body: Any = response.json() if "json" in response.headers["content-type"] else response.text
     trimmed = bool(r.rec.get("trimmed"))
     if is_error(recorded["body"]):
-        assert body == recorded["body"]
+        assert (without_shop_statuses(body) if r.real else body) == recorded["body"]
     else:
         assert_same_shape(body, recorded["body"], trimmed=trimmed, lengths=not scenario.foreign_items)
 
