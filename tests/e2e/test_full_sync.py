@@ -245,7 +245,9 @@ async def test_a_full_sync_of_a_process_that_died_is_continued_by_the_one_alive(
         discovery, _ = await engine.request_run(kind=RunKind.discovery)  # the scheduler's next tick
         await engine.wait(discovery.id or 0, 60)
         resumed: Run | None = None
-        for _ in range(600):  # the continuation starts in the background: wait for it
+        # The continuation starts in the background: wait for it, generously (a loaded machine).
+        deadline = asyncio.get_running_loop().time() + 180
+        while asyncio.get_running_loop().time() < deadline:
             async with session_scope(s.app.state.session_factory) as session:
                 runs = (await session.exec(select(Run).where(Run.mode == "full"))).all()
             resumed = next((r for r in runs if (r.details or {}).get("resumed_from") == dead_id), None)
