@@ -3,7 +3,8 @@ number over a list that moves.
 
 A pass walks `orderby=modified&order=asc` with `modified_after` = the last modified time read less
 one second (the filter is exclusive, at one-second precision) and `exclude` = the ids already read
-at that second, bounded above by the pass's start on the store's clock (less the skew's bound).
+at that second. The walk reads up to the pass's start on the store's clock plus the skew's bound;
+the cursor never moves past that start less the same bound (the overlap covers what lies between).
 An order edited during the walk moves to the end, where this walk or the next meets it; it can
 never shift another order past the walk. The walk reads ids, statuses, dates and meta only
 (`_fields`); bodies are fetched (`include=`) only for origin orders that changed since wcsync last
