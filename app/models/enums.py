@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from enum import StrEnum
 
 
@@ -21,6 +23,16 @@ class AuthMode(StrEnum):
 class Direction(StrEnum):
     main_to_sub = "main_to_sub"
     sub_to_main = "sub_to_main"
+
+    @classmethod
+    def out_of(cls, role: StoreRole) -> Direction:
+        """The way an order placed on a store of `role` travels."""
+        return cls.main_to_sub if role == StoreRole.main else cls.sub_to_main
+
+    @classmethod
+    def into(cls, role: StoreRole) -> Direction:
+        """The way a copy held by a store of `role` came."""
+        return cls.sub_to_main if role == StoreRole.main else cls.main_to_sub
 
 
 class LinkState(StrEnum):

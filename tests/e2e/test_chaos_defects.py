@@ -14,7 +14,8 @@ from app.models import Direction, LinkState, utcnow
 from app.sync import repository as repo
 from app.sync.discover.listing import discover_one, discover_source
 from app.sync.write import replicate as replicate_module
-from app.sync.write.replicate import load_claimed, push_batch
+from app.sync.write.batch import load_claimed
+from app.sync.write.replicate import push_batch
 from app.testing.exact import assert_exact_copy
 from tests.e2e.support import add_in_process, in_process, make_fake
 

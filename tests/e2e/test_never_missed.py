@@ -244,10 +244,10 @@ async def test_woocommerce_10_drafts_are_never_copied_and_a_failed_create_leaves
     """WooCommerce 10.x keeps a `checkout-draft` behind a create that fails after its first save
     (and lists it). Such a draft is never replicated, and the one a rejected create of wcsync's
     leaves is trashed like any leftover before the order is sent again."""
-    from app.sync.write import replicate
+    from app.sync.write import batch
 
     fakes = {"main": make_fake("main", wc_version="10.6"), "sub1": make_fake("sub1", wc_version="10.6")}
-    mapped = replicate.map_order
+    mapped = batch.map_order
     broken = {"left": 1}
 
     def with_a_bad_coupon(*args: Any, **kwargs: Any) -> Any:
@@ -257,7 +257,7 @@ async def test_woocommerce_10_drafts_are_never_copied_and_a_failed_create_leaves
             result.payload["coupon_lines"] = [{"code": "NO-SUCH-COUPON"}]
         return result
 
-    monkeypatch.setattr(replicate, "map_order", with_a_bad_coupon)
+    monkeypatch.setattr(batch, "map_order", with_a_bad_coupon)
     async with in_process(database_url, fakes) as (_, api):
         await add_in_process(api, fakes["main"], role="main", backfill_since="2020-01-01T00:00:00Z")
         await add_in_process(api, fakes["sub1"])

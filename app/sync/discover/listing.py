@@ -307,7 +307,7 @@ async def discover_one(
     ctx: SyncContext, source: Store, order: dict[str, Any], *, run_id: int | None
 ) -> DiscoveryResult:
     """Sync Order: ingest one order read just now, whatever the cursor says."""
-    direction = Direction.main_to_sub if source.role == StoreRole.main else Direction.sub_to_main
+    direction = direction_of(source)
     async with session_scope(ctx.session_factory) as session:
         targets = await targets_for(session, source, direction)
     routes = await routing_targets(ctx, targets)
@@ -353,4 +353,4 @@ async def _ingest(
 
 
 def direction_of(source: Store) -> Direction:
-    return Direction.main_to_sub if source.role == StoreRole.main else Direction.sub_to_main
+    return Direction.out_of(StoreRole(source.role))

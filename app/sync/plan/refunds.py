@@ -138,6 +138,12 @@ def allocate(
     return money.split(total, weights, whole, decimals)
 
 
+def refunds_cover(total: Decimal, refunded: Sequence[Decimal]) -> bool:
+    """Whether refunds of these amounts refund an order of `total` fully (WooCommerce's own
+    test: the refunds reach the order's total)."""
+    return total > 0 and sum(refunded, ZERO) >= total
+
+
 def plan_refunds(
     refunds: Sequence[OriginRefund],
     replica: ReplicaState,
@@ -151,7 +157,7 @@ def plan_refunds(
     """The refunds to create on replica `name`, oldest first. `partial_values` holds the value of
     the lines each partial copy of the order holds (this one included), by store name: what the
     amount-only parts are split by. A full copy needs none."""
-    fully_refunded = bool(refunds) and sum((r.amount for r in refunds), ZERO) >= origin_total > 0
+    fully_refunded = refunds_cover(origin_total, [r.amount for r in refunds])
     left = replica.total - replica.refunded
     room = dict(replica.room) if replica.room is not None else None
     decimals = replica.decimals

@@ -32,7 +32,8 @@ from app.sync.discover.ingest import ingest_orders, routing_targets, targets_for
 from app.sync.discover.listing import direction_of
 from app.sync.events import link_event
 from app.sync.plan.planner import ReplicaMismatch, plan_update
-from app.sync.write.replicate import map_links, read_replicas, replicate_target
+from app.sync.write.batch import map_links, read_replicas
+from app.sync.write.replicate import replicate_target
 from app.woocommerce.client import ALL_ORDER_STATUSES, MAX_PER_PAGE
 from app.woocommerce.errors import WooCommerceError
 

@@ -25,8 +25,8 @@ from app.sync.discover.listing import ingest_orders, routing_targets, targets_fo
 from app.sync.events import link_event
 from app.sync.plan.conflicts import ReplicaChange, replica_change
 from app.sync.plan.mapping import parse_origin
+from app.sync.write.batch import read_replicas
 from app.sync.write.outcomes import forget_replica
-from app.sync.write.replicate import read_replicas
 from app.woocommerce.client import ALL_ORDER_STATUSES, OrderPage, WooCommerceClient
 from app.woocommerce.errors import NotFoundError, WooCommerceError
 

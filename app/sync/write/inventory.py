@@ -83,7 +83,7 @@ async def adopt(
                 origin_store_id=origin_id,
                 origin_order_id=origin_order,
                 target_store_id=target.id,
-                direction=Direction.main_to_sub if target.role == StoreRole.sub else Direction.sub_to_main,
+                direction=Direction.into(StoreRole(target.role)),
                 state=LinkState.synced,
                 target_order_id=chosen["id"],
                 replica_status=str(chosen.get("status")),

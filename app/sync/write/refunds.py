@@ -26,6 +26,7 @@ from app.sync.plan.refunds import (
     origin_refunds,
     parse_origin_refund,
     plan_refunds,
+    refunds_cover,
 )
 from app.sync.write.outcomes import (
     ReplicationStats,
@@ -58,9 +59,8 @@ def refunds_owed(origin: Mapping[str, Any], done: Mapping[str, Any] | None) -> b
 
 
 def fully_refunded(order: Mapping[str, Any]) -> bool:
-    total = amount(order.get("total"))
-    refunded = sum((amount(r.get("total")) for r in order.get("refunds") or []), Decimal(0))
-    return total > 0 and refunded >= total
+    refunded = [amount(r.get("total")) for r in order.get("refunds") or []]
+    return refunds_cover(amount(order.get("total")), refunded)
 
 
 LINE_SECTIONS = ("line_items", "shipping_lines", "fee_lines")
