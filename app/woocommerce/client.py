@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -224,6 +225,7 @@ class WooCommerceClient:
         start_concurrency: int | None = None,
         batch_size: int = BATCH_LIMIT,
         adaptive: bool = False,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -261,6 +263,8 @@ class WooCommerceClient:
             },
             follow_redirects=False,
             transport=transport,
+            # The stores' TLS trust (app.config.store_tls_context: WCSYNC_CA_BUNDLE); True: httpx's.
+            verify=verify,
         )
 
     async def aclose(self) -> None:
