@@ -23,6 +23,7 @@ import atexit
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -146,10 +147,20 @@ class StoreInfo:
     wordpress: str
     products: dict[str, int]
     site: Path
+    # The local CA that signed an HTTPS store's certificate (None for a plain-http store).
+    ca_file: Path | None = None
 
     @property
     def storage(self) -> str:
         return "hpos" if self.hpos else "posts"
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """What a test's HTTP client trusts for this store: the local CA over HTTPS."""
+        return ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else True
 
 
 def _kit(config: Config, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -204,6 +215,7 @@ def load(config: Config) -> list[StoreInfo]:
             wordpress=e["wordpress"],
             products={str(k): int(v) for k, v in e["products"].items()},
             site=config.dir / "sites" / e["name"],
+            ca_file=config.ca_file if str(e["base_url"]).startswith("https://") else None,
         )
         for e in entries
     ]
