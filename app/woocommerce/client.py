@@ -907,8 +907,36 @@ class WooCommerceClient:
         """``GET {base_url}/wp-json/`` without credentials: ``timezone_string``, ``gmt_offset``,
         ``namespaces``. An HTML answer here usually means pretty permalinks are off."""
         params = {"_fields": ",".join(fields)} if fields else None
-        reply = await self._send("GET", "/wp-json/", params=params, site_root=True)
-        return self._expect_object(reply, "GET", "/wp-json/", require_id=False)
+        try:
+            reply = await self._send("GET", "/wp-json/", params=params, site_root=True)
+            return self._expect_object(reply, "GET", "/wp-json/", require_id=False)
+        except (MalformedResponse, FatalError) as exc:
+            # With plain permalinks WordPress answers /wp-json/ with its home page (6.1) or a
+            # redirect to the same URL (6.8), while /?rest_route=/ still serves the index. A store
+            # is unusable so (WooCommerce takes keys only on /wp-json/ URLs): name the setting.
+            redirected = exc.status is not None and 300 <= exc.status < 400
+            if not (isinstance(exc, MalformedResponse) or redirected) or not await self._rest_route_answers():
+                raise
+            raise RouteNotFoundError(
+                f"/wp-json/ does not reach the REST API ({exc.message}) but /?rest_route=/ does: "
+                "the site has plain permalinks",
+                status=exc.status,
+                body=exc.body,
+                store=self.store_name,
+                method="GET",
+                path="/wp-json/",
+            ) from None
+
+    async def _rest_route_answers(self) -> bool:
+        """Whether ``{base_url}/?rest_route=/`` serves the REST index (it does whatever the
+        permalinks)."""
+        try:
+            reply = await self._send(
+                "GET", "/", params={"rest_route": "/", "_fields": "namespaces"}, site_root=True
+            )
+        except WooCommerceError:
+            return False
+        return isinstance(reply.data, dict) and isinstance(reply.data.get("namespaces"), list)
 
     async def general_setting(self, name: str) -> Any:
         """``GET /settings/general/{name}``: the option's ``value`` (e.g.
