@@ -97,15 +97,18 @@ class Wcsync:
 
 
 @asynccontextmanager
-async def serve_wcsync(folder: Path, stores: dict[str, RealStore]) -> AsyncIterator[Wcsync]:
-    """A fresh wcsync (SQLite ledger in `folder`, real migrations, scheduler off) on loopback."""
+async def serve_wcsync(folder: Path, stores: dict[str, RealStore], **overrides: Any) -> AsyncIterator[Wcsync]:
+    """A fresh wcsync (SQLite ledger in `folder`, real migrations, scheduler off) on loopback;
+    `overrides` are settings."""
     url = f"sqlite+aiosqlite:///{folder / 'wcsync.db'}"
     engine = create_engine(url)
     await upgrade_to_head(engine)
     await engine.dispose()
     # As the e2e tests run it, with a store timeout fit for real stores on a busy machine, trusting
     # the local CA of the HTTPS store.
-    settings = service_settings(url, store_timeout_seconds=60.0, ca_bundle=ca_bundle(stores))
+    settings = service_settings(
+        url, **({"store_timeout_seconds": 60.0, "ca_bundle": ca_bundle(stores)} | overrides)
+    )
     app = create_app(settings)
     async with loopback(app) as base:
         async with httpx.AsyncClient(

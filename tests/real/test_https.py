@@ -23,9 +23,10 @@ from typing import Any
 import httpx
 import pytest
 
+from app.config import Settings
 from app.sync.discover.webhooks import ORDER_TOPICS
 from tests.real.checks import assert_faithful_copy
-from tests.real.conftest import Wcsync, assert_run_ok
+from tests.real.conftest import Wcsync, assert_run_ok, serve_wcsync
 from tests.real.harness import HTTPS_STORE, Config, StoreInfo
 from tests.real.stores import RealStore
 from tests.real.test_webhooks import DELIVERY_TIMEOUT, remove_wcsync_webhooks
@@ -35,6 +36,9 @@ pytestmark = pytest.mark.real
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_SITE = ROOT / "deploy" / "nginx" / "wcsync.conf"
 PERMALINKS = Path(__file__).resolve().parent / "permalinks.php"
+# What deploy/nginx/wcsync.conf asks of wcsync's settings: believe X-Forwarded-* from the nginx on
+# the same host (the setting came with issue 16; a checkout without it has nothing to set).
+BEHIND_NGINX = {"trusted_proxies": "127.0.0.1"} if "trusted_proxies" in Settings.model_fields else {}
 
 
 @pytest.fixture(scope="session")
@@ -227,11 +231,21 @@ def _listening(port: int) -> bool:
 
 
 @pytest.fixture
+async def proxied(tmp_path: Path, stores: dict[str, RealStore]) -> AsyncIterator[Wcsync]:
+    """A fresh wcsync set up as it runs behind deploy/nginx/wcsync.conf."""
+    folder = tmp_path / "wcsync"
+    folder.mkdir()
+    async with serve_wcsync(folder, stores, **BEHIND_NGINX) as served:
+        yield served
+
+
+@pytest.fixture
 async def behind_nginx(
-    wcsync: Wcsync, config: Config, https_info: StoreInfo, tmp_path: Path
+    proxied: Wcsync, config: Config, https_info: StoreInfo, tmp_path: Path
 ) -> AsyncIterator[str]:
-    """wcsync behind nginx on https://127.0.0.1:<proxy port> (its public URL); the access log is
-    tmp_path/nginx/access.log."""
+    """`proxied` behind nginx on https://127.0.0.1:<proxy port> (its public URL); the access log
+    is tmp_path/nginx/access.log."""
+    wcsync = proxied
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     folder = tmp_path / "nginx"
     folder.mkdir()
@@ -275,8 +289,8 @@ async def behind_nginx(
 
 
 @pytest.fixture
-async def hooked_https(wcsync: Wcsync) -> AsyncIterator[RealStore]:
-    store = wcsync.stores[HTTPS_STORE]
+async def hooked_https(proxied: Wcsync) -> AsyncIterator[RealStore]:
+    store = proxied.stores[HTTPS_STORE]
     await remove_wcsync_webhooks(store)
     try:
         yield store
@@ -297,9 +311,9 @@ def deliveries(access_log: Path, store: str) -> list[str]:
 
 
 async def test_webhooks_reach_wcsync_over_https_behind_nginx(
-    wcsync: Wcsync, behind_nginx: str, hooked_https: RealStore, https_info: StoreInfo, tmp_path: Path
+    proxied: Wcsync, behind_nginx: str, hooked_https: RealStore, https_info: StoreInfo, tmp_path: Path
 ) -> None:
-    source = hooked_https
+    wcsync, source = proxied, hooked_https
     await wcsync.add_store("main", role="main")
     await wcsync.add_store(HTTPS_STORE, auth_mode="basic")
     response = await wcsync.api.post(f"/api/stores/{HTTPS_STORE}/webhooks")

@@ -277,6 +277,9 @@ CONF
             try_files \$uri =404;
             fastcgi_split_path_info ^(.+\.php)(/.+)\$;
             include /etc/nginx/fastcgi_params;
+            # Debian's fastcgi_params passes HTTP_HOST as \$host, without the port: WordPress would
+            # build its admin URLs without it on a port other than 443. The last value is PHP's.
+            fastcgi_param HTTP_HOST \$host:\$server_port;
             fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
             fastcgi_param HTTPS on;
             fastcgi_read_timeout 600s;
