@@ -340,9 +340,13 @@ async def test_webhooks_reach_wcsync_over_https_behind_nginx(
 
     order = await source.place_order([("SKU-MUG-001", 2)], fees=[("Gift card", "1.50")], note="Over HTTPS")
     origin_key = f"{HTTPS_STORE}:{order['id']}"
-    (replica,) = await wcsync.stores["main"].wait_for_replicas(
+    found = await wcsync.stores["main"].wait_for_replicas(
         origin_key, wcsync.started, timeout=DELIVERY_TIMEOUT
     )
+    # None: WooCommerce did not deliver (its webhook-delivery log says why; without
+    # tests/real/mu-plugins/local-ca.php, WordPress refuses the proxy's certificate).
+    assert len(found) == 1, f"main: {len(found)} replicas of {origin_key} after {DELIVERY_TIMEOUT} s"
+    (replica,) = found
     assert_faithful_copy(await source.order(order["id"]), replica, origin_store=HTTPS_STORE)
     await wcsync.app.state.webhooks.wait_idle()
     runs = (await wcsync.api.get("/api/runs")).json()
