@@ -6,10 +6,10 @@ Settings (environment variables):
 * ``WCSYNC_REALWC_DIST``: the folder holding the WordPress and WooCommerce archives (required;
   nothing here downloads anything).
 * ``WCSYNC_REALWC_DIR``: where the stores live (default ``/tmp/wcsync-realwc``).
-* ``WCSYNC_REALWC_PORT_BASE``: the first of six loopback ports (default 29081: below Linux's
+* ``WCSYNC_REALWC_PORT_BASE``: the first of five loopback ports (default 29081: below Linux's
   ephemeral range, 32768-60999, where any outgoing connection may hold the port a store needs):
-  the three stores, the HTTPS store's second server that drops the Authorization header, the nginx
-  proxy in front of wcsync (HTTPS, for webhooks) and one spare.
+  the three stores, the HTTPS store's second server that drops the Authorization header, and the
+  nginx proxy in front of wcsync (HTTPS, for webhooks).
 * ``WCSYNC_REALWC_DB_PREFIX``: the MariaDB database prefix (default ``wcsync_real_``).
 
 The stores are set up once and reused while their folder matches the settings; ``up`` starts
