@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import secrets
+import ssl
 from functools import lru_cache
 from pathlib import Path
 
+import httpx
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -121,11 +123,24 @@ class Settings(BaseSettings):
         default=100, ge=1, le=100, description="Open orders read per store and content check."
     )
     public_url: str = Field(default="", description="URL the stores use to reach wcsync (webhooks).")
+    ca_bundle: str = Field(
+        default="",
+        description="A PEM file of CA certificates trusted for the stores' HTTPS, besides the usual "
+        "public ones (a store whose certificate comes from your own CA). Empty: the usual ones only.",
+    )
 
     @field_validator("status_map")
     @classmethod
     def _status_map_parses(cls, value: str) -> str:
         parse_status_map(value)
+        return value
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle_readable(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            load_ca_bundle(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), value)
         return value
 
     @field_validator("database_url")
@@ -161,6 +176,33 @@ class Settings(BaseSettings):
             return Path(self.secret_key_file).expanduser()
         database = sqlite_path(self.database_url)
         return (database.parent if database else Path.cwd()) / "wcsync.key"
+
+
+def load_ca_bundle(context: ssl.SSLContext, path: str) -> None:
+    """Add the CA certificates of the PEM file `path` to `context`; a ValueError in an owner's
+    words when the file is missing or holds no certificate."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise ValueError(
+            f"{path} is not a file: give the path of a PEM file holding the CA certificates to trust "
+            "for the stores' HTTPS (or leave it empty)"
+        )
+    try:
+        context.load_verify_locations(cafile=str(file))
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise ValueError(
+            f"{path} holds no CA certificate that can be read ({exc}); it must be PEM text "
+            "(-----BEGIN CERTIFICATE----- ...)"
+        ) from None
+
+
+def store_tls_context(ca_bundle: str = "") -> ssl.SSLContext:
+    """What wcsync trusts when it talks to a store over HTTPS: httpx's usual CA certificates
+    (certifi's bundle, or SSL_CERT_FILE / SSL_CERT_DIR when set) plus WCSYNC_CA_BUNDLE's."""
+    context = httpx.create_ssl_context()
+    if ca_bundle:
+        load_ca_bundle(context, ca_bundle)
+    return context
 
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

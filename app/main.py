@@ -20,7 +20,7 @@ from app.api.deps import authenticate
 from app.api.errors import BodySizeLimit, install_error_handlers, responses
 from app.auth.sessions import end_stale_sessions
 from app.auth.throttle import ThrottlePolicy
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, store_tls_context
 from app.crypto import Keyring, verify_keyring
 from app.db import create_engine, make_session_factory, session_scope
 from app.migrate import upgrade_to_head
@@ -101,6 +101,7 @@ def create_app(
             start_concurrency=settings.store_start_concurrency,
             batch_size=settings.batch_size,
             adaptive=settings.adaptive_pace,
+            verify=store_tls_context(settings.ca_bundle),
         )
         engine = SyncEngine(
             session_factory, clients, settings, mark=ProcessMark(db_engine, settings.database_url)

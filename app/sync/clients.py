@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ssl
 from collections.abc import Callable
 
 import httpx
@@ -25,8 +26,10 @@ class ClientRegistry:
         start_concurrency: int | None = None,
         batch_size: int = 100,
         adaptive: bool = False,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self._timeout = timeout
+        self._verify = verify
         self._max_concurrency = max_concurrency
         self._start_concurrency = start_concurrency
         self._batch_size = batch_size
@@ -72,6 +75,7 @@ class ClientRegistry:
             start_concurrency=self._start_concurrency,
             batch_size=self._batch_size,
             adaptive=self._adaptive,
+            verify=self._verify,
         )
         self._clients[store.name] = (fingerprint, client)
         return client

@@ -392,6 +392,14 @@ def error_from_transport(exc: Exception, ctx: RequestContext, timeout: float) ->
             ambiguous=ctx.unsafe,
             **common,
         )
+    if isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return RetriableError(
+            f"the store's HTTPS certificate is not trusted ({detail}); if it comes from your own CA, "
+            "give that CA's certificate in WCSYNC_CA_BUNDLE",
+            kind="network",
+            ambiguous=False,
+            **common,
+        )
     if isinstance(exc, httpx.ConnectError | httpx.ProxyError):
         return RetriableError(
             f"could not connect to the store ({detail})",

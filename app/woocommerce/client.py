@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -224,6 +225,7 @@ class WooCommerceClient:
         start_concurrency: int | None = None,
         batch_size: int = BATCH_LIMIT,
         adaptive: bool = False,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -261,6 +263,8 @@ class WooCommerceClient:
             },
             follow_redirects=False,
             transport=transport,
+            # The stores' TLS trust (app.config.store_tls_context: WCSYNC_CA_BUNDLE); True: httpx's.
+            verify=verify,
         )
 
     async def aclose(self) -> None:
@@ -903,8 +907,36 @@ class WooCommerceClient:
         """``GET {base_url}/wp-json/`` without credentials: ``timezone_string``, ``gmt_offset``,
         ``namespaces``. An HTML answer here usually means pretty permalinks are off."""
         params = {"_fields": ",".join(fields)} if fields else None
-        reply = await self._send("GET", "/wp-json/", params=params, site_root=True)
-        return self._expect_object(reply, "GET", "/wp-json/", require_id=False)
+        try:
+            reply = await self._send("GET", "/wp-json/", params=params, site_root=True)
+            return self._expect_object(reply, "GET", "/wp-json/", require_id=False)
+        except (MalformedResponse, FatalError) as exc:
+            # With plain permalinks WordPress answers /wp-json/ with its home page (6.1) or a
+            # redirect to the same URL (6.8), while /?rest_route=/ still serves the index. A store
+            # is unusable so (WooCommerce takes keys only on /wp-json/ URLs): name the setting.
+            redirected = exc.status is not None and 300 <= exc.status < 400
+            if not (isinstance(exc, MalformedResponse) or redirected) or not await self._rest_route_answers():
+                raise
+            raise RouteNotFoundError(
+                f"/wp-json/ does not reach the REST API ({exc.message}) but /?rest_route=/ does: "
+                "the site has plain permalinks",
+                status=exc.status,
+                body=exc.body,
+                store=self.store_name,
+                method="GET",
+                path="/wp-json/",
+            ) from None
+
+    async def _rest_route_answers(self) -> bool:
+        """Whether ``{base_url}/?rest_route=/`` serves the REST index (it does whatever the
+        permalinks)."""
+        try:
+            reply = await self._send(
+                "GET", "/", params={"rest_route": "/", "_fields": "namespaces"}, site_root=True
+            )
+        except WooCommerceError:
+            return False
+        return isinstance(reply.data, dict) and isinstance(reply.data.get("namespaces"), list)
 
     async def general_setting(self, name: str) -> Any:
         """``GET /settings/general/{name}``: the option's ``value`` (e.g.

@@ -67,9 +67,12 @@ class Wcsync:
         return dict(response.json())
 
     async def add_all(self) -> None:
+        # Both ways a shop is reached: sub2 over HTTPS with Basic auth (nginx + PHP-FPM, the local
+        # CA in WCSYNC_CA_BUNDLE), sub1 over plain http with OAuth 1.0a, main over http with
+        # Basic auth (the kit's must-use plugin lets WooCommerce accept it there).
         await self.add_store("main", role="main")
-        await self.add_store("sub1")
-        await self.add_store("sub2", auth_mode="oauth1")
+        await self.add_store("sub1", auth_mode="oauth1")
+        await self.add_store("sub2", auth_mode="basic")
 
     async def sync(self, **body: Any) -> dict[str, Any]:
         response = await self.api.post("/api/sync?wait=true", json=body or None)
@@ -94,20 +97,29 @@ class Wcsync:
 
 
 @asynccontextmanager
-async def serve_wcsync(folder: Path, stores: dict[str, RealStore]) -> AsyncIterator[Wcsync]:
-    """A fresh wcsync (SQLite ledger in `folder`, real migrations, scheduler off) on loopback."""
+async def serve_wcsync(folder: Path, stores: dict[str, RealStore], **overrides: Any) -> AsyncIterator[Wcsync]:
+    """A fresh wcsync (SQLite ledger in `folder`, real migrations, scheduler off) on loopback;
+    `overrides` are settings."""
     url = f"sqlite+aiosqlite:///{folder / 'wcsync.db'}"
     engine = create_engine(url)
     await upgrade_to_head(engine)
     await engine.dispose()
-    # As the e2e tests run it, with a store timeout fit for real stores on a busy machine.
-    settings = service_settings(url, store_timeout_seconds=60.0)
+    # As the e2e tests run it, with a store timeout fit for real stores on a busy machine, trusting
+    # the local CA of the HTTPS store.
+    settings = service_settings(
+        url, **({"store_timeout_seconds": 60.0, "ca_bundle": ca_bundle(stores)} | overrides)
+    )
     app = create_app(settings)
     async with loopback(app) as base:
         async with httpx.AsyncClient(
             base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=300
         ) as api:
             yield Wcsync(api=api, base_url=base, app=app, settings=settings, stores=stores)
+
+
+def ca_bundle(stores: dict[str, RealStore]) -> str:
+    """WCSYNC_CA_BUNDLE for these stores: the local CA of the HTTPS one."""
+    return next((str(s.info.ca_file) for s in stores.values() if s.info.ca_file), "")
 
 
 @pytest.fixture

@@ -6,8 +6,10 @@ Settings (environment variables):
 * ``WCSYNC_REALWC_DIST``: the folder holding the WordPress and WooCommerce archives (required;
   nothing here downloads anything).
 * ``WCSYNC_REALWC_DIR``: where the stores live (default ``/tmp/wcsync-realwc``).
-* ``WCSYNC_REALWC_PORT_BASE``: the first of three loopback ports (default 29081: below Linux's
-  ephemeral range, 32768-60999, where any outgoing connection may hold the port a store needs).
+* ``WCSYNC_REALWC_PORT_BASE``: the first of five loopback ports (default 29081: below Linux's
+  ephemeral range, 32768-60999, where any outgoing connection may hold the port a store needs):
+  the three stores, the HTTPS store's second server that drops the Authorization header, and the
+  nginx proxy in front of wcsync (HTTPS, for webhooks).
 * ``WCSYNC_REALWC_DB_PREFIX``: the MariaDB database prefix (default ``wcsync_real_``).
 
 The stores are set up once and reused while their folder matches the settings; ``up`` starts
@@ -21,6 +23,7 @@ import atexit
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -40,7 +43,14 @@ START_ATTEMPTS = 3
 DEFAULT_DB_PREFIX = "wcsync_real_"
 # (name, WooCommerce line, storage): main is WooCommerce 7.8.2 on WordPress 6.1.9 with posts
 # storage, sub1 the same versions on HPOS, sub2 WooCommerce 10.6.2 on WordPress 6.8.12 (HPOS).
+# main and sub1 are PHP's built-in server over plain http; sub2 is served as most shops are: nginx
+# and PHP-FPM over HTTPS, with a certificate from a local CA the kit makes (DIR/tls/ca.pem).
 STORES = (("main", "7.8", "posts"), ("sub1", "7.8", "hpos"), ("sub2", "10.6", "hpos"))
+HTTPS_STORE = "sub2"
+# Ports after the stores': sub2's second nginx server, which drops the Authorization header before
+# PHP (as some hosts do), and the nginx proxy in front of wcsync in the webhook tests.
+STRIP_PORT_OFFSET = 3
+PROXY_PORT_OFFSET = 4
 # What a developer downloads from wordpress.org, and the names the kit's own archives have.
 WORDPRESS = ("6.1.9", "6.8.12")
 WOOCOMMERCE = ("7.8.2", "10.6.2")
@@ -66,8 +76,8 @@ class Config:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         env = os.environ if env is None else env
         port = env.get("WCSYNC_REALWC_PORT_BASE", "") or str(DEFAULT_PORT_BASE)
-        if not port.isdigit() or not 1024 <= int(port) <= 65533:
-            raise HarnessError(f"WCSYNC_REALWC_PORT_BASE={port!r} must be a port from 1024 to 65533")
+        if not port.isdigit() or not 1024 <= int(port) <= 65530:
+            raise HarnessError(f"WCSYNC_REALWC_PORT_BASE={port!r} must be a port from 1024 to 65530")
         return cls(
             dist=env.get("WCSYNC_REALWC_DIST", ""),
             dir=Path(env.get("WCSYNC_REALWC_DIR", "") or DEFAULT_DIR),
@@ -76,10 +86,25 @@ class Config:
         )
 
     def spec(self) -> str:
-        """The store list in realwc.sh's form: name:port:line:storage ..."""
+        """The store list in realwc.sh's form: name:port:line:storage[:https:STRIP_PORT] ..."""
         return " ".join(
-            f"{name}:{self.port_base + i}:{line}:{storage}" for i, (name, line, storage) in enumerate(STORES)
+            f"{name}:{self.port_base + i}:{line}:{storage}"
+            + (f":https:{self.strip_port}" if name == HTTPS_STORE else "")
+            for i, (name, line, storage) in enumerate(STORES)
         )
+
+    @property
+    def strip_port(self) -> int:
+        return self.port_base + STRIP_PORT_OFFSET
+
+    @property
+    def proxy_port(self) -> int:
+        return self.port_base + PROXY_PORT_OFFSET
+
+    @property
+    def ca_file(self) -> Path:
+        """The local CA that signed the HTTPS store's certificate (made by realwc.sh setup)."""
+        return self.dir / "tls" / "ca.pem"
 
 
 def missing_archives(dist: str) -> str | None:
@@ -122,10 +147,20 @@ class StoreInfo:
     wordpress: str
     products: dict[str, int]
     site: Path
+    # The local CA that signed an HTTPS store's certificate (None for a plain-http store).
+    ca_file: Path | None = None
 
     @property
     def storage(self) -> str:
         return "hpos" if self.hpos else "posts"
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """What a test's HTTP client trusts for this store: the local CA over HTTPS."""
+        return ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else True
 
 
 def _kit(config: Config, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -180,6 +215,7 @@ def load(config: Config) -> list[StoreInfo]:
             wordpress=e["wordpress"],
             products={str(k): int(v) for k, v in e["products"].items()},
             site=config.dir / "sites" / e["name"],
+            ca_file=config.ca_file if str(e["base_url"]).startswith("https://") else None,
         )
         for e in entries
     ]

@@ -81,7 +81,10 @@ class TaxedShop:
     def __init__(self, infos: Sequence[StoreInfo]) -> None:
         self.http = {
             info.name: httpx.Client(
-                base_url=info.base_url + API, auth=(info.consumer_key, info.consumer_secret), timeout=120
+                base_url=info.base_url + API,
+                auth=(info.consumer_key, info.consumer_secret),
+                timeout=120,
+                verify=info.verify(),
             )
             for info in infos
         }

@@ -36,8 +36,8 @@ def wc_time(moment: datetime) -> str:
 
 
 class RealStore:
-    """One real store's REST API (Basic auth over loopback http, which the kit's must-use
-    plugin lets WooCommerce accept)."""
+    """One real store's REST API, with Basic auth: over HTTPS (sub2, nginx + PHP-FPM, the local
+    CA trusted), or over loopback http, which the kit's must-use plugin lets WooCommerce accept."""
 
     def __init__(self, info: StoreInfo, http: httpx.AsyncClient) -> None:
         self.info = info
@@ -149,7 +149,10 @@ async def open_stores(infos: list[StoreInfo]) -> AsyncIterator[dict[str, RealSto
         stores: dict[str, RealStore] = {}
         for info in infos:
             http = httpx.AsyncClient(
-                base_url=info.base_url, auth=(info.consumer_key, info.consumer_secret), timeout=60
+                base_url=info.base_url,
+                auth=(info.consumer_key, info.consumer_secret),
+                timeout=60,
+                verify=info.verify(),
             )
             clients.append(http)
             stores[info.name] = RealStore(info, http)

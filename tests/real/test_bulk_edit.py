@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,6 +33,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
+from app.config import store_tls_context
 from app.db import create_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
@@ -39,7 +41,7 @@ from app.models import Store
 from app.sync.discover.listing import EXCLUDE_LIMIT
 from tests.e2e.support import TOKEN, loopback, service_settings
 from tests.real.checks import assert_faithful_copy
-from tests.real.conftest import Wcsync
+from tests.real.conftest import Wcsync, ca_bundle
 from tests.real.harness import Config, StoreInfo
 from tests.real.stores import RealStore, wc_time
 
@@ -114,8 +116,8 @@ Sent = dict[str, list[tuple[dict[str, list[str]], list[int]]]]
 class Recorder(httpx.AsyncHTTPTransport):
     """The order listings wcsync sends, by store: each query with the ids it was answered."""
 
-    def __init__(self, name: str, sent: Sent) -> None:
-        super().__init__()
+    def __init__(self, name: str, sent: Sent, verify: ssl.SSLContext | bool) -> None:
+        super().__init__(verify=verify)
         self._mine = sent.setdefault(name, [])
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -138,11 +140,12 @@ async def recorded_wcsync(folder: Path, stores: dict[str, RealStore]) -> AsyncIt
     engine = create_engine(url)
     await upgrade_to_head(engine)
     await engine.dispose()
-    settings = service_settings(url, store_timeout_seconds=60.0)
+    settings = service_settings(url, store_timeout_seconds=60.0, ca_bundle=ca_bundle(stores))
     sent: Sent = {}
+    verify = store_tls_context(settings.ca_bundle)
 
     def transport(store: Store) -> httpx.AsyncBaseTransport:
-        return Recorder(store.name, sent)
+        return Recorder(store.name, sent, verify)
 
     app = create_app(settings, transport_factory=transport)
     async with loopback(app) as base:

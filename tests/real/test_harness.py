@@ -74,13 +74,14 @@ def test_defaults_and_the_store_list() -> None:
         DEFAULT_PORT_BASE,
         DEFAULT_DB_PREFIX,
     )
-    # main: 7.8.2 posts; sub1: 7.8.2 HPOS; sub2: 10.6.2 HPOS, on consecutive ports.
-    assert Config.from_env({"WCSYNC_REALWC_PORT_BASE": "18091"}).spec() == (
-        "main:18091:7.8:posts sub1:18092:7.8:hpos sub2:18093:10.6:hpos"
-    )
+    # main: 7.8.2 posts; sub1: 7.8.2 HPOS; sub2: 10.6.2 HPOS over HTTPS (nginx + PHP-FPM, its
+    # Authorization-dropping twin on the 4th port), on consecutive ports; the 5th is wcsync's proxy.
+    config = Config.from_env({"WCSYNC_REALWC_PORT_BASE": "18091"})
+    assert config.spec() == "main:18091:7.8:posts sub1:18092:7.8:hpos sub2:18093:10.6:hpos:https:18094"
+    assert config.proxy_port == 18095
 
 
-@pytest.mark.parametrize("port", ["80", "http", "65535"])
+@pytest.mark.parametrize("port", ["80", "http", "65531"])
 def test_a_bad_port_base_is_refused(port: str) -> None:
     with pytest.raises(HarnessError, match="WCSYNC_REALWC_PORT_BASE"):
         Config.from_env({"WCSYNC_REALWC_PORT_BASE": port})
@@ -109,7 +110,7 @@ def test_the_default_ports_are_below_the_ephemeral_range() -> None:
     # fails to listen there ("Address already in use"), which once failed CI's make test-real.
     range_file = Path("/proc/sys/net/ipv4/ip_local_port_range")
     low = int(range_file.read_text().split()[0]) if range_file.is_file() else 32768
-    assert DEFAULT_PORT_BASE + len(Config.from_env({}).spec().split()) - 1 < low
+    assert Config.from_env({}).proxy_port < low
 
 
 def test_the_kit_stops_waiting_at_once_when_a_store_server_has_exited(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ async def stores(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[
         infos = [i for i in request.getfixturevalue("real_stores") if i.name in VERSION_OF]
         clients = {
             i.name: httpx.AsyncClient(
-                base_url=i.base_url, auth=(i.consumer_key, i.consumer_secret), timeout=120
+                base_url=i.base_url, auth=(i.consumer_key, i.consumer_secret), timeout=120, verify=i.verify()
             )
             for i in infos
         }

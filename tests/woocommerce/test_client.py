@@ -23,6 +23,7 @@ from app.woocommerce.errors import (
     MalformedResponse,
     NotFoundError,
     RetriableError,
+    RouteNotFoundError,
 )
 from tests.woocommerce.conftest import (
     API,
@@ -98,6 +99,41 @@ class TestUrls:
         assert "authorization" not in request.headers
         assert request.url.params["_fields"].split(",")[:2] == ["name", "url"]
         assert "path=/wp-json/ status=200" in caplog.records[-1].getMessage()
+
+    # What real stores with plain permalinks answer (docs/woocommerce-behaviour.md): WordPress
+    # 6.1 serves its home page at /wp-json/, 6.8 redirects /wp-json/ to itself; /?rest_route=/
+    # serves the index either way.
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            httpx.Response(200, html="<!DOCTYPE html><html><title>Shop</title></html>"),
+            httpx.Response(301, headers={"Location": f"{BASE_URL}/wp-json/"}),
+        ],
+        ids=["home page", "redirect"],
+    )
+    async def test_plain_permalinks_are_named(
+        self, client: WooCommerceClient, respx_mock: respx.MockRouter, answer: httpx.Response
+    ) -> None:
+        respx_mock.get(f"{BASE_URL}/wp-json/").mock(return_value=answer)
+        probe = respx_mock.get(f"{BASE_URL}/", params={"rest_route": "/"}).mock(
+            return_value=httpx.Response(200, json={"namespaces": ["oembed/1.0", "wc/v3"]})
+        )
+        with pytest.raises(RouteNotFoundError, match="the site has plain permalinks"):
+            await client.site_index()
+        assert probe.called
+
+    async def test_a_redirect_elsewhere_is_not_taken_for_permalinks(
+        self, client: WooCommerceClient, respx_mock: respx.MockRouter
+    ) -> None:
+        respx_mock.get(f"{BASE_URL}/wp-json/").mock(
+            return_value=httpx.Response(301, headers={"Location": "https://www.example.test/wp-json/"})
+        )
+        respx_mock.get(f"{BASE_URL}/", params={"rest_route": "/"}).mock(
+            return_value=httpx.Response(301, headers={"Location": "https://www.example.test/"})
+        )
+        with pytest.raises(FatalError, match="store redirected") as caught:
+            await client.site_index()
+        assert not isinstance(caught.value, RouteNotFoundError)
 
     async def test_system_status(self, client: WooCommerceClient, respx_mock: respx.MockRouter) -> None:
         body = load_case("hpos", "35a-")["response"]["body"]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# realwc.sh - build and run real WordPress + WooCommerce test stores on 127.0.0.1 (php -S + MariaDB).
+# realwc.sh - build and run real WordPress + WooCommerce test stores on 127.0.0.1 (php -S, or nginx + PHP-FPM
+# over TLS from a local CA, + MariaDB).
 #
 #   realwc.sh setup  [options]   install missing packages, create DBs, sites, products, REST keys; write DIR/stores.json
 #   realwc.sh start  [options]   start the stores (idempotent); returns when every store answers system_status 200
@@ -12,7 +13,10 @@
 #   --dir DIR                 where sites/, logs/, run/, keys/, stores.json go   [REALWC_DIR, default ./realwc-stores]
 #   --dist DIR                setup: the folder holding the archives (wpbase-6.1.9.tar.gz or wordpress-6.1.9.tar.gz, …,
 #                             woocommerce-7.8.2.tar.gz or woocommerce.7.8.2.zip, …)   [WCSYNC_REALWC_DIST, no default]
-#   --stores "SPEC ..."       name:port:line:storage, line 7.8|10.6, storage posts|hpos   [REALWC_STORES]
+#   --stores "SPEC ..."       name:port:line:storage[:https[:STRIP_PORT]], line 7.8|10.6, storage posts|hpos;
+#                             https: served by nginx + PHP-FPM over TLS (local CA in DIR/tls) instead of php -S;
+#                             STRIP_PORT: a second nginx server for the same site that drops the Authorization
+#                             header before PHP (a host that strips it)   [REALWC_STORES]
 #                             default "main:8081:7.8:posts sub1:8082:7.8:posts sub2:8083:7.8:hpos"
 #   --db-prefix P             database name prefix, DB = P<name>                 [REALWC_DB_PREFIX, default wcrig_]
 #   --db-user U --db-pass P   MariaDB account the stores use (created if missing) [REALWC_DB_USER/REALWC_DB_PASS, wc/wcpass]
@@ -45,7 +49,7 @@ line_versions() {
 
 die() { echo "realwc: $*" >&2; exit 1; }
 say() { echo "realwc: $*"; }
-usage() { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 # ------------------------------------------------------------------ options
 CMD="${1:-}"
@@ -115,20 +119,28 @@ fi
 for k in "${!OPT[@]}"; do printf -v "$k" '%s' "${OPT[$k]}"; done
 
 # Parse the store list into parallel arrays.
-S_NAME=(); S_PORT=(); S_LINE=(); S_HPOS=(); S_WP=(); S_WC=()
+S_NAME=(); S_PORT=(); S_LINE=(); S_HPOS=(); S_WP=(); S_WC=(); S_WEB=(); S_STRIP=()
 for spec in $STORES; do
-  IFS=: read -r n p l st extra <<<"$spec"
-  [ -z "${extra:-}" ] || die "bad store spec '$spec' (name:port:line:storage)"
+  IFS=: read -r n p l st web strip extra <<<"$spec"
+  [ -z "${extra:-}" ] || die "bad store spec '$spec' (name:port:line:storage[:https[:STRIP_PORT]])"
+  case "${web:-}" in "") web=php ;; https) ;; *) die "bad server '$web' in '$spec' (https or nothing)" ;; esac
+  if [ -n "${strip:-}" ]; then
+    [ "$web" = https ] || die "a strip port needs :https in '$spec'"
+    [[ "$strip" =~ ^[0-9]+$ ]] && [ "$strip" -ge 1024 ] && [ "$strip" -le 65535 ] || die "bad strip port '$strip' in '$spec'"
+  fi
   [[ "$n" =~ ^[a-z0-9_]{1,32}$ ]] || die "bad store name '$n' in '$spec' (use a-z 0-9 _)"
   [[ "$p" =~ ^[0-9]+$ ]] && [ "$p" -ge 1024 ] && [ "$p" -le 65535 ] || die "bad port '$p' in '$spec'"
   v=$(line_versions "$l") || die "bad WooCommerce line '$l' in '$spec' (7.8 or 10.6)"
   case "$st" in posts) h=0 ;; hpos) h=1 ;; *) die "bad storage '$st' in '$spec' (posts or hpos)" ;; esac
   for o in "${S_NAME[@]}"; do [ "$o" != "$n" ] || die "store name '$n' given twice"; done
   for o in "${S_PORT[@]}"; do [ "$o" != "$p" ] || die "port $p given twice"; done
-  S_NAME+=("$n"); S_PORT+=("$p"); S_LINE+=("$l"); S_HPOS+=("$h")
+  S_NAME+=("$n"); S_PORT+=("$p"); S_LINE+=("$l"); S_HPOS+=("$h"); S_WEB+=("$web"); S_STRIP+=("${strip:-}")
   S_WP+=("${v% *}"); S_WC+=("${v#* }")
 done
 [ "${#S_NAME[@]}" -gt 0 ] || die "no stores given"
+any_https() { local w; for w in "${S_WEB[@]}"; do [ "$w" = https ] && return 0; done; return 1; }
+store_url() { if [ "${S_WEB[$1]}" = https ]; then echo "https://127.0.0.1:${S_PORT[$1]}"; else echo "http://127.0.0.1:${S_PORT[$1]}"; fi; }
+TLS="$DIR/tls"
 [[ "$DB_PREFIX" =~ ^[A-Za-z0-9_]{1,32}$ ]] || die "bad --db-prefix '$DB_PREFIX'"
 [[ "$WORKERS" =~ ^[0-9]+$ ]] || die "bad --workers '$WORKERS'"
 
@@ -168,6 +180,11 @@ ensure_packages() {
   command -v curl >/dev/null 2>&1 || need+=(curl)
   command -v python3 >/dev/null 2>&1 || need+=(python3)
   command -v setsid >/dev/null 2>&1 || need+=(util-linux)
+  if any_https; then
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
+    php_fpm_bin >/dev/null || need+=(php-fpm)
+    command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  fi
   [ "${#need[@]}" -eq 0 ] && return 0
   [ "$NO_APT" != 1 ] || die "missing packages: ${need[*]} (--no-apt given)"
   say "installing: ${need[*]}"
@@ -178,6 +195,175 @@ ensure_packages() {
 }
 
 kit_id() { cat "$DIR/.realwc-id" 2>/dev/null || true; }
+
+# ------------------------------------------------------------------ HTTPS stores: local CA, nginx, PHP-FPM
+php_fpm_bin() {  # the distribution's PHP-FPM for the PHP the CLI runs (php-fpm8.2 on Debian 12)
+  local v f; v=$(php -r 'echo PHP_MAJOR_VERSION . "." . PHP_MINOR_VERSION;' 2>/dev/null || true)
+  for f in "/usr/sbin/php-fpm$v" "$(command -v "php-fpm$v" 2>/dev/null)" "$(command -v php-fpm 2>/dev/null)"; do
+    [ -n "$f" ] && [ -x "$f" ] && { echo "$f"; return 0; }
+  done
+  return 1
+}
+nginx_bin() { command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; }; }
+
+# ensure_tls: a local CA (DIR/tls/ca.pem + ca.key) and a server certificate it signed for 127.0.0.1 and
+# localhost (DIR/tls/server.pem + server.key). Made once; kept while valid.
+ensure_tls() {
+  mkdir -p "$TLS"; chmod 700 "$TLS"
+  if [ -s "$TLS/ca.pem" ] && [ -s "$TLS/server.pem" ] && [ -s "$TLS/server.key" ] \
+     && openssl x509 -checkend 86400 -noout -in "$TLS/server.pem" >/dev/null 2>&1 \
+     && openssl verify -CAfile "$TLS/ca.pem" "$TLS/server.pem" >/dev/null 2>&1; then
+    return 0
+  fi
+  local log="$DIR/logs/tls.log"; mkdir -p "$DIR/logs"
+  {
+    openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -keyout "$TLS/ca.key" -out "$TLS/ca.pem" \
+      -subj "/O=realwc/CN=realwc local test CA $(kit_id)" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -addext "subjectKeyIdentifier=hash" \
+    && openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$TLS/server.key" -out "$TLS/server.csr" \
+      -subj "/O=realwc/CN=127.0.0.1" \
+    && printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=critical,CA:FALSE" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
+      "subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid,issuer" > "$TLS/server.ext" \
+    && openssl x509 -req -sha256 -days 825 -in "$TLS/server.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" \
+      -CAcreateserial -CAserial "$TLS/ca.srl" -extfile "$TLS/server.ext" -out "$TLS/server.pem"
+  } >"$log" 2>&1 || die "could not make the local CA and server certificate (see $log)"
+  rm -f "$TLS/server.csr"
+  chmod 600 "$TLS/ca.key" "$TLS/server.key"; chmod 644 "$TLS/ca.pem" "$TLS/server.pem"
+  say "local CA: $TLS/ca.pem (server certificate for 127.0.0.1 and localhost: $TLS/server.pem)"
+}
+
+# write_web_configs I: DIR/web/NAME-fpm.conf (a PHP-FPM pool on a unix socket) and DIR/web/NAME-nginx.conf
+# (TLS on the store's port, FastCGI to that pool; with a strip port, a second server that drops the
+# Authorization header before PHP, as some hosts do). Written at every start from the current kit.
+write_web_configs() {
+  local i="$1" NAME=${S_NAME[$1]} PORT=${S_PORT[$1]} STRIP=${S_STRIP[$1]}
+  local SITE="$DIR/sites/$NAME" WEB="$DIR/web" RUN="$DIR/run" LOGS="$DIR/logs"
+  mkdir -p "$WEB" "$RUN/$NAME-nginx"
+  cat > "$WEB/$NAME-fpm.conf" <<CONF
+; PHP-FPM for realwc store '$NAME' (generated by realwc.sh start; run as: php-fpm -F -R -y this file)
+[global]
+pid = $RUN/$NAME-fpm.master-pid
+error_log = $LOGS/$NAME-fpm.log
+daemonize = no
+
+[$NAME]
+; root, like the rest of the kit (the site tree is root's); -R allows it
+user = root
+group = root
+listen = $RUN/$NAME-fpm.sock
+listen.mode = 0600
+pm = static
+pm.max_children = $WORKERS
+request_terminate_timeout = 0
+catch_workers_output = yes
+clear_env = no
+php_admin_flag[display_errors] = off
+php_admin_flag[log_errors] = on
+php_admin_value[error_log] = $LOGS/$NAME-php-error.log
+php_admin_value[memory_limit] = 512M
+php_admin_value[max_execution_time] = 0
+php_admin_value[opcache.memory_consumption] = 256
+php_admin_value[opcache.max_accelerated_files] = 20000
+php_admin_value[opcache.revalidate_freq] = 2
+php_admin_value[upload_max_filesize] = 64M
+php_admin_value[post_max_size] = 64M
+CONF
+  local php_location
+  php_location() {  # $1: extra FastCGI lines
+    cat <<LOC
+        location ~ \.php\$ {
+            try_files \$uri =404;
+            fastcgi_split_path_info ^(.+\.php)(/.+)\$;
+            include /etc/nginx/fastcgi_params;
+            # Debian's fastcgi_params passes HTTP_HOST as \$host, without the port: WordPress would
+            # build its admin URLs without it on a port other than 443. The last value is PHP's.
+            fastcgi_param HTTP_HOST \$host:\$server_port;
+            fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
+            fastcgi_param HTTPS on;
+            fastcgi_read_timeout 600s;
+$1
+            fastcgi_pass unix:$RUN/$NAME-fpm.sock;
+        }
+LOC
+  }
+  server_block() {  # $1: port, $2: extra FastCGI lines, $3: comment
+    cat <<SRV
+    # $3
+    server {
+        listen 127.0.0.1:$1 ssl;
+        server_name 127.0.0.1 localhost;
+        ssl_certificate     $TLS/server.pem;
+        ssl_certificate_key $TLS/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        root $SITE;
+        index index.php;
+        client_max_body_size 64m;
+        location / {
+            try_files \$uri \$uri/ /index.php\$is_args\$args;
+        }
+$(php_location "$2")
+    }
+SRV
+  }
+  {
+    cat <<CONF
+# nginx for realwc store '$NAME' (generated by realwc.sh start; run as: nginx -c this file -p $RUN/$NAME-nginx/)
+daemon off;
+user root root;
+worker_processes 2;
+pid $RUN/$NAME-nginx.master-pid;
+error_log $LOGS/$NAME-nginx-error.log warn;
+events { worker_connections 512; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log $LOGS/$NAME-nginx-access.log;
+    sendfile on;
+    keepalive_timeout 65;
+    client_body_temp_path $RUN/$NAME-nginx/client_body;
+    fastcgi_temp_path $RUN/$NAME-nginx/fastcgi;
+    proxy_temp_path $RUN/$NAME-nginx/proxy;
+    uwsgi_temp_path $RUN/$NAME-nginx/uwsgi;
+    scgi_temp_path $RUN/$NAME-nginx/scgi;
+CONF
+    server_block "$PORT" "" "the store, as a well-configured host serves it: nginx passes Authorization to PHP-FPM"
+    if [ -n "$STRIP" ]; then
+      # An empty value replaces the client's header (nginx never passes a header whose HTTP_ name
+      # is set here) and if_not_empty leaves it out: PHP sees no HTTP_AUTHORIZATION at all.
+      server_block "$STRIP" '            fastcgi_param HTTP_AUTHORIZATION "" if_not_empty;' \
+        "the same store behind a host that drops the Authorization header before PHP"
+    fi
+    echo "}"
+  } > "$WEB/$NAME-nginx.conf"
+}
+
+start_https_store() {  # I: PHP-FPM (run/NAME.pid) and nginx (run/NAME-nginx.pid) for one https store
+  local i="$1" NAME=${S_NAME[$1]} PORT=${S_PORT[$1]} STRIP=${S_STRIP[$1]} fpm ngx p
+  fpm=$(php_fpm_bin) || die "$NAME: PHP-FPM is not installed (apt-get install php-fpm)"
+  ngx=$(nginx_bin) || die "$NAME: nginx is not installed (apt-get install nginx)"
+  write_web_configs "$i"
+  if pid_alive_matching "$DIR/run/$NAME.pid" "$DIR/web/$NAME-fpm.conf"; then
+    say "$NAME: PHP-FPM already running (pid $(cat "$DIR/run/$NAME.pid"))"
+  else
+    rm -f "$DIR/run/$NAME-fpm.sock"
+    launch "$DIR/run/$NAME.pid" "$DIR/logs/$NAME-server.log" "$fpm" -F -R -y "$DIR/web/$NAME-fpm.conf"
+    say "$NAME: started PHP-FPM (pid $(cat "$DIR/run/$NAME.pid"))"
+  fi
+  if pid_alive_matching "$DIR/run/$NAME-nginx.pid" "$DIR/web/$NAME-nginx.conf"; then
+    kill -HUP "$(cat "$DIR/run/$NAME-nginx.pid")" 2>/dev/null || true   # reload the regenerated config
+    say "$NAME: nginx already running (pid $(cat "$DIR/run/$NAME-nginx.pid")); reloaded"
+  else
+    for p in "$PORT" $STRIP; do
+      port_busy "$p" && die "$NAME: port $p is in use by a process not started for $DIR; not touching it"
+    done
+    "$ngx" -t -q -c "$DIR/web/$NAME-nginx.conf" -p "$DIR/run/$NAME-nginx/" >>"$DIR/logs/$NAME-nginx.log" 2>&1 \
+      || die "$NAME: nginx refuses $DIR/web/$NAME-nginx.conf (see $DIR/logs/$NAME-nginx.log)"
+    launch "$DIR/run/$NAME-nginx.pid" "$DIR/logs/$NAME-nginx.log" "$ngx" -c "$DIR/web/$NAME-nginx.conf" -p "$DIR/run/$NAME-nginx/"
+    say "$NAME: started nginx on https://127.0.0.1:$PORT${STRIP:+ and https://127.0.0.1:$STRIP (Authorization dropped)} (pid $(cat "$DIR/run/$NAME-nginx.pid"))"
+  fi
+}
 
 # ------------------------------------------------------------------ process helpers
 # pid_alive_matching <pidfile> <substring of /proc/PID/cmdline>
@@ -197,8 +383,16 @@ launch() {
 pidfile_pattern() {  # what a live process recorded in this pidfile must have on its command line
   local base; base=$(basename "$1" .pid)
   if [ "$base" = cronpump ]; then echo "cronpump.sh"; return; fi
+  # nginx and PHP-FPM of an https store show their generated config's path in their process title.
+  if [[ "$base" == *-nginx ]]; then echo "$DIR/web/$base.conf"; return; fi
+  if [ -f "$DIR/web/$base-fpm.conf" ] && ! tr '\0' ' ' < "/proc/$(cat "$1" 2>/dev/null)/cmdline" 2>/dev/null | grep -qF -- "-S 127.0.0.1:"; then
+    echo "$DIR/web/$base-fpm.conf"; return
+  fi
   local i; for i in "${!S_NAME[@]}"; do [ "${S_NAME[$i]}" = "$base" ] && { echo "-S 127.0.0.1:${S_PORT[$i]}"; return; }; done
   echo "-S 127.0.0.1:"   # a store no longer in the list: still only a php -S server
+}
+server_pattern() {  # I: what the process in run/NAME.pid must show for store I
+  if [ "${S_WEB[$1]}" = https ]; then echo "$DIR/web/${S_NAME[$1]}-fpm.conf"; else echo "-S 127.0.0.1:${S_PORT[$1]}"; fi
 }
 
 need_stores_json() { [ -s "$DIR/stores.json" ] || die "$DIR/stores.json not found: run '$0 setup --dir $DIR' first"; }
@@ -232,6 +426,7 @@ cmd_setup() {
   ensure_packages
   ensure_mariadb
   [ -s "$DIR/.realwc-id" ] || php -r 'echo bin2hex(random_bytes(8)), "\n";' > "$DIR/.realwc-id"
+  ! any_https || ensure_tls
   local id; id=$(kit_id)
   {
     echo "# realwc configuration for this directory (written by realwc.sh setup)"
@@ -275,7 +470,8 @@ SQL
   local outs=()
   for i in "${!S_NAME[@]}"; do
     local NAME=${S_NAME[$i]} PORT=${S_PORT[$i]} WPV=${S_WP[$i]} WCV=${S_WC[$i]} HPOS=${S_HPOS[$i]}
-    local SITE="$DIR/sites/$NAME" URL="http://127.0.0.1:${S_PORT[$i]}" LOG="$DIR/logs/setup-$NAME.log"
+    local SITE="$DIR/sites/$NAME" URL LOG="$DIR/logs/setup-$NAME.log"
+    URL=$(store_url "$i")
     local ts=$SECONDS
     local wptar wctar
     wptar=$(wp_archive "$WPV") || die "missing the WordPress $WPV archive in $DIST"
@@ -348,11 +544,15 @@ cmd_start() {
   mkdir -p "$DIR/logs" "$DIR/run"
   ensure_mariadb
   local i urls=()
+  ! any_https || ensure_tls
   for i in "${!S_NAME[@]}"; do
     local NAME=${S_NAME[$i]} PORT=${S_PORT[$i]}
     local SITE="$DIR/sites/$NAME" PIDF="$DIR/run/$NAME.pid"
-    urls+=("http://127.0.0.1:$PORT")
+    urls+=("$(store_url "$i")")
     [ -f "$SITE/wp-config.php" ] || die "$NAME is not set up in $DIR: run setup"
+    grep -qF "'WP_HOME', '$(store_url "$i")'" "$SITE/wp-config.php" \
+      || die "$NAME: $SITE was set up for another address than $(store_url "$i") (changed http/https? run reset first)"
+    if [ "${S_WEB[$i]}" = https ]; then start_https_store "$i"; continue; fi
     if pid_alive_matching "$PIDF" "-S 127.0.0.1:$PORT"; then say "$NAME: already running (pid $(cat "$PIDF"))"; continue; fi
     rm -f "$PIDF"
     port_busy "$PORT" && die "$NAME: port $PORT is in use by a process not started for $DIR; not touching it"
@@ -368,10 +568,10 @@ cmd_start() {
     say "cron pump: already running (pid $(cat "$DIR/run/cronpump.pid"))"
   else
     stop_pidfile "$DIR/run/cronpump.pid" >/dev/null
-    launch "$DIR/run/cronpump.pid" "$DIR/logs/cronpump.log" bash "$KIT/scripts/cronpump.sh" "${urls[@]}"
+    launch "$DIR/run/cronpump.pid" "$DIR/logs/cronpump.log" env REALWC_CA="$TLS/ca.pem" bash "$KIT/scripts/cronpump.sh" "${urls[@]}"
     say "cron pump: started (pid $(cat "$DIR/run/cronpump.pid"))"
   fi
-  python3 "$KIT/scripts/kit.py" wait "$DIR/stores.json" --timeout "$START_TIMEOUT" --run-dir "$DIR/run"
+  python3 "$KIT/scripts/kit.py" wait "$DIR/stores.json" --timeout "$START_TIMEOUT" --run-dir "$DIR/run" --ca "$TLS/ca.pem"
 }
 
 stop_pidfile() {
@@ -399,7 +599,13 @@ cmd_status() {
   local i
   for i in "${!S_NAME[@]}"; do
     local NAME=${S_NAME[$i]} PORT=${S_PORT[$i]} PIDF="$DIR/run/${S_NAME[$i]}.pid"
-    if pid_alive_matching "$PIDF" "-S 127.0.0.1:$PORT"; then
+    if [ "${S_WEB[$i]}" = https ]; then
+      if pid_alive_matching "$PIDF" "$(server_pattern "$i")" && pid_alive_matching "$DIR/run/$NAME-nginx.pid" "$DIR/web/$NAME-nginx.conf"; then
+        echo "$NAME: nginx + PHP-FPM on https://127.0.0.1:$PORT${S_STRIP[$i]:+ (Authorization dropped on ${S_STRIP[$i]})} running (pids $(cat "$DIR/run/$NAME-nginx.pid") $(cat "$PIDF")), WooCommerce ${S_WC[$i]}, $([ "${S_HPOS[$i]}" = 1 ] && echo hpos || echo posts)"
+      else
+        echo "$NAME: not running (https port $PORT), WooCommerce ${S_WC[$i]}, $([ "${S_HPOS[$i]}" = 1 ] && echo hpos || echo posts)"
+      fi
+    elif pid_alive_matching "$PIDF" "-S 127.0.0.1:$PORT"; then
       echo "$NAME: php -S 127.0.0.1:$PORT running (pid $(cat "$PIDF")), WooCommerce ${S_WC[$i]}, $([ "${S_HPOS[$i]}" = 1 ] && echo hpos || echo posts)"
     else
       echo "$NAME: not running (port $PORT), WooCommerce ${S_WC[$i]}, $([ "${S_HPOS[$i]}" = 1 ] && echo hpos || echo posts)"
@@ -408,7 +614,7 @@ cmd_status() {
   if pid_alive_matching "$DIR/run/cronpump.pid" "cronpump.sh"; then echo "cron pump: running (pid $(cat "$DIR/run/cronpump.pid"))"; else echo "cron pump: not running"; fi
   if db_ping; then echo "MariaDB: up"; else echo "MariaDB: down"; fi
   if [ -s "$DIR/stores.json" ]; then
-    python3 "$KIT/scripts/kit.py" probe "$DIR/stores.json"
+    python3 "$KIT/scripts/kit.py" probe "$DIR/stores.json" --ca "$TLS/ca.pem"
   else
     echo "stores.json: not written yet (run setup)"; return 1
   fi
@@ -416,7 +622,8 @@ cmd_status() {
 
 cmd_verify() {
   need_stores_json
-  python3 "$KIT/scripts/verify.py" --stores-file "$DIR/stores.json" --db-user "$DB_USER" --db-pass "$DB_PASS" \
+  # verify.py uses Python's default trust store; OpenSSL takes SSL_CERT_FILE for it (the local CA).
+  SSL_CERT_FILE="$TLS/ca.pem" python3 "$KIT/scripts/verify.py" --stores-file "$DIR/stores.json" --db-user "$DB_USER" --db-pass "$DB_PASS" \
     ${MARIADB_SOCKET:+--mysql-socket "$MARIADB_SOCKET"} ${PASSTHRU[@]+"${PASSTHRU[@]}"}
 }
 
@@ -433,7 +640,7 @@ cmd_reset() {
       echo "realwc: MariaDB is down; databases of $DIR were not dropped" >&2
     fi
   fi
-  rm -rf "${DIR:?}/sites" "$DIR/keys" "$DIR/run" "$DIR/logs" "$DIR/stores.json" "$CONF" "$DIR/.realwc-id"
+  rm -rf "${DIR:?}/sites" "$DIR/keys" "$DIR/run" "$DIR/logs" "$DIR/web" "$DIR/tls" "$DIR/stores.json" "$CONF" "$DIR/.realwc-id"
   rmdir "$DIR" 2>/dev/null && say "removed $DIR" || say "reset $DIR"
 }
 
