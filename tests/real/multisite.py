@@ -32,12 +32,17 @@ import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.real.harness import MU_PLUGINS, Config, HarnessError, StoreInfo
 from tests.real.stores import RealStore, open_stores
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+    from tests.real.conftest import Wcsync
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = HERE / "realwc" / "scripts"
@@ -119,9 +124,7 @@ def _folder_id(network: Network) -> str:
 def _create_database(network: Network) -> None:
     db, mark = network.database, f"wcsync-multisite:{_folder_id(network)}"
     if _database_exists(network):
-        comment = _mysql(
-            f"SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='{db}'"
-        )
+        comment = _mysql(f"SELECT SCHEMA_COMMENT FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='{db}'")
         if comment != mark:
             raise HarnessError(
                 f"database {db} exists and was not made for {network.dir} (comment {comment!r}); "
@@ -253,7 +256,8 @@ def _php(network: Network, *args: str, log: str, done: str = "") -> str:
     # WordPress may print a database error page and still exit 0: each step ends with its word.
     if result.returncode != 0 or (done and done not in result.stdout.splitlines()):
         raise HarnessError(
-            f"multisite set-up failed at {' '.join(args[:4])}: {result.stderr.strip() or result.stdout.strip()}"
+            f"multisite set-up failed at {' '.join(args[:4])}: "
+            f"{result.stderr.strip() or result.stdout.strip()}"
         )
     return result.stdout
 
@@ -283,10 +287,28 @@ def setup(network: Network) -> None:
     _unpack(network)
     _write_config(network)
     site = str(network.site)
-    _php(network, str(SCRIPTS / "multisite-install.php"), site, network.url, "network", "wcsync network", log="setup.log", done="network ready")
+    _php(
+        network,
+        str(SCRIPTS / "multisite-install.php"),
+        site,
+        network.url,
+        "network",
+        "wcsync network",
+        log="setup.log",
+        done="network ready",
+    )
     _write_network_config(network)
     slugs = [slug for slug, _ in SITES]
-    _php(network, str(SCRIPTS / "multisite-install.php"), site, network.url, "sites", *slugs, log="setup.log", done="sites ready")
+    _php(
+        network,
+        str(SCRIPTS / "multisite-install.php"),
+        site,
+        network.url,
+        "sites",
+        *slugs,
+        log="setup.log",
+        done="sites ready",
+    )
     keys = network.dir / "keys"
     keys.mkdir(mode=0o700, exist_ok=True)
     entries = []
@@ -422,7 +444,9 @@ def start(network: Network) -> None:
         waiting = [e for e in waiting if _system_status(e) != 200]
         if waiting and time.monotonic() > deadline:
             names = ", ".join(e["name"] for e in waiting)
-            raise HarnessError(f"the multisite network's shops did not answer within {START_TIMEOUT} s: {names}")
+            raise HarnessError(
+                f"the multisite network's shops did not answer within {START_TIMEOUT} s: {names}"
+            )
         if waiting:
             time.sleep(1)
 
@@ -514,6 +538,112 @@ def network_shops() -> list[StoreInfo]:
 async def network_stores(network_shops: list[StoreInfo]) -> AsyncIterator[dict[str, RealStore]]:
     async with open_stores(network_shops) as opened:
         yield opened
+
+
+@pytest.fixture
+async def netsync(tmp_path: Path, network_stores: dict[str, RealStore]) -> AsyncIterator[Wcsync]:
+    """A fresh wcsync (as the `wcsync` fixture) whose stores are the network's two shops."""
+    from tests.real.conftest import serve_wcsync  # conftest imports this module
+
+    async with serve_wcsync(tmp_path, network_stores) as served:
+        yield served
+
+
+async def add_shops(wcsync: Wcsync) -> None:
+    """shopa as the main store (Basic auth), shopb as a sub-store (OAuth 1.0a): base URLs with a
+    path, signed with it."""
+    await wcsync.add_store("shopa", role="main")
+    await wcsync.add_store("shopb", auth_mode="oauth1")
+
+
+# ------------------------------------------------------------------ the plugin, network-wide
+
+PLUGIN_FILE = "wcsync-admin/wcsync-admin.php"
+RESET = HERE / "plugin_reset.php"
+
+
+def remove_plugin(shops: list[StoreInfo]) -> None:
+    """Deactivate the plugin network-wide, forget its settings on every shop, delete its folder."""
+    target = shops[0].site / "wp-content" / "plugins" / "wcsync-admin"
+    if not target.exists():
+        return
+    for shop in shops:
+        result = subprocess.run(
+            ["php", str(RESET), str(shop.site), shop.base_url], capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0 and result.stdout.strip() == "inactive", result.stdout + result.stderr
+    shutil.rmtree(target)
+
+
+def install_plugin(shops: list[StoreInfo]) -> None:
+    """Copy the plugin into the network's plugins folder (one for every site)."""
+    from tests.real.wordpress import PLUGIN
+
+    remove_plugin(shops)
+    shutil.copytree(PLUGIN, shops[0].site / "wp-content" / "plugins" / "wcsync-admin")
+
+
+def network_root(shop: StoreInfo) -> str:
+    return shop.base_url.rsplit("/", 1)[0]
+
+
+async def sign_in(page: Page, shop: StoreInfo) -> None:
+    """Sign in once on the network: its cookies hold for every sub-site (path /)."""
+    await page.goto(f"{shop.base_url}/wp-login.php")
+    await page.fill("#user_login", ADMIN_USER)
+    await page.fill("#user_pass", ADMIN_PASSWORD)
+    await page.click("#wp-submit")
+    await page.wait_for_selector("#wpadminbar")
+
+
+async def network_activate(page: Page, shop: StoreInfo) -> str:
+    """Press Network Activate on the plugin's row of Network Admin > Plugins; returns the notice."""
+    await page.goto(f"{network_root(shop)}/wp-admin/network/plugins.php")
+    row = page.locator(f'tr[data-plugin="{PLUGIN_FILE}"]')
+    activate = row.locator("a", has_text="Network Activate")
+    if await activate.count() == 0:
+        return (await row.inner_text()).strip()
+    await activate.first.click()
+    await page.wait_for_load_state()
+    notices = await page.locator("#message, #wpbody-content .error").all_inner_texts()
+    return " ".join(n.strip() for n in notices)
+
+
+async def save_settings(page: Page, shop: StoreInfo, *, url: str, token: str) -> str:
+    """Fill in the sub-site's WooCommerce > wcsync and save; returns the notices shown."""
+    await page.goto(f"{shop.base_url}/wp-admin/admin.php?page=wcsync-admin")
+    await page.fill("#wcsync_admin_url", url)
+    await page.fill("#wcsync_admin_token", token)
+    await page.fill("#wcsync_admin_store", shop.name)
+    await page.locator("#submit").click()
+    await page.wait_for_load_state()
+    notices = await page.locator(".wcsync-admin-settings .notice").all_inner_texts()
+    return " ".join(n.strip() for n in notices)
+
+
+async def check_connection(page: Page) -> str:
+    """Press Check the connection on the settings page shown; returns its result."""
+    await page.evaluate(
+        "() => { const el = document.getElementById('wcsync-admin-check-result');"
+        " if (el) el.textContent = ''; }"
+    )
+    await page.get_by_role("button", name="Check the connection").click()
+    await page.wait_for_function(
+        "() => { const el = document.getElementById('wcsync-admin-check-result');"
+        " return el && el.textContent.trim() && !el.textContent.includes('Checking'); }"
+    )
+    return (await page.locator("#wcsync-admin-check-result").inner_text()).strip()
+
+
+def orders_list_url(shop: StoreInfo) -> str:
+    path = "admin.php?page=wc-orders" if shop.hpos else "edit.php?post_type=shop_order"
+    return f"{shop.base_url}/wp-admin/{path}"
+
+
+def order_edit_url(shop: StoreInfo, order_id: int) -> str:
+    if shop.hpos:
+        return f"{shop.base_url}/wp-admin/admin.php?page=wc-orders&action=edit&id={order_id}"
+    return f"{shop.base_url}/wp-admin/post.php?post={order_id}&action=edit"
 
 
 def main(argv: list[str]) -> int:
