@@ -109,6 +109,23 @@ def _mysql(sql: str) -> str:
     return result.stdout.strip()
 
 
+def _ensure_mariadb() -> None:
+    """MariaDB answers, started as the kit starts it if it does not (the network may be wanted
+    before the single-site stores, which start it too)."""
+
+    def ping() -> bool:
+        return subprocess.run(["mysqladmin", "ping", "--silent"], capture_output=True).returncode == 0
+
+    if ping():
+        return
+    subprocess.run(["service", "mariadb", "start"], capture_output=True)
+    deadline = time.monotonic() + 60
+    while not ping():
+        if time.monotonic() > deadline:
+            raise HarnessError("MariaDB is not running and `service mariadb start` did not start it")
+        time.sleep(1)
+
+
 def _database_exists(network: Network) -> bool:
     return bool(_mysql(f"SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='{network.database}'"))
 
@@ -499,6 +516,7 @@ def reset(network: Network) -> None:
 def up(network: Network) -> list[StoreInfo]:
     if not network.dist:
         raise HarnessError("the multisite network needs WCSYNC_REALWC_DIST (see docs/development.md)")
+    _ensure_mariadb()
     if not _is_set_up(network):
         setup(network)
     install_mu_plugins(network)

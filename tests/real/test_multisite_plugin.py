@@ -133,6 +133,23 @@ async def test_network_activated_plugin_syncs_from_a_sub_sites_orders_screens(
         assert cells[:2] == [other, f"#{copy['id']}"], rows
         assert_faithful_copy(await store.order(second["id"]), copy, origin_store=name)
 
+        # A copy made here of the other sub-site's order links to its origin, under the other
+        # sub-site's path, and the link opens it (HPOS origin on shopa, reached by post.php).
+        source = wcsync.stores[other]
+        theirs = await source.place_order([("SKU-MUG-001", 2)])
+        await wcsync.sync()
+        (here,) = await store.replicas(f"{other}:{theirs['id']}", wcsync.started)
+        assert_faithful_copy(await source.order(theirs["id"]), here, origin_store=other)
+        await page.goto(order_edit_url(info, here["id"]))
+        link = page.locator("a#wcsync-admin-origin-link")
+        await link.wait_for()
+        assert (await link.inner_text()).strip() == f"{other}:{theirs['id']}"
+        href = await link.get_attribute("href")
+        assert href == f"{source.info.base_url}/wp-admin/post.php?post={theirs['id']}&action=edit", href
+        await page.goto(href)
+        heading = await page.locator("h2.woocommerce-order-data__heading").inner_text()
+        assert f"#{theirs['number']}" in heading, (page.url, heading)
+
 
 # Presses of "Check the connection" with the wrong token: the issue's owner saw "Too many wrong
 # tokens" from the 5th, and the other store locked out after about 9.
