@@ -533,6 +533,7 @@ def session_network() -> list[StoreInfo]:
     global _session
     if _session is None:
         network = Network.from_env()
+        _ensure_mariadb()
         if running(network):
             _session = load(network)
         else:
