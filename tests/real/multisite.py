@@ -19,6 +19,7 @@ network can later move behind another web server by replacing `start` and `stop`
 from __future__ import annotations
 
 import atexit
+import base64
 import json
 import os
 import secrets
@@ -28,6 +29,8 @@ import subprocess
 import sys
 import tarfile
 import time
+import urllib.error
+import urllib.request
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -407,10 +410,6 @@ def _launch(network: Network, name: str, command: list[str], env: dict[str, str]
 
 
 def _system_status(info: dict[str, Any]) -> int:
-    import base64
-    import urllib.error
-    import urllib.request
-
     request = urllib.request.Request(info["base_url"] + "/wp-json/wc/v3/system_status?_fields=environment")
     token = base64.b64encode(f"{info['consumer_key']}:{info['consumer_secret']}".encode()).decode()
     request.add_header("Authorization", f"Basic {token}")
