@@ -36,7 +36,8 @@ test-real: $(VENV)/.installed-dev
 	@$(BIN)/python -m tests.real.harness check
 	$(BIN)/python -m tests.real.harness up && \
 	  $(BIN)/pytest -q -m real tests/real tests/testing/test_contract.py; \
-	  status=$$?; $(BIN)/python -m tests.real.harness down; exit $$status
+	  status=$$?; $(BIN)/python -m tests.real.harness down; $(BIN)/python -m tests.real.multisite down; \
+	  exit $$status
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench migrations

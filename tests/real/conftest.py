@@ -24,6 +24,7 @@ from app.migrate import upgrade_to_head
 from app.models import RunKind
 from tests.e2e.support import TOKEN, loopback, service_settings
 from tests.real.harness import HarnessError, StoreInfo, session_stores
+from tests.real.multisite import netsync, network_shops, network_stores  # noqa: F401  (the multisite network's fixtures)
 from tests.real.stores import RealStore, open_stores
 
 
