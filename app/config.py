@@ -222,7 +222,9 @@ def parse_trusted_proxies(value: str) -> list[str]:
         if not entry:
             continue
         try:
-            parsed = ipaddress.ip_network(entry, strict=False) if "/" in entry else ipaddress.ip_address(entry)
+            parsed = (
+                ipaddress.ip_network(entry, strict=False) if "/" in entry else ipaddress.ip_address(entry)
+            )
         except ValueError:
             raise ValueError(
                 f"WCSYNC_TRUSTED_PROXIES entry {entry!r} is not an IP address or a network such as "

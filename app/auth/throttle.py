@@ -140,7 +140,9 @@ async def record_failure(
     return blocked
 
 
-async def _count(session: AsyncSession, client: str, policy: ThrottlePolicy, now: datetime) -> tuple[bool, float]:
+async def _count(
+    session: AsyncSession, client: str, policy: ThrottlePolicy, now: datetime
+) -> tuple[bool, float]:
     """Count one failure on a counter: (whether it opens a window: the counter is new, or quiet
     for a window; how long it now refuses, 0 if this failure did not start a lockout). A window
     restarted by a lockout is not a new one."""

@@ -268,8 +268,9 @@ class TestThrottleByToken:
             ]
             assert statuses == [401, 401, 429, 429]
             refused = await client.get("/api/pending", headers=bearer(TOKEN))
-            assert refused.status_code == 429 and "Too many wrong tokens from your address" in (
-                refused.json()["error"]["message"]
+            assert (
+                refused.status_code == 429
+                and "Too many wrong tokens from your address" in (refused.json()["error"]["message"])
             )
             signing_in = await client.post("/admin/login", json={"token": TOKEN})
             assert signing_in.status_code == 429
