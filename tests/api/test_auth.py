@@ -316,6 +316,138 @@ class TestThrottleByToken:
         assert pauses[:3] == [60, 120, 240] and max(pauses) == 300
 
 
+@asynccontextmanager
+async def served_like_wcsync_serve(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, **env: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app and the uvicorn options `wcsync serve` runs with (WCSYNC_* from `env`), served on
+    loopback; yields a client without credentials."""
+    import uvicorn
+
+    from app import cli
+    from app.config import get_settings
+    from tests.e2e.support import _stop
+
+    for name, value in {
+        "WCSYNC_DATABASE_URL": database_url,
+        "WCSYNC_ADMIN_TOKEN": TOKEN,
+        "WCSYNC_SCHEDULER_ENABLED": "false",
+        "WCSYNC_AUTH_MAX_FAILURES": "3",
+        "WCSYNC_AUTH_ADDRESS_MAX_FAILURES": "3",
+        **env,
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    captured: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: captured.update(app=app, options=options))
+    try:
+        assert cli.main(["serve"]) == 0
+    finally:
+        get_settings.cache_clear()
+    options = {**captured["options"], "host": "127.0.0.1", "port": 0, "log_level": "warning"}
+    server = uvicorn.Server(uvicorn.Config(captured["app"], lifespan="on", **options))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            yield client
+    finally:
+        await _stop(server, task)
+
+
+class TestForwardedHeaders:
+    """X-Forwarded-For and X-Forwarded-Proto are believed only from WCSYNC_TRUSTED_PROXIES:
+    otherwise any local program could dodge the throttle, or aim it at an address."""
+
+    async def test_without_trusted_proxies_a_forwarded_address_changes_nothing(
+        self, database_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async with served_like_wcsync_serve(database_url, monkeypatch) as client:
+            statuses = [
+                (
+                    await client.get(
+                        "/api/pending",
+                        headers={**bearer(f"wrong-{i}"), "X-Forwarded-For": f"198.51.100.{i}"},
+                    )
+                ).status_code
+                for i in range(3)
+            ]
+            # Counted as 127.0.0.1 each time, whatever the header says.
+            assert statuses == [401, 401, 429]
+            assert (
+                await client.get("/api/pending", headers={**bearer(TOKEN), "X-Forwarded-For": "198.51.100.9"})
+            ).status_code == 429
+
+    async def test_without_trusted_proxies_the_scheme_is_the_connections(
+        self, database_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async with served_like_wcsync_serve(database_url, monkeypatch) as client:
+            signed = await client.post(
+                "/admin/login", data={"token": TOKEN}, headers={"X-Forwarded-Proto": "https"}
+            )
+            assert signed.status_code == 303
+            assert "Secure" not in signed.headers["set-cookie"]
+
+    async def test_behind_a_trusted_proxy_the_forwarded_address_and_scheme_are_used(
+        self, database_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async with served_like_wcsync_serve(
+            database_url, monkeypatch, WCSYNC_TRUSTED_PROXIES="127.0.0.1, ::1"
+        ) as client:
+            # Each client behind the proxy is counted by its own address.
+            for i in range(4):
+                answer = await client.get(
+                    "/api/pending", headers={**bearer(f"wrong-{i}"), "X-Forwarded-For": f"198.51.100.{i}"}
+                )
+                assert answer.status_code == 401
+            for i in range(3):
+                last = await client.get(
+                    "/api/pending", headers={**bearer(f"again-{i}"), "X-Forwarded-For": "203.0.113.7"}
+                )
+            assert last.status_code == 429
+            # 203.0.113.7 is refused; another client behind the same proxy is not.
+            assert (
+                await client.get("/api/pending", headers={**bearer(TOKEN), "X-Forwarded-For": "203.0.113.7"})
+            ).status_code == 429
+            assert (
+                await client.get("/api/pending", headers={**bearer(TOKEN), "X-Forwarded-For": "198.51.100.9"})
+            ).status_code == 200
+            # nginx's recipe: https outside, Host and Origin the public name; the sign-in's Origin
+            # check passes and its cookie is Secure.
+            signed = await client.post(
+                "/admin/login",
+                data={"token": TOKEN},
+                headers={
+                    "Host": "wcsync.example.com",
+                    "Origin": "https://wcsync.example.com",
+                    "X-Forwarded-Proto": "https",
+                    "X-Forwarded-For": "198.51.100.9",
+                },
+            )
+            assert signed.status_code == 303, signed.text
+            assert "Secure" in signed.headers["set-cookie"]
+            forged = await client.post(
+                "/admin/login",
+                data={"token": TOKEN},
+                headers={
+                    "Host": "wcsync.example.com",
+                    "Origin": "https://evil.example",
+                    "X-Forwarded-Proto": "https",
+                },
+            )
+            assert forged.status_code == 403
+
+    @pytest.mark.parametrize("value", ["*", "nginx.local", "10.0.0.0/33", "127.0.0.1,,garbage"])
+    def test_a_malformed_trusted_proxy_is_refused_in_words(self, value: str) -> None:
+        with pytest.raises(ValueError, match="WCSYNC_TRUSTED_PROXIES entry .* is not an IP address"):
+            Settings(trusted_proxies=value)
+        assert Settings(trusted_proxies=" 127.0.0.1 , 10.0.0.0/8,::1 ").trusted_proxies
+
+
 class TestAdminToken:
     def test_a_short_admin_token_is_refused_with_a_clear_message(self) -> None:
         with pytest.raises(ValueError, match=f"must have at least {MIN_ADMIN_TOKEN_LENGTH}"):
