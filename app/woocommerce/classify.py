@@ -472,6 +472,17 @@ def describe_transport_failure(exc: BaseException) -> str:
             return f"{where} is unreachable from here (no route to it)"
         if isinstance(cause, ConnectionResetError):
             return f"{where} reset the connection"
+    # An error raised without its causes (a test's, another transport's): its text decides.
+    text = str(exc).strip()
+    lowered = text.lower()
+    if "certificate verify failed" in lowered:
+        return f"{host}'s certificate: {text.rpartition('certificate verify failed:')[2].strip(' )') or text}"
+    if "connection refused" in lowered:
+        return f"{where} refused the connection: nothing listens there"
+    if any(s in lowered for s in ("name or service not known", "nodename nor servname", "name resolution")):
+        return f"the name {host} does not resolve (check the URL)"
+    if "connection reset" in lowered:
+        return f"{where} reset the connection"
     if isinstance(exc, httpx.ConnectTimeout):
         return f"{where} did not answer the connection"
     if isinstance(exc, httpx.PoolTimeout):
@@ -480,7 +491,6 @@ def describe_transport_failure(exc: BaseException) -> str:
         return f"sending the request to {where} stalled"
     if isinstance(exc, httpx.ReadTimeout | TimeoutError):
         return f"{where} stopped answering"
-    if isinstance(exc, httpx.RemoteProtocolError) and "disconnected" in str(exc).lower():
+    if isinstance(exc, httpx.RemoteProtocolError) and "disconnected" in lowered:
         return f"{where} closed the connection without an answer"
-    text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
