@@ -345,7 +345,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     if not settings.admin_token:
         print(f"WCSYNC_ADMIN_TOKEN is not set; this run's token: {settings.resolved_admin_token()}")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        # uvicorn believes X-Forwarded-For from loopback by default: any local program could then
+        # pick the address the throttle counts. The app applies WCSYNC_TRUSTED_PROXIES itself.
+        proxy_headers=False,
+    )
     return 0
 
 

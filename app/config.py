@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 import ssl
@@ -44,6 +45,25 @@ class Settings(BaseSettings):
     auth_failure_window_seconds: int = Field(default=300, ge=1)
     auth_lockout_seconds: int = Field(default=60, ge=1, description="The first lockout; doubles after each.")
     auth_lockout_max_seconds: int = Field(default=3600, ge=1)
+    auth_address_max_failures: int = Field(
+        default=50,
+        ge=1,
+        description="Different wrong Bearer tokens from one address per window before the address "
+        "is refused (each wrong token counts once per window: a plugin repeating its wrong token is "
+        "not guessing).",
+    )
+    auth_token_lockout_max_seconds: int = Field(
+        default=300,
+        ge=1,
+        description="The longest pause of one wrong token (a plugin retrying a wrong token every "
+        "minute never gets more).",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed, e.g. 127.0.0.1 for nginx on the same "
+        "host. Empty: none; the throttle counts the address that connects.",
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Largest request body (not webhooks)."
     )
@@ -143,6 +163,12 @@ class Settings(BaseSettings):
             load_ca_bundle(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), value)
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_parse(cls, value: str) -> str:
+        parse_trusted_proxies(value)
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
@@ -226,6 +252,27 @@ def parse_status_map(value: str) -> dict[tuple[str | None, str], str]:
                 "(order status slugs, without 'wc-')"
             )
         found[(store or None, status)] = right
+    return found
+
+
+def parse_trusted_proxies(value: str) -> list[str]:
+    """WCSYNC_TRUSTED_PROXIES as a list of addresses and networks; a malformed entry (or "*",
+    which would let any client choose the address it is counted by) is refused, named."""
+    found: list[str] = []
+    for raw in value.split(","):
+        entry = raw.strip()
+        if not entry:
+            continue
+        try:
+            parsed = (
+                ipaddress.ip_network(entry, strict=False) if "/" in entry else ipaddress.ip_address(entry)
+            )
+        except ValueError:
+            raise ValueError(
+                f"WCSYNC_TRUSTED_PROXIES entry {entry!r} is not an IP address or a network such as "
+                "10.0.0.0/8 (list the addresses of your reverse proxies, comma-separated)"
+            ) from None
+        found.append(str(parsed))
     return found
 
 

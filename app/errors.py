@@ -35,16 +35,41 @@ class CsrfHeaderMissing(WcsyncError):
 
 
 class TooManyFailures(WcsyncError):
+    """An address is refused for a while: too many wrong tokens came from it."""
+
     status_code = 429
     code = "too_many_failures"
 
-    def __init__(self, retry_after: float) -> None:
+    def __init__(self, retry_after: float, message: str | None = None) -> None:
+        """`message`: the text to answer, `{seconds}` in it replaced by the wait."""
         seconds = max(1, int(retry_after + 0.999))
         super().__init__(
-            f"Too many wrong tokens from your address: wcsync refuses sign-ins from it for {seconds} s."
+            message.replace("{seconds}", str(seconds))
+            if message
+            else f"Too many wrong tokens from your address: wcsync pauses checks of tokens from it for "
+            f"{seconds} s (a store's right wcsync token still works)."
         )
         self.retry_after = seconds
         self.headers = {"Retry-After": str(seconds)}
+
+
+class WrongTokenPaused(TooManyFailures):
+    """One wrong token came back too often (a plugin keeps retrying it): its checks pause; other
+    tokens from the same address are not affected."""
+
+    def __init__(self, retry_after: float, *, store_token: bool) -> None:
+        if store_token:
+            text = (
+                "This store's wcsync token is wrong: wcsync knows no such token (revoked, or made by "
+                "another wcsync). Make a new store token in wcsync and save it in the wcsync-admin "
+                "plugin's settings; wcsync pauses checks of this one for {seconds} s."
+            )
+        else:
+            text = (
+                "This token is wrong: it is neither the admin token (WCSYNC_ADMIN_TOKEN) nor a "
+                "store's wcsync token; wcsync pauses checks of it for {seconds} s."
+            )
+        super().__init__(retry_after, text)
 
 
 class TokenNotFound(WcsyncError):

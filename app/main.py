@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import text
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.api import orders as orders_api
 from app.api import plugin as plugin_api
@@ -20,7 +21,7 @@ from app.api.deps import authenticate
 from app.api.errors import BodySizeLimit, install_error_handlers, responses
 from app.auth.sessions import end_stale_sessions
 from app.auth.throttle import ThrottlePolicy
-from app.config import Settings, get_settings, store_tls_context
+from app.config import Settings, get_settings, parse_trusted_proxies, store_tls_context
 from app.crypto import Keyring, verify_keyring
 from app.db import create_engine, make_session_factory, session_scope
 from app.migrate import upgrade_to_head
@@ -46,8 +47,11 @@ only the routes marked `x-store-token`, on its own store: `GET /api/pending`,
 `GET /api/orders/{its name}/{order_id}/origin`, `GET /api/stores/{its name}/failed-orders` and
 `GET /api/links` (its store's). Any other call answers `403 forbidden`.
 
-By default, ten wrong tokens from one address within five minutes lock it out for a minute (`429`, with
-`Retry-After`), doubling with each lockout up to an hour.
+**Throttling.** A wrong token that keeps coming back (ten times within five minutes by default)
+answers `429` with `Retry-After` for a minute, doubling up to five minutes; other tokens from the
+same address are not affected. Fifty different wrong tokens from one address within five minutes
+refuse that address (wrong tokens, the admin token and dashboard sign-ins) for a minute, doubling
+up to an hour; a store's right token is always taken.
 """
 
 
@@ -119,6 +123,18 @@ def create_app(
             lockout_seconds=settings.auth_lockout_seconds,
             lockout_max_seconds=settings.auth_lockout_max_seconds,
         )
+        app.state.address_throttle_policy = ThrottlePolicy(
+            max_failures=settings.auth_address_max_failures,
+            window_seconds=settings.auth_failure_window_seconds,
+            lockout_seconds=settings.auth_lockout_seconds,
+            lockout_max_seconds=settings.auth_lockout_max_seconds,
+        )
+        app.state.token_throttle_policy = ThrottlePolicy(
+            max_failures=settings.auth_max_failures,
+            window_seconds=settings.auth_failure_window_seconds,
+            lockout_seconds=min(settings.auth_lockout_seconds, settings.auth_token_lockout_max_seconds),
+            lockout_max_seconds=settings.auth_token_lockout_max_seconds,
+        )
         app.state.session_hours = settings.session_hours
         scheduler = Scheduler(engine, db_engine, settings)
         if settings.scheduler_enabled:
@@ -152,6 +168,13 @@ def create_app(
     # Not FastAPI's max_body_size: its 413 for a declared Content-Length bypasses the app's
     # exception handlers and answers in another shape.
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, exempt=("/api/webhooks/",))
+    trusted_proxies = parse_trusted_proxies(settings.trusted_proxies)
+    if trusted_proxies:
+        # Added last, so it runs first: the client address (the throttle's key) and the scheme
+        # (the dashboard cookie's Secure flag) are the forwarded ones, but only when the request
+        # comes from a listed proxy. `wcsync serve` turns uvicorn's own handling off, which would
+        # believe any client on loopback.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies)
     api = APIRouter(
         prefix="/api",
         dependencies=[Depends(authenticate)],

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.auth import sessions, throttle, tokens
 from app.db import SessionFactory, session_scope
-from app.errors import CsrfHeaderMissing, Forbidden, NotAuthenticated, TooManyFailures
+from app.errors import CsrfHeaderMissing, Forbidden, NotAuthenticated, TooManyFailures, WrongTokenPaused
 from app.sync.clients import ClientRegistry
 from app.sync.runs.engine import SyncEngine
 
@@ -64,18 +64,23 @@ def throttle_policy(request: Request) -> throttle.ThrottlePolicy:
 
 
 def client_of(request: Request) -> str:
+    """The throttle's key of the caller's address. Behind a proxy listed in
+    WCSYNC_TRUSTED_PROXIES, the address it forwarded (app.main applies X-Forwarded-For from
+    those only); otherwise the address that connected, whatever headers it sent."""
     return throttle.client_key(request.client.host if request.client else None)
 
 
 async def check_not_blocked(request: Request, session: AsyncSession | None = None) -> str:
-    """The client's throttle key; 429 if it is refused for now. Read in `session` when given
-    (the request's own: one connection and transaction less per request)."""
+    """The client's throttle key; 429 if its address is refused for now (too many wrong
+    sign-ins, or too many different wrong tokens). Read in `session` when given (the request's
+    own: one connection and transaction less per request)."""
     client = client_of(request)
+    keys = [client, throttle.address_key(client)]
     if session is not None:
-        wait = await throttle.seconds_blocked(session, client)
+        wait = await throttle.seconds_blocked_any(session, keys)
     else:
         async with session_scope(_factory(request)) as own:
-            wait = await throttle.seconds_blocked(own, client)
+            wait = await throttle.seconds_blocked_any(own, keys)
     if wait > 0:
         log.warning("auth.throttled client=%s retry_after=%.0f", client, wait)
         raise TooManyFailures(wait)
@@ -83,14 +88,47 @@ async def check_not_blocked(request: Request, session: AsyncSession | None = Non
 
 
 async def count_failure(request: Request, client: str, reason: str) -> None:
-    """Record a wrong token (in a unit of work of its own: the request's is rolled back), and
-    answer 429 at once if this one starts a lockout."""
+    """Record a wrong sign-in (in a unit of work of its own: the request's is rolled back), and
+    answer 429 at once if this one starts a lockout of the address."""
     async with session_scope(_factory(request)) as session:
         blocked = await throttle.record_failure(session, client, throttle_policy(request))
     log.warning("auth.refused reason=%s client=%s", reason, client)
     if blocked > 0:
         log.warning("auth.lockout client=%s seconds=%.0f", client, blocked)
         raise TooManyFailures(blocked)
+
+
+async def count_wrong_token(request: Request, client: str, supplied: str, reason: str) -> None:
+    """A Bearer token that is neither the admin token nor a store's: 429 if that token's checks
+    are paused or the address is refused (then it is not counted again); otherwise counted, and
+    429 at once if this one starts a pause. Other tokens from the address are not refused for
+    it: a multisite network's sub-sites share one address, and one plugin's wrong token must not
+    stop the others."""
+    store_token = tokens.looks_like_store_token(supplied)
+    key = throttle.token_key(client, supplied)
+    async with session_scope(_factory(request)) as session:
+        paused = await throttle.seconds_blocked(session, key)
+        refused = await throttle.seconds_blocked_any(session, [client, throttle.address_key(client)])
+        if paused > 0:
+            log.warning("auth.token_paused client=%s retry_after=%.0f", client, paused)
+            raise WrongTokenPaused(paused, store_token=store_token)
+        if refused > 0:
+            log.warning("auth.throttled client=%s retry_after=%.0f", client, refused)
+            raise TooManyFailures(refused)
+        verdict = await throttle.record_wrong_token(
+            session,
+            client,
+            supplied,
+            token_policy=request.app.state.token_throttle_policy,
+            address_policy=request.app.state.address_throttle_policy,
+        )
+    log.warning("auth.refused reason=%s client=%s", reason, client)
+    if verdict.address_blocked > 0:
+        log.warning("auth.lockout client=%s seconds=%.0f", client, verdict.address_blocked)
+        raise TooManyFailures(verdict.address_blocked)
+    if verdict.token_blocked > 0:
+        log.warning("auth.token_pause client=%s seconds=%.0f", client, verdict.token_blocked)
+        raise WrongTokenPaused(verdict.token_blocked, store_token=store_token)
 
 
 def is_admin_token(request: Request, supplied: str) -> bool:
@@ -115,15 +153,19 @@ async def authenticate(
     """The caller of an /api route: a Bearer token (the admin token or a store token: the CLI,
     the WordPress plugin, scripts) or the dashboard's session cookie. A browser sends the cookie
     with any site's request too, so cookie calls must also carry a header that a cross-site form
-    cannot set. Store tokens reach only the routes marked for them. The throttle is read in the
-    request's own unit of work (the handler's: FastAPI hands both the same session), a read
-    only; what may write (a token's last use, an ended dashboard session, a wrong token
-    counted) has a unit of work of its own."""
+    cannot set. Store tokens reach only the routes marked for them.
+
+    The throttle: a store's right token is taken whatever came from its address before; the
+    admin token is refused while the address is (it is read in the request's own unit of work,
+    the handler's: FastAPI hands both the same session, a read only); a wrong token is counted by
+    `count_wrong_token`. What may write (a token's last use, an ended dashboard session, a wrong
+    token counted) has a unit of work of its own."""
     principal: Principal
     if credentials:
-        client = await check_not_blocked(request, session)
         supplied = credentials.credentials
+        client = client_of(request)
         if is_admin_token(request, supplied):
+            await check_not_blocked(request, session)
             principal = ADMIN
         else:
             # In a unit of work of its own: it may note the token's last use, and a write
@@ -131,7 +173,7 @@ async def authenticate(
             async with session_scope(_factory(request)) as own:
                 found = await tokens.store_of_token(own, supplied)
             if found is None:
-                await count_failure(request, client, "wrong_bearer_token")
+                await count_wrong_token(request, client, supplied, "wrong_bearer_token")
                 raise NotAuthenticated(
                     "Wrong token: send Authorization: Bearer <admin token or store token>."
                 )

@@ -1,18 +1,32 @@
-"""Throttling of wrong tokens per client address, kept in the database.
+"""Throttling of wrong tokens, kept in the database.
 
 Why the database and not this process's memory: wcsync may run as several uvicorn workers or
 replicas behind one proxy (PostgreSQL), and a limit kept in each process's memory would be
-multiplied by their number and reset by every restart. The cost is one indexed read per Bearer
-request and one write per wrong token; right tokens are never delayed or written.
+multiplied by their number and reset by every restart. The cost is an indexed read per admin
+Bearer request and a few writes per wrong token; right tokens are never delayed or written.
 
-After `max_failures` wrong tokens within `window` seconds, a client is refused (429 with
-Retry-After) for `lockout` seconds, doubling with each lockout up to `lockout_max`. While it is
-refused, even a right token is refused: otherwise the guessing would go on at full speed. A client
-quiet for a day is forgotten.
+Three counters, rows of one table told apart by their key:
+
+* `<address>` (`client_key`): wrong dashboard sign-ins from a client address.
+* `t:<digest>` (`token_key`): one wrong Bearer token from one address. A WordPress plugin left
+  with a wrong token retries it every minute; it is paused on its own, its lockouts capped low
+  (`token_lockout_max_seconds`), and no other token from the address is refused for it. All
+  sub-sites of a multisite network, and shops on shared hosting or behind NAT, share an address:
+  one store's mistake must not refuse another store's right token.
+* `a:<address>` (`address_key`): the different wrong Bearer tokens from an address, each counted
+  once per window. That is what guessing looks like; repeating one wrong token is not.
+
+After `max_failures` within `window` seconds a counter refuses (429 with Retry-After) for
+`lockout` seconds, doubling with each lockout up to `lockout_max`. A blocked address is refused
+the admin token, sign-ins and every wrong token, even a right admin token (it may be a password a
+person chose: otherwise the guessing would go on at full speed); a store's right token is still
+taken, since it is 256 random bits made by wcsync that no rate of guessing finds. A counter quiet
+for a day is forgotten.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,6 +70,18 @@ def client_key(host: str | None) -> str:
     return str(address)
 
 
+def token_key(client: str, token: str) -> str:
+    """The counter of one token presented from one address. Only a digest is kept: a wrong
+    token is often a right one with a typo."""
+    digest = hashlib.sha256(f"{client}\x00{token}".encode()).hexdigest()[:40]
+    return f"t:{digest}"
+
+
+def address_key(client: str) -> str:
+    """The counter of the different wrong Bearer tokens from an address."""
+    return f"a:{client}"[:64]
+
+
 async def seconds_blocked(session: AsyncSession, client: str, now: datetime | None = None) -> float:
     """How long this client is still refused; 0 when it is not."""
     now = now or utcnow()
@@ -65,11 +91,61 @@ async def seconds_blocked(session: AsyncSession, client: str, now: datetime | No
     return (row.blocked_until - now).total_seconds()
 
 
+async def seconds_blocked_any(session: AsyncSession, keys: list[str], now: datetime | None = None) -> float:
+    """How long the longest refusal among these counters still lasts; 0 when none refuses."""
+    now = now or utcnow()
+    rows = (await session.exec(select(AuthThrottle).where(col(AuthThrottle.client).in_(keys)))).all()
+    return max(
+        [(r.blocked_until - now).total_seconds() for r in rows if r.blocked_until and r.blocked_until > now],
+        default=0.0,
+    )
+
+
+@dataclass(frozen=True)
+class WrongToken:
+    """What one wrong Bearer token did to the counters: how long that token's checks are now
+    paused, and how long the whole address is refused (0: not)."""
+
+    token_blocked: float
+    address_blocked: float
+
+
+async def record_wrong_token(
+    session: AsyncSession,
+    client: str,
+    token: str,
+    *,
+    token_policy: ThrottlePolicy,
+    address_policy: ThrottlePolicy,
+    now: datetime | None = None,
+) -> WrongToken:
+    """Count one wrong Bearer token: on its own counter, and on the address's when it was not
+    seen within a window (a guess, not a plugin repeating itself)."""
+    now = now or utcnow()
+    new, token_blocked = await _count(session, token_key(client, token), token_policy, now)
+    address_blocked = 0.0
+    if new:
+        _, address_blocked = await _count(session, address_key(client), address_policy, now)
+    await _forget_quiet(session, now)
+    return WrongToken(token_blocked=token_blocked, address_blocked=address_blocked)
+
+
 async def record_failure(
     session: AsyncSession, client: str, policy: ThrottlePolicy, now: datetime | None = None
 ) -> float:
     """Count one wrong token; return how long the client is now refused (0: not yet)."""
     now = now or utcnow()
+    _, blocked = await _count(session, client, policy, now)
+    await _forget_quiet(session, now)
+    return blocked
+
+
+async def _count(
+    session: AsyncSession, client: str, policy: ThrottlePolicy, now: datetime
+) -> tuple[bool, float]:
+    """Count one failure on a counter: (whether it opens a window: the counter is new, or quiet
+    for a window; how long it now refuses, 0 if this failure did not start a lockout). A window
+    restarted by a lockout is not a new one."""
     dialect = (await session.connection()).dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # One row per client, created by whichever process sees it first; then updated under a row
@@ -80,9 +156,17 @@ async def record_failure(
         .on_conflict_do_nothing(index_elements=["client"])
     )
     row = (
-        await session.exec(select(AuthThrottle).where(AuthThrottle.client == client).with_for_update())
+        await session.exec(
+            select(AuthThrottle)
+            .where(AuthThrottle.client == client)
+            .with_for_update()
+            # The row as it is now, not as this session may have read it before the lock.
+            .execution_options(populate_existing=True)
+        )
     ).one()
+    new = row.failures == 0 and row.lockouts == 0
     if row.window_started_at + timedelta(seconds=policy.window_seconds) <= now:
+        new = True
         row.failures = 0
         row.window_started_at = now
     row.failures += 1
@@ -97,10 +181,13 @@ async def record_failure(
     row.updated_at = now
     session.add(row)
     await session.flush()
+    return new, blocked
+
+
+async def _forget_quiet(session: AsyncSession, now: datetime) -> None:
     await session.exec(
         delete(AuthThrottle).where(
             (col(AuthThrottle.updated_at) < now - FORGET_AFTER)
             & ((col(AuthThrottle.blocked_until).is_(None)) | (col(AuthThrottle.blocked_until) < now))
         )
     )
-    return blocked

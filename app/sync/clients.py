@@ -10,6 +10,7 @@ from collections.abc import Callable
 import httpx
 
 from app.models import Store
+from app.woocommerce.auth import AuthMode
 from app.woocommerce.client import WooCommerceClient
 
 TransportFactory = Callable[[Store], httpx.AsyncBaseTransport | None]
@@ -79,6 +80,22 @@ class ClientRegistry:
         )
         self._clients[store.name] = (fingerprint, client)
         return client
+
+    def one_off(self, store: Store, *, auth_mode: AuthMode) -> WooCommerceClient:
+        """A client for the store with another auth mode, not kept: the caller closes it. The
+        store check tries query-string credentials with it where Basic auth was refused."""
+        transport = self._transport_factory(store) if self._transport_factory else None
+        return WooCommerceClient(
+            store.base_url,
+            store.consumer_key,
+            store.consumer_secret,
+            auth_mode=auth_mode,
+            timeout=self._timeout,
+            max_concurrency=1,
+            user_agent=self._user_agent,
+            transport=transport,
+            store_name=store.name,
+        )
 
     def pace_history(self, name: str) -> list[tuple[float, int, int, str]]:
         """How a store's pace moved (requests at once, batch size, why), for the benchmarks."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +22,12 @@ from app.sync.orderinfo import order_storage
 from app.sync.runs.engine import SyncEngine
 from app.sync.storetime import new_orders_floor, store_clock
 from app.woocommerce.client import CORE_ORDER_STATUSES, WooCommerceClient
-from app.woocommerce.errors import AuthenticationError, RouteNotFoundError, WooCommerceError
+from app.woocommerce.errors import (
+    AuthenticationError,
+    MalformedResponse,
+    RouteNotFoundError,
+    WooCommerceError,
+)
 
 
 @dataclass(frozen=True)
@@ -254,11 +259,26 @@ async def delete_store(session: AsyncSession, name: str) -> None:
     await session.flush()
 
 
+# The store check's verdict when Basic auth is refused but the same key works in the query
+# string. The real-store tests look for "Authorization header" and "auth_mode query".
+AUTHORIZATION_STRIPPED = (
+    "The store refused the key sent by Basic auth, yet accepts the same key in the query string: "
+    "the web server strips the Authorization header before WordPress sees it (PHP run over "
+    "FastCGI or CGI without HTTP_AUTHORIZATION). Either pass the Authorization header on (nginx: "
+    "`fastcgi_param HTTP_AUTHORIZATION $http_authorization;` beside the other fastcgi_params; "
+    'Apache: `CGIPassAuth On`, or `SetEnvIf Authorization "(.*)" HTTP_AUTHORIZATION=$1`), or '
+    "switch this store to auth_mode query (the key then travels in the URL: HTTPS only)."
+)
+
+
 async def check_store(clients: ClientRegistry, store: Store) -> StoreCheck:
     """Reachability, pretty permalinks, credentials, read and write permission, our webhooks, clock skew,
     each with a verdict in plain words. Nothing on the store is changed."""
     client = clients.get(store)
     checks: list[CheckItem] = []
+    # The clock is judged on this check's own answers: a store that is down now is not "on time"
+    # because it answered an hour ago.
+    started = datetime.now(UTC)
 
     def add(name: str, ok: bool, detail: str) -> None:
         checks.append(CheckItem(name=name, ok=ok, detail=detail))
@@ -278,13 +298,9 @@ async def check_store(clients: ClientRegistry, store: Store) -> StoreCheck:
                 False,
                 "The site answers but WooCommerce's REST API (wc/v3) is not active.",
             )
-    except RouteNotFoundError:
-        add(
-            "reachable",
-            False,
-            "The site answers but /wp-json/ is missing: turn on pretty permalinks "
-            "(Settings > Permalinks, anything but Plain); WooCommerce authenticates only /wp-json/ URLs.",
-        )
+    except (RouteNotFoundError, MalformedResponse) as exc:
+        # No REST index at /wp-json/: plain permalinks, or no WordPress at this address at all.
+        add("reachable", False, await _no_rest_index(client, store, exc))
     except WooCommerceError as exc:
         add("reachable", False, f"Cannot reach the store: {exc}")
     if checks[-1].ok:
@@ -292,10 +308,15 @@ async def check_store(clients: ClientRegistry, store: Store) -> StoreCheck:
             await client.list_orders(per_page=1, fields=("id",))
             add("read", True, "The key can read orders.")
         except AuthenticationError as exc:
-            hint = ""
-            if store.base_url.startswith("http://") and store.auth_mode in ("basic", "query"):
-                hint = " Over plain HTTP WooCommerce accepts only OAuth 1.0a: use https or auth_mode oauth1."
-            add("read", False, f"The store refused the credentials: {exc}.{hint}")
+            if exc.status == 401 and client.auth_mode == "basic" and await _query_auth_reads(clients, store):
+                add("read", False, AUTHORIZATION_STRIPPED)
+            else:
+                hint = ""
+                if store.base_url.startswith("http://") and store.auth_mode in ("basic", "query"):
+                    hint = (
+                        " Over plain HTTP WooCommerce accepts only OAuth 1.0a: use https or auth_mode oauth1."
+                    )
+                add("read", False, f"The store refused the credentials: {exc}.{hint}")
         except WooCommerceError as exc:
             add("read", False, f"Listing orders failed: {exc}")
     if checks[-1].ok and checks[-1].name == "read":
@@ -317,7 +338,9 @@ async def check_store(clients: ClientRegistry, store: Store) -> StoreCheck:
         add("order storage", True, await _learn_storage(client, store))
         add("order statuses", True, await _statuses_check(client))
         add("webhooks", *await webhook_check(client, store))
-    skew = client.clock_skew
+    # Only when WordPress itself answered during this check: a proxy's 503 page has a Date too.
+    measured = client.skew(since=started) if checks[0].ok else None
+    skew = measured.seconds if measured is not None else None
     if skew is not None:
         ok = abs(skew) < 300
         detail = f"The store's clock is {skew:+.0f} s from ours."
@@ -335,6 +358,42 @@ async def check_store(clients: ClientRegistry, store: Store) -> StoreCheck:
             "wcsync_origin filter would make it one request).",
         )
     return StoreCheck(store=store.name, ok=all(c.ok for c in checks), checks=checks, clock_skew_seconds=skew)
+
+
+async def _no_rest_index(client: WooCommerceClient, store: Store, error: WooCommerceError) -> str:
+    """Why /wp-json/ gave no REST index, found by asking for it the way that works whatever the
+    permalinks: a WordPress with plain permalinks answers `?rest_route=/`; anything else is not
+    WordPress (a typo in the address, a multisite sub-site's path left out, another site)."""
+    try:
+        index = await client.plain_site_index()
+    except WooCommerceError:
+        index = None
+    if index is not None and isinstance(index.get("namespaces"), list):
+        return (
+            "This WordPress site's permalinks are Plain: its /wp-json/ addresses are not found, and "
+            "WooCommerce accepts API keys only there. Turn on pretty permalinks: Settings > "
+            "Permalinks, any structure but Plain (the shop's pages keep working)."
+        )
+    answer = f"HTTP {error.status}" if error.status else "no answer"
+    what = "a page that is not JSON" if isinstance(error, MalformedResponse) else answer
+    return (
+        f"No WordPress site answers at {store.base_url}: /wp-json/ gave {what}, not WordPress's "
+        "REST API, and ?rest_route=/ neither. Check the URL: a typo, or a multisite sub-site's path "
+        "left out?"
+    )
+
+
+async def _query_auth_reads(clients: ClientRegistry, store: Store) -> bool:
+    """Whether the store reads orders with the same key sent in the query string (Basic auth
+    having been refused): then the key is right and the Authorization header is lost on the way."""
+    probe = clients.one_off(store, auth_mode="query")
+    try:
+        await probe.list_orders(per_page=1, fields=("id",))
+    except WooCommerceError:
+        return False
+    finally:
+        await probe.aclose()
+    return True
 
 
 async def ledger_restored(session: AsyncSession) -> list[str]:

@@ -47,6 +47,12 @@ class Knobs:
     ``modified_before``) right after the page is served (the first ones of the page), bumping
     their ``date_modified``, as a shop admin would between two page requests.
     ``extra_statuses`` registers plugins' order statuses ("shipped=Shipped,...").
+    ``strip_authorization`` drops the ``Authorization`` header before WordPress sees it, as a web
+    server does that runs PHP over FastCGI or CGI without passing it on (no
+    ``HTTP_AUTHORIZATION``): Basic auth then reaches WooCommerce as no credentials at all.
+    ``plain_permalinks`` is the site's Settings > Permalinks on *Plain*: ``/wp-json/…`` URLs
+    answer the theme's 404 page, only ``/?rest_route=…`` reaches the REST API (and WooCommerce
+    authenticates no such URL).
     ``shuffle_tied_orders`` (7.8 only) returns orders modified in the same second in an order
     that changes from request to request: 7.8 sorts ``orderby=modified`` without an id
     tie-break and MySQL did exactly that (recorded real-7.8-*/k01c, k01d).
@@ -74,6 +80,8 @@ class Knobs:
     tax_round_at_subtotal: bool = False
     edit_while_listing: int = 0
     shuffle_tied_orders: bool = False
+    strip_authorization: bool = False
+    plain_permalinks: bool = False
     # Order statuses a plugin registers on this store, as "slug=Label,slug=Label" (slugs without
     # "wc-"): listed, writable and kept like WooCommerce's own.
     extra_statuses: str = ""

@@ -960,6 +960,14 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+# The theme's 404 page, for a URL that is no REST route (and every /wp-json/ URL on a site with
+# plain permalinks).
+NOT_FOUND_PAGE = (
+    "<!DOCTYPE html><html><head><title>Page not found</title></head>"
+    "<body><h1>Oops! That page can&rsquo;t be found.</h1></body></html>"
+)
+
+
 def resolve_route(path: str, query: dict[str, Any]) -> tuple[str | None, bool]:
     """The REST route of a URL and whether WooCommerce would authenticate it."""
     if path == "/wp-json" or path.startswith("/wp-json/"):
@@ -1005,12 +1013,7 @@ async def dispatch(store: FakeStore, request: RestRequest) -> RestResponse:
     query = php_parse_str(request.query_string)
     route, authenticate_it = resolve_route(request.path, query)
     if route is None:
-        return RestResponse(
-            status=404,
-            body="<!DOCTYPE html><html><head><title>Page not found</title></head>"
-            "<body><h1>Oops! That page can&rsquo;t be found.</h1></body></html>",
-            html=True,
-        )
+        return RestResponse(status=404, body=NOT_FOUND_PAGE, html=True)
     identity = Identity()
     try:
         if authenticate_it:

@@ -32,7 +32,14 @@ from app.testing.knobs import (
     monotonic,
 )
 from app.testing.phpcompat import php_json_dumps
-from app.testing.rest import JSON_CONTENT_TYPE, RestRequest, RestResponse, dispatch, route_kind
+from app.testing.rest import (
+    JSON_CONTENT_TYPE,
+    NOT_FOUND_PAGE,
+    RestRequest,
+    RestResponse,
+    dispatch,
+    route_kind,
+)
 from app.testing.state import OrderEvent, StoreState
 from app.testing.transport import ConnectionDropped, FakeStoreTransport
 from app.testing.webhooks import Delivery, WebhookManager
@@ -603,13 +610,18 @@ class FakeStore:
             fault = self._take_fault(label)
             if fault is not None:
                 return await self._fault_response(fault)
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            if knobs.strip_authorization:
+                headers.pop("authorization", None)
+            if knobs.plain_permalinks and (path == "/wp-json" or path.startswith("/wp-json/")):
+                return self._render(RestResponse(status=404, body=NOT_FOUND_PAGE, html=True))
             result = await dispatch(
                 self,
                 RestRequest(
                     method=request.method,
                     path=path,
                     query_string=query_string,
-                    headers={k.lower(): v for k, v in request.headers.items()},
+                    headers=headers,
                     body=body,
                 ),
             )

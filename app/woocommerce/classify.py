@@ -6,9 +6,12 @@ request creates an order), so every recorded error case can be checked without a
 
 from __future__ import annotations
 
+import errno
 import html
 import json
 import re
+import socket
+import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -375,7 +378,7 @@ def error_from_batch_item(error: Any, ctx: RequestContext) -> WooCommerceError:
 
 def error_from_transport(exc: Exception, ctx: RequestContext, timeout: float) -> WooCommerceError:
     """Classify an exception raised while sending or receiving (httpx or the overall deadline)."""
-    detail = redact(f"{type(exc).__name__}: {exc}".rstrip(": "), ctx.secrets)
+    detail = redact(describe_transport_failure(exc), ctx.secrets)
     common: dict[str, Any] = {"store": ctx.store, "method": ctx.method, "path": ctx.path}
     # Order matters: the httpx timeouts are TransportErrors too.
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
@@ -423,3 +426,79 @@ def error_from_transport(exc: Exception, ctx: RequestContext, timeout: float) ->
             **common,
         )
     return FatalError(f"request could not be made ({detail})", **common)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what it was raised from or during, breadth first (httpx wraps httpcore,
+    which wraps the socket's or TLS library's own error)."""
+    found: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(found) < 20:
+        current = todo.pop(0)
+        if current is None or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        todo += [current.__cause__, current.__context__]
+        if isinstance(current, BaseExceptionGroup):
+            todo += list(current.exceptions)
+    return found
+
+
+def _where(exc: BaseException) -> tuple[str, str]:
+    """(host, host:port) of the request that failed, or ("the store", "the store")."""
+    try:
+        url = exc.request.url if isinstance(exc, httpx.RequestError) else None
+    except RuntimeError:  # an httpx error raised without its request
+        url = None
+    if url is None or not url.host:
+        return "the store", "the store"
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return url.host, f"{host}:{port}"
+
+
+def describe_transport_failure(exc: BaseException) -> str:
+    """What went wrong on the way to the store, in words: which address refused, which name does
+    not resolve, which certificate is not trusted; not the socket library's text."""
+    host, where = _where(exc)
+    causes = _causes(exc)
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            reason = getattr(cause, "verify_message", "") or "verification failed"
+            if "hostname" in reason.lower() or "ip address mismatch" in reason.lower():
+                return f"{host}'s certificate is for another name: {reason}"
+            return f"{host}'s certificate: {reason}"
+    for cause in causes:
+        if isinstance(cause, ssl.SSLError):
+            reason = getattr(cause, "reason", None) or "handshake failed"
+            return f"the TLS handshake with {where} failed ({str(reason).replace('_', ' ').lower()})"
+        if isinstance(cause, socket.gaierror):
+            return f"the name {host} does not resolve (check the URL)"
+        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+            return f"{where} refused the connection: nothing listens there"
+        if getattr(cause, "errno", None) in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return f"{where} is unreachable from here (no route to it)"
+        if isinstance(cause, ConnectionResetError):
+            return f"{where} reset the connection"
+    # An error raised without its causes (a test's, another transport's): its text decides.
+    text = str(exc).strip()
+    lowered = text.lower()
+    if "certificate verify failed" in lowered:
+        return f"{host}'s certificate: {text.rpartition('certificate verify failed:')[2].strip(' )') or text}"
+    if "connection refused" in lowered:
+        return f"{where} refused the connection: nothing listens there"
+    if any(s in lowered for s in ("name or service not known", "nodename nor servname", "name resolution")):
+        return f"the name {host} does not resolve (check the URL)"
+    if "connection reset" in lowered:
+        return f"{where} reset the connection"
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"{where} did not answer the connection"
+    if isinstance(exc, httpx.PoolTimeout):
+        return f"no free connection to {where}"
+    if isinstance(exc, httpx.WriteTimeout):
+        return f"sending the request to {where} stalled"
+    if isinstance(exc, httpx.ReadTimeout | TimeoutError):
+        return f"{where} stopped answering"
+    if isinstance(exc, httpx.RemoteProtocolError) and "disconnected" in lowered:
+        return f"{where} closed the connection without an answer"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

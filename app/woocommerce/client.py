@@ -938,6 +938,14 @@ class WooCommerceClient:
             return False
         return isinstance(reply.data, dict) and isinstance(reply.data.get("namespaces"), list)
 
+    async def plain_site_index(self) -> dict[str, Any]:
+        """``GET {base_url}/?rest_route=/``: WordPress's REST index by the address that works
+        with plain permalinks too. Tells a WordPress whose /wp-json/ is missing from no
+        WordPress at all."""
+        params = {"rest_route": "/", "_fields": "namespaces"}
+        reply = await self._send("GET", "/", params=params, site_root=True)
+        return self._expect_object(reply, "GET", "/?rest_route=/", require_id=False)
+
     async def general_setting(self, name: str) -> Any:
         """``GET /settings/general/{name}``: the option's ``value`` (e.g.
         ``woocommerce_price_num_decimals``, a string such as ``"3"``). The key's user needs

@@ -114,7 +114,12 @@ class TestSessions:
 
 
 class TestThrottle:
-    POLICY = {"auth_max_failures": 3, "auth_lockout_seconds": 1, "auth_lockout_max_seconds": 30}
+    POLICY = {
+        "auth_max_failures": 3,
+        "auth_address_max_failures": 3,
+        "auth_lockout_seconds": 1,
+        "auth_lockout_max_seconds": 30,
+    }
 
     async def test_wrong_tokens_lock_the_client_out_with_a_growing_retry_after(
         self, database_url: str
@@ -123,9 +128,9 @@ class TestThrottle:
             statuses = [
                 (await client.get("/api/pending", headers=bearer(f"wrong-{i}"))).status_code for i in range(3)
             ]
-            assert statuses == [401, 401, 429]  # the third failure starts the lockout
+            assert statuses == [401, 401, 429]  # the third different one starts the lockout
             locked = await client.get("/api/pending", headers=bearer(TOKEN))
-            # While locked out, even the right token is refused: otherwise guessing goes on.
+            # While locked out, even the right admin token is refused: otherwise guessing goes on.
             assert locked.status_code == 429 and locked.json()["error"]["code"] == "too_many_failures"
             assert locked.headers["Retry-After"] == "1"
             await asyncio.sleep(1.1)
@@ -171,6 +176,276 @@ class TestThrottle:
     def test_the_lockout_doubles_up_to_its_cap(self) -> None:
         policy = ThrottlePolicy(lockout_seconds=60, lockout_max_seconds=600)
         assert [policy.lockout(n).total_seconds() for n in range(6)] == [60, 120, 240, 480, 600, 600]
+
+
+WRONG_STORE_TOKEN = "wcst_" + "x" * 43  # shaped like a store token, known to no wcsync
+
+
+async def expire_pauses(db_engine: AsyncEngine) -> None:
+    """End every lockout now (instead of waiting it out), keeping the counts of lockouts."""
+    async with db_engine.begin() as conn:
+        await conn.execute(text("UPDATE auth_throttle SET blocked_until = NULL"))
+
+
+class TestThrottleByToken:
+    """A WordPress plugin left with a wrong token retries it; sub-sites of a multisite network and
+    shops behind NAT share one address. One store's wrong token must not refuse another's right
+    token, a repeated wrong token must not escalate to long lockouts, and guessing (many
+    different tokens) must still be stopped."""
+
+    POLICY = {
+        "auth_max_failures": 3,
+        "auth_address_max_failures": 3,
+        "auth_lockout_seconds": 1,
+        "auth_lockout_max_seconds": 3600,
+        "auth_token_lockout_max_seconds": 2,
+    }
+
+    @asynccontextmanager
+    async def two_stores(self, database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+        """wcsync with stores sub1 and sub2; yields a client and sub2's right token."""
+        async with running(database_url, **self.POLICY) as client:
+            await add_store(client, "sub1")
+            await add_store(client, "sub2")
+            created = await client.post("/api/tokens", headers=bearer(TOKEN), json={"store": "sub2"})
+            assert created.status_code == 201, created.text
+            yield client, created.json()["token"]
+
+    async def test_one_stores_wrong_token_never_refuses_another_stores_right_token(
+        self, database_url: str
+    ) -> None:
+        async with self.two_stores(database_url) as (client, sub2_token):
+            statuses = [
+                (await client.get("/api/pending", headers=bearer(WRONG_STORE_TOKEN))).status_code
+                for _ in range(8)
+            ]
+            assert statuses == [401, 401] + [429] * 6
+            # Same address, another store's right token, and the admin token: answered.
+            for token in (sub2_token, TOKEN):
+                answer = await client.get("/api/pending", headers=bearer(token))
+                assert answer.status_code == 200, answer.text
+            sync_now = await client.post("/api/sync", headers=bearer(sub2_token), json={})
+            assert sync_now.status_code in (200, 202), sync_now.text
+
+    async def test_the_wrong_token_is_paused_in_an_owners_words(self, database_url: str) -> None:
+        async with self.two_stores(database_url) as (client, _):
+            for _ in range(3):
+                last = await client.get("/api/pending", headers=bearer(WRONG_STORE_TOKEN))
+            assert last.status_code == 429 and last.headers["Retry-After"] == "1"
+            error = last.json()["error"]
+            assert error["code"] == "too_many_failures"
+            assert error["message"].startswith("This store's wcsync token is wrong")
+            assert "pauses checks of this one for 1 s" in error["message"]
+            assert "sign" not in error["message"].lower()
+            # A token that is not even shaped like a store token: said so, not "this store's".
+            for _ in range(3):
+                other = await client.get("/api/pending", headers=bearer("not-a-token-at-all"))
+            assert other.status_code == 429
+            assert other.json()["error"]["message"].startswith("This token is wrong")
+
+    async def test_a_repeated_wrong_token_pauses_grow_only_to_their_cap(
+        self, database_url: str, db_engine: AsyncEngine
+    ) -> None:
+        async with self.two_stores(database_url) as (client, _):
+            waits = []
+            for _ in range(4):
+                for _ in range(3):
+                    last = await client.get("/api/pending", headers=bearer(WRONG_STORE_TOKEN))
+                assert last.status_code == 429
+                waits.append(int(last.headers["Retry-After"]))
+                await expire_pauses(db_engine)
+            assert waits == [1, 2, 2, 2]  # doubling, capped at auth_token_lockout_max_seconds
+            # One token repeated is not guessing: the address was never refused.
+            assert (await client.get("/api/pending", headers=bearer(TOKEN))).status_code == 200
+
+    async def test_many_different_wrong_tokens_refuse_the_address_but_not_a_stores_right_token(
+        self, database_url: str
+    ) -> None:
+        async with self.two_stores(database_url) as (client, sub2_token):
+            statuses = [
+                (await client.get("/api/pending", headers=bearer(f"wcst_guess{i:038d}"))).status_code
+                for i in range(4)
+            ]
+            assert statuses == [401, 401, 429, 429]
+            refused = await client.get("/api/pending", headers=bearer(TOKEN))
+            assert (
+                refused.status_code == 429
+                and "Too many wrong tokens from your address" in (refused.json()["error"]["message"])
+            )
+            signing_in = await client.post("/admin/login", json={"token": TOKEN})
+            assert signing_in.status_code == 429
+            # A store's token is 256 random bits: no rate of guessing finds one, so it still works.
+            assert (await client.get("/api/pending", headers=bearer(sub2_token))).status_code == 200
+
+    async def test_a_plugin_retrying_its_wrong_token_never_gets_long_pauses(
+        self, session_factory: Any
+    ) -> None:
+        """The defaults: a plugin whose pages ask every 10 seconds for three hours."""
+        from datetime import timedelta
+
+        from app.auth import throttle
+        from app.db import session_scope
+        from app.models import utcnow
+
+        settings = Settings()
+        token_policy = ThrottlePolicy(
+            max_failures=settings.auth_max_failures,
+            window_seconds=settings.auth_failure_window_seconds,
+            lockout_seconds=settings.auth_lockout_seconds,
+            lockout_max_seconds=settings.auth_token_lockout_max_seconds,
+        )
+        address_policy = ThrottlePolicy(max_failures=settings.auth_address_max_failures)
+        start = utcnow()
+        pauses: list[float] = []
+        for step in range(3 * 360):
+            now = start + timedelta(seconds=10 * step)
+            async with session_scope(session_factory) as session:
+                if await throttle.seconds_blocked(session, throttle.token_key("203.0.113.9", "wcst_x"), now):
+                    continue
+                verdict = await throttle.record_wrong_token(
+                    session,
+                    "203.0.113.9",
+                    "wcst_x",
+                    token_policy=token_policy,
+                    address_policy=address_policy,
+                    now=now,
+                )
+            assert verdict.address_blocked == 0
+            if verdict.token_blocked:
+                pauses.append(verdict.token_blocked)
+        assert pauses[:3] == [60, 120, 240] and max(pauses) == 300
+
+
+@asynccontextmanager
+async def served_like_wcsync_serve(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, **env: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app and the uvicorn options `wcsync serve` runs with (WCSYNC_* from `env`), served on
+    loopback; yields a client without credentials."""
+    import uvicorn
+
+    from app import cli
+    from app.config import get_settings
+    from tests.e2e.support import _stop
+
+    for name, value in {
+        "WCSYNC_DATABASE_URL": database_url,
+        "WCSYNC_ADMIN_TOKEN": TOKEN,
+        "WCSYNC_SCHEDULER_ENABLED": "false",
+        "WCSYNC_AUTH_MAX_FAILURES": "3",
+        "WCSYNC_AUTH_ADDRESS_MAX_FAILURES": "3",
+        **env,
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    captured: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: captured.update(app=app, options=options))
+    try:
+        assert cli.main(["serve"]) == 0
+    finally:
+        get_settings.cache_clear()
+    options = {**captured["options"], "host": "127.0.0.1", "port": 0, "log_level": "warning"}
+    server = uvicorn.Server(uvicorn.Config(captured["app"], lifespan="on", **options))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            yield client
+    finally:
+        await _stop(server, task)
+
+
+class TestForwardedHeaders:
+    """X-Forwarded-For and X-Forwarded-Proto are believed only from WCSYNC_TRUSTED_PROXIES:
+    otherwise any local program could dodge the throttle, or aim it at an address."""
+
+    async def test_without_trusted_proxies_a_forwarded_address_changes_nothing(
+        self, database_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async with served_like_wcsync_serve(database_url, monkeypatch) as client:
+            statuses = [
+                (
+                    await client.get(
+                        "/api/pending",
+                        headers={**bearer(f"wrong-{i}"), "X-Forwarded-For": f"198.51.100.{i}"},
+                    )
+                ).status_code
+                for i in range(3)
+            ]
+            # Counted as 127.0.0.1 each time, whatever the header says.
+            assert statuses == [401, 401, 429]
+            assert (
+                await client.get("/api/pending", headers={**bearer(TOKEN), "X-Forwarded-For": "198.51.100.9"})
+            ).status_code == 429
+
+    async def test_without_trusted_proxies_the_scheme_is_the_connections(
+        self, database_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async with served_like_wcsync_serve(database_url, monkeypatch) as client:
+            signed = await client.post(
+                "/admin/login", data={"token": TOKEN}, headers={"X-Forwarded-Proto": "https"}
+            )
+            assert signed.status_code == 303
+            assert "Secure" not in signed.headers["set-cookie"]
+
+    async def test_behind_a_trusted_proxy_the_forwarded_address_and_scheme_are_used(
+        self, database_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async with served_like_wcsync_serve(
+            database_url, monkeypatch, WCSYNC_TRUSTED_PROXIES="127.0.0.1, ::1"
+        ) as client:
+            # Each client behind the proxy is counted by its own address.
+            for i in range(4):
+                answer = await client.get(
+                    "/api/pending", headers={**bearer(f"wrong-{i}"), "X-Forwarded-For": f"198.51.100.{i}"}
+                )
+                assert answer.status_code == 401
+            for i in range(3):
+                last = await client.get(
+                    "/api/pending", headers={**bearer(f"again-{i}"), "X-Forwarded-For": "203.0.113.7"}
+                )
+            assert last.status_code == 429
+            # 203.0.113.7 is refused; another client behind the same proxy is not.
+            assert (
+                await client.get("/api/pending", headers={**bearer(TOKEN), "X-Forwarded-For": "203.0.113.7"})
+            ).status_code == 429
+            assert (
+                await client.get("/api/pending", headers={**bearer(TOKEN), "X-Forwarded-For": "198.51.100.9"})
+            ).status_code == 200
+            # nginx's recipe: https outside, Host and Origin the public name; the sign-in's Origin
+            # check passes and its cookie is Secure.
+            signed = await client.post(
+                "/admin/login",
+                data={"token": TOKEN},
+                headers={
+                    "Host": "wcsync.example.com",
+                    "Origin": "https://wcsync.example.com",
+                    "X-Forwarded-Proto": "https",
+                    "X-Forwarded-For": "198.51.100.9",
+                },
+            )
+            assert signed.status_code == 303, signed.text
+            assert "Secure" in signed.headers["set-cookie"]
+            forged = await client.post(
+                "/admin/login",
+                data={"token": TOKEN},
+                headers={
+                    "Host": "wcsync.example.com",
+                    "Origin": "https://evil.example",
+                    "X-Forwarded-Proto": "https",
+                },
+            )
+            assert forged.status_code == 403
+
+    @pytest.mark.parametrize("value", ["*", "nginx.local", "10.0.0.0/33", "127.0.0.1,,garbage"])
+    def test_a_malformed_trusted_proxy_is_refused_in_words(self, value: str) -> None:
+        with pytest.raises(ValueError, match="WCSYNC_TRUSTED_PROXIES entry .* is not an IP address"):
+            Settings(trusted_proxies=value)
+        assert Settings(trusted_proxies=" 127.0.0.1 , 10.0.0.0/8,::1 ").trusted_proxies
 
 
 class TestAdminToken:

@@ -54,6 +54,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             # schemathesis sends wrong tokens on purpose (ignored-auth probes); the throttle has
             # its own tests and would turn the rest of this run into 429s.
             auth_max_failures=1_000_000,
+            auth_address_max_failures=1_000_000,
         ),
         transport_factory=_no_store,
     )

@@ -22,9 +22,18 @@ TOKEN = "test-admin-token-0123456789"
 
 @asynccontextmanager
 async def loopback(app: Any) -> AsyncIterator[str]:
-    """Serve `app` on 127.0.0.1 at a free port; yields its base URL."""
+    """Serve `app` on 127.0.0.1 at a free port; yields its base URL. uvicorn's own handling of
+    forwarded headers is off, as in `wcsync serve` (the app applies WCSYNC_TRUSTED_PROXIES)."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", date_header=False)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+            date_header=False,
+            proxy_headers=False,
+        )
     )
     task = asyncio.create_task(server.serve())
     try:

@@ -39,3 +39,28 @@ def test_defaults_are_7_8_without_taxes_or_edits() -> None:
     knobs = Knobs()
     assert (knobs.wc_version, knobs.tax_rate_percent, knobs.prices_include_tax) == ("7.8", 0.0, False)
     assert (knobs.edit_while_listing, knobs.shuffle_tied_orders) == (0, False)
+
+
+async def test_strip_authorization_drops_basic_auth_but_not_query_credentials() -> None:
+    store: FakeStore = make_store()
+    async with httpx.AsyncClient(transport=store.transport(), base_url=store.base_url) as control:
+        assert (await control.put("/__fake__/knobs", json={"strip_authorization": True})).status_code == 200
+        keys = {"consumer_key": store.consumer_key, "consumer_secret": store.consumer_secret}
+        by_query = await control.get(f"{API}/orders", params=keys)
+    async with store.client() as basic:  # Basic auth with the store's key
+        refused = await basic.get(f"{API}/orders")
+    # WooCommerce sees no credentials at all: the answer of an anonymous caller.
+    assert refused.status_code == 401 and refused.json()["code"] == "woocommerce_rest_cannot_view"
+    assert by_query.status_code == 200
+    await store.aclose()
+
+
+async def test_plain_permalinks_hide_wp_json_but_not_rest_route() -> None:
+    store: FakeStore = make_store()
+    store.knobs.update({"plain_permalinks": True})
+    async with store.client() as client:
+        missing = await client.get("/wp-json/")
+        index = await client.get("/", params={"rest_route": "/"})
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert index.status_code == 200 and "wc/v3" in index.json()["namespaces"]
+    await store.aclose()

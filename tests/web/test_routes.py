@@ -54,13 +54,24 @@ class TestSignIn:
         dashboard = await browserless.get("/admin")
         assert 'id="sync-button"' in dashboard.text
 
-    async def test_https_sign_in_marks_the_cookie_secure(self, browserless: httpx.AsyncClient) -> None:
-        # uvicorn trusts X-Forwarded-Proto from 127.0.0.1, as behind a local TLS proxy.
+    async def test_https_sign_in_marks_the_cookie_secure(self, tmp_path: Path) -> None:
+        # Behind a TLS proxy on this host, trusted through WCSYNC_TRUSTED_PROXIES.
+        database_url = f"sqlite+aiosqlite:///{tmp_path / 'wcsync.db'}"
+        async with stack(database_url, {}, trusted_proxies="127.0.0.1") as s:
+            async with httpx.AsyncClient(base_url=str(s.api.base_url), timeout=30) as browserless:
+                response = await browserless.post(
+                    "/admin/login", json={"token": TOKEN}, headers={"X-Forwarded-Proto": "https"}
+                )
+        assert response.status_code == 200 and response.json() == {"ok": True}
+        assert "Secure" in set_cookie(response)
+
+    async def test_a_forwarded_https_from_an_untrusted_client_is_not_believed(
+        self, browserless: httpx.AsyncClient
+    ) -> None:
         response = await browserless.post(
             "/admin/login", json={"token": TOKEN}, headers={"X-Forwarded-Proto": "https"}
         )
-        assert response.status_code == 200 and response.json() == {"ok": True}
-        assert "Secure" in set_cookie(response)
+        assert response.status_code == 200 and "Secure" not in set_cookie(response)
 
     @pytest.mark.parametrize("token", ["wrong", "", TOKEN + "x"])
     async def test_a_wrong_token_is_refused_with_a_clear_message(

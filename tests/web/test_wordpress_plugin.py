@@ -337,6 +337,19 @@ def test_wcsync_errors_become_clear_messages(facts: dict[str, Any]) -> None:
     assert TOKEN not in everything and "cURL" not in everything
 
 
+def test_a_paused_token_is_said_in_an_owners_words_and_not_asked_again_before_the_pause_ends(
+    facts: dict[str, Any],
+) -> None:
+    assert facts["token_paused"] == {
+        "error": "wcsync_token_paused",
+        "status": 502,
+        "message": "wcsync refused the token saved for this store too many times, and stops checking "
+        "it for 120 seconds. Enter a new store token in the wcsync settings.",
+    }
+    # Asked again after the pause (120 s), not after the usual minute.
+    assert facts["token_paused_stale"] == [False, False, True]
+
+
 def test_pages_never_call_wcsync(facts: dict[str, Any]) -> None:
     """The bubble (every admin page), the notice and the marks read the saved summary only."""
     assert facts["bubble_count_down"] is None and facts["bubble_count_unknown"] is None

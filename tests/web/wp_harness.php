@@ -208,6 +208,7 @@ function wp_remote_request( string $url, array $args ): mixed {
 }
 function wp_remote_retrieve_response_code( mixed $response ): int { return (int) $response['code']; }
 function wp_remote_retrieve_body( mixed $response ): string { return (string) $response['body']; }
+function wp_remote_retrieve_header( mixed $response, string $header ): string { return (string) ( $response['headers'][ strtolower( $header ) ] ?? '' ); }
 function is_wp_error( mixed $thing ): bool { return $thing instanceof WP_Error; }
 function wp_json_encode( mixed $data ): string { return (string) json_encode( $data ); }
 function home_url( string $path = '' ): string { return 'https://shop.test' . $path; }
@@ -250,7 +251,7 @@ function do_meta_boxes( string $screen, string $context, mixed $data_object ): i
 }
 function number_format_i18n( int|float $number ): string { return number_format( (float) $number ); }
 function checked( mixed $a, mixed $b = true, bool $echo = true ): string { return $a === $b ? ' checked="checked"' : ''; }
-function http_response( int $code, mixed $body ): array { return array( 'code' => $code, 'body' => json_encode( $body ) ); }
+function http_response( int $code, mixed $body, array $headers = array() ): array { return array( 'code' => $code, 'body' => json_encode( $body ), 'headers' => $headers ); }
 
 /* --- helpers ---------------------------------------------------------------------------------- */
 
@@ -412,6 +413,19 @@ $GLOBALS['h']['requests'] = array();
 $facts['hung'] = error_fact( $routes['wcsync-admin/v1/pending']['callback']( request_with( array() ) ) );
 $facts['hung_requests'] = array_map( static fn( $r ) => array( 'url' => $r['url'], 'timeout' => $r['args']['timeout'] ), $GLOBALS['h']['requests'] );
 $facts['error_saved'] = $GLOBALS['h']['transients']['wcsync_admin_pending'] ?? null;
+
+// wcsync pausing checks of a wrong token (429 with Retry-After): said in an owner's words, and not
+// asked again before the pause ends.
+$GLOBALS['h']['transients'] = array();
+$GLOBALS['h']['responses'] = array( '/api/' => http_response( 429, array( 'error' => array( 'code' => 'too_many_failures', 'message' => "This store's wcsync token is wrong" ) ), array( 'retry-after' => '120' ) ) );
+$facts['token_paused'] = error_fact( $routes['wcsync-admin/v1/pending']['callback']( request_with( array() ) ) );
+$paused_client = new Wcsync_Admin_Client( new Wcsync_Admin_Settings() );
+$facts['token_paused_stale'] = array();
+foreach ( array( 0, 90, 121 ) as $ago ) {
+	$GLOBALS['h']['transients']['wcsync_admin_pending']['checked_at'] = time() - $ago;
+	$facts['token_paused_stale'][] = $paused_client->summary_is_stale( true );
+}
+$GLOBALS['h']['responses'] = array();
 
 // Pages never call wcsync: the bubble, the notice and the marks come from the saved summary.
 $GLOBALS['h']['requests'] = array();

@@ -315,14 +315,29 @@ class TestMalformed:
 
 class TestTransportErrors:
     @pytest.mark.parametrize(
-        ("exception", "kind", "ambiguous"),
+        ("exception", "kind", "ambiguous", "words"),
         [
-            (httpx.ReadTimeout("timed out"), "timeout", True),
-            (httpx.WriteTimeout("timed out"), "timeout", True),
-            (httpx.ConnectTimeout("timed out"), "timeout", False),
-            (httpx.ConnectError("[Errno 111] Connection refused"), "network", False),
-            (httpx.ReadError("connection reset"), "network", True),
-            (httpx.RemoteProtocolError("Server disconnected"), "network", True),
+            (httpx.ReadTimeout("timed out"), "timeout", True, f"{HOST}:443 stopped answering"),
+            (httpx.WriteTimeout("timed out"), "timeout", True, f"sending the request to {HOST}:443 stalled"),
+            (
+                httpx.ConnectTimeout("timed out"),
+                "timeout",
+                False,
+                f"{HOST}:443 did not answer the connection",
+            ),
+            (
+                httpx.ConnectError("[Errno 111] Connection refused"),
+                "network",
+                False,
+                f"{HOST}:443 refused the connection",
+            ),
+            (httpx.ReadError("connection reset"), "network", True, f"{HOST}:443 reset the connection"),
+            (
+                httpx.RemoteProtocolError("Server disconnected"),
+                "network",
+                True,
+                f"{HOST}:443 closed the connection without an answer",
+            ),
         ],
         ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
     )
@@ -331,6 +346,7 @@ class TestTransportErrors:
         exception: Exception,
         kind: str,
         ambiguous: bool,
+        words: str,
         client: WooCommerceClient,
         respx_mock: respx.MockRouter,
     ) -> None:
@@ -341,7 +357,9 @@ class TestTransportErrors:
         assert info.value.kind == kind
         assert info.value.ambiguous is ambiguous
         assert info.value.status is None
-        assert type(exception).__name__ in info.value.message
+        # In words, with the address; not the exception's class or the socket library's text.
+        assert words in info.value.message
+        assert type(exception).__name__ not in info.value.message and "Errno" not in info.value.message
 
     async def test_read_timeout_on_a_get_is_not_ambiguous(
         self, client: WooCommerceClient, respx_mock: respx.MockRouter

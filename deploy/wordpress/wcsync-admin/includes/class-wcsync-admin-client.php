@@ -99,7 +99,8 @@ class Wcsync_Admin_Client {
 		$status = (int) wp_remote_retrieve_response_code( $response );
 		$data   = json_decode( (string) wp_remote_retrieve_body( $response ), true );
 		if ( $status >= 400 ) {
-			return $this->answer_error( $status, is_array( $data ) ? $data : array() );
+			$wait = (int) wp_remote_retrieve_header( $response, 'retry-after' );
+			return $this->answer_error( $status, is_array( $data ) ? $data : array(), $wait );
 		}
 		if ( 204 === $status ) {
 			return array();
@@ -148,8 +149,9 @@ class Wcsync_Admin_Client {
 	 *
 	 * @param int                  $status HTTP status.
 	 * @param array<string, mixed> $data   The decoded body.
+	 * @param int                  $wait   Its Retry-After, in seconds (0: none).
 	 */
-	private function answer_error( int $status, array $data ): WP_Error {
+	private function answer_error( int $status, array $data, int $wait = 0 ): WP_Error {
 		$code    = isset( $data['error']['code'] ) ? sanitize_key( (string) $data['error']['code'] ) : '';
 		$message = isset( $data['error']['message'] ) ? (string) $data['error']['message'] : '';
 		$fix     = array(
@@ -162,6 +164,16 @@ class Wcsync_Admin_Client {
 				'wcsync_token_refused',
 				__( 'wcsync refused the token saved for this store. Enter a new store token in the wcsync settings.', 'wcsync-admin' ),
 				$fix
+			);
+		}
+		if ( 429 === $status && 'too_many_failures' === $code ) {
+			// wcsync never answers a right token so: this store's token is wrong. The summary is
+			// not asked again before the pause ends (summary_is_stale).
+			$wait = max( 1, $wait );
+			return new WP_Error(
+				'wcsync_token_paused',
+				Wcsync_Admin_Text::token_paused( $wait ),
+				$fix + array( 'retry_after' => $wait )
 			);
 		}
 		if ( 403 === $status ) {
@@ -227,6 +239,7 @@ class Wcsync_Admin_Client {
 					'code'         => $summary->get_error_code(),
 					'message'      => $summary->get_error_message(),
 					'settings_url' => is_array( $data ) && isset( $data['settings_url'] ) ? (string) $data['settings_url'] : '',
+					'retry_after'  => is_array( $data ) && isset( $data['retry_after'] ) ? (int) $data['retry_after'] : 0,
 					'checked_at'   => time(),
 					'for'          => $this->settings_key(),
 				),
@@ -316,7 +329,8 @@ class Wcsync_Admin_Client {
 	/**
 	 * Whether the browser should refresh the summary after the page has loaded: on the order
 	 * screens at each visit (an answering wcsync answers in milliseconds), elsewhere once a
-	 * minute for the menu bubble; after a failure, not before ERROR_RETRY_SECONDS.
+	 * minute for the menu bubble; after a failure, not before ERROR_RETRY_SECONDS (nor before
+	 * wcsync's Retry-After, when it paused checks of a wrong token).
 	 *
 	 * @param bool $order_screen Whether the page is an order screen.
 	 */
@@ -327,7 +341,7 @@ class Wcsync_Admin_Client {
 		}
 		$age = time() - (int) ( $cached['checked_at'] ?? 0 );
 		if ( 'ok' !== $cached['state'] ) {
-			return $age >= self::ERROR_RETRY_SECONDS;
+			return $age >= max( self::ERROR_RETRY_SECONDS, (int) ( $cached['retry_after'] ?? 0 ) );
 		}
 		return $order_screen || $age >= self::FRESH_SECONDS;
 	}

@@ -44,6 +44,17 @@ class Wcsync_Admin_Text {
 	}
 
 	/**
+	 * wcsync's 429 to this store's token: it was wrong too many times, and wcsync pauses checks
+	 * of it (a right token is never refused so).
+	 *
+	 * @param int $seconds How long wcsync pauses (its Retry-After).
+	 */
+	public static function token_paused( int $seconds ): string {
+		/* translators: %s: number of seconds. */
+		return sprintf( _n( 'wcsync refused the token saved for this store too many times, and stops checking it for %s second. Enter a new store token in the wcsync settings.', 'wcsync refused the token saved for this store too many times, and stops checking it for %s seconds. Enter a new store token in the wcsync settings.', $seconds, 'wcsync-admin' ), number_format_i18n( $seconds ) );
+	}
+
+	/**
 	 * The bubble's accessible label.
 	 *
 	 * @param int $orders Orders waiting.
