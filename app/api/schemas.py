@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import orjson
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.models import ApiToken, AuthMode, Event, Link, Routing, Run, Store, StoreRole
 from app.sync.orderinfo import order_admin_url
@@ -183,21 +183,54 @@ class StoreCreate(BaseModel):
         return check_time(value, "backfill_since")
 
 
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """The document of a field that may be left out but is never null: its type without the
+    `null` branch, and no `default: null`."""
+    branches = [b for b in schema.pop("anyOf", []) if b.get("type") != "null"]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+    schema.pop("default", None)
+
+
+def _base_url_update_schema(schema: dict[str, Any]) -> None:
+    _not_nullable(schema)
+    schema.update(pattern=BASE_URL_PATTERN, maxLength=BASE_URL_MAX_LENGTH)
+
+
+_NOT_NULL = ("base_url", "consumer_key", "consumer_secret", "auth_mode", "routing", "enabled")
+
+
 class StoreUpdate(BaseModel):
+    """Only the fields given change. The store's NOT NULL columns may be left out but not set to
+    null (a null was a 500 at commit); `backfill_since` and `max_concurrency` take null to clear."""
+
     model_config = ConfigDict(extra="forbid")
 
+    # None here only means "not given" (model_dump(exclude_unset=True) leaves it out); a null
+    # sent is refused below, and the document does not offer it.
     base_url: str | None = Field(
-        default=None,
-        description=_BASE_URL_DOC,
-        json_schema_extra={"pattern": BASE_URL_PATTERN, "maxLength": BASE_URL_MAX_LENGTH},
+        default=None, description=_BASE_URL_DOC, json_schema_extra=_base_url_update_schema
     )
-    consumer_key: str | None = Field(default=None, min_length=1, max_length=200)
-    consumer_secret: str | None = Field(default=None, min_length=1, max_length=200)
-    auth_mode: AuthMode | None = None
-    routing: Routing | None = None
-    enabled: bool | None = None
+    consumer_key: str | None = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra=_not_nullable
+    )
+    consumer_secret: str | None = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra=_not_nullable
+    )
+    auth_mode: AuthMode | None = Field(default=None, json_schema_extra=_not_nullable)
+    routing: Routing | None = Field(default=None, json_schema_extra=_not_nullable)
+    enabled: bool | None = Field(default=None, json_schema_extra=_not_nullable)
     backfill_since: datetime | None = Field(default=None, description=_BACKFILL_DOC)
     max_concurrency: int | None = Field(default=None, ge=1, le=16)
+
+    @field_validator(*_NOT_NULL, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            raise ValueError(f"{info.field_name} may be left out, but not null")
+        return value
 
     @field_validator("base_url")
     @classmethod
