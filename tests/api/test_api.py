@@ -307,8 +307,12 @@ async def test_a_main_store_routed_by_skus_is_refused_naming_the_field(api: http
     assert sub.status_code == 201 and sub.json()["routing"] == "skus"
 
 
-@pytest.mark.parametrize("field", ["base_url", "consumer_key", "consumer_secret", "auth_mode", "routing", "enabled"])
-async def test_a_null_for_a_required_store_field_is_a_422_naming_it(api: httpx.AsyncClient, field: str) -> None:
+@pytest.mark.parametrize(
+    "field", ["base_url", "consumer_key", "consumer_secret", "auth_mode", "routing", "enabled"]
+)
+async def test_a_null_for_a_required_store_field_is_a_422_naming_it(
+    api: httpx.AsyncClient, field: str
+) -> None:
     """Issue 18: these columns are NOT NULL; a null was a 500 at commit (and a dropped connection)."""
     assert (await api.post("/api/stores", json=STORE)).status_code == 201
     response = await api.patch("/api/stores/sub1", json={field: None})
