@@ -111,13 +111,18 @@ async def _unsigned_body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-async def _refuse(request: Request, store: str, client: str, reason: str) -> NoReturn:
+# Deliveries to names that are no store are counted under one name (not a valid store name), so
+# that a caller inventing names makes one throttle row per address, not one per name.
+UNKNOWN_STORE = "?"
+
+
+async def _refuse(request: Request, store: str, counted_as: str, client: str, reason: str) -> NoReturn:
     """401 for a bad signature, counted against this address for this store (in a unit of work
     of its own); 429 at once if this one starts a lockout."""
     service.log_refused(store, reason, request.headers)
     async with session_scope(request.app.state.session_factory) as session:
         blocked = await webhook_throttle.record_bad_signature(
-            session, store, client, request.app.state.throttle_policy
+            session, counted_as, client, request.app.state.throttle_policy
         )
     if blocked > 0:
         log.warning(
@@ -168,26 +173,27 @@ async def receive_webhook(
             log.info("webhook.ping %s", kv(store=service.log_name(store)))
             return DeliveryReceipt(ping=True)
     async with session_scope(factory) as session:
-        wait = await webhook_throttle.seconds_blocked(session, store, client)
         found = await repo.find_store(session, store)
+        counted_as = found.name if found is not None else UNKNOWN_STORE
+        wait = await webhook_throttle.seconds_blocked(session, counted_as, client)
     if wait > 0:
         log.warning(
             "webhook.throttled %s", kv(store=service.log_name(store), client=client, retry_after=round(wait))
         )
         raise service.TooManyBadSignatures(wait)
     if not signature:
-        await _refuse(request, store, client, "missing_signature")
+        await _refuse(request, store, counted_as, client, "missing_signature")
     if found is None or not found.webhook_secret:
-        await _refuse(request, store, client, "unknown_store" if found is None else "no_secret")
+        await _refuse(request, store, counted_as, client, "unknown_store" if found is None else "no_secret")
     assert signature is not None and found is not None and found.webhook_secret is not None
     verified = await service.read_signed(request.stream(), found.webhook_secret, signature)
     if verified is None:
-        await _refuse(request, store, client, "bad_signature")
+        await _refuse(request, store, counted_as, client, "bad_signature")
     assert verified is not None
     async with session_scope(factory) as session:
         current = await repo.find_store(session, store)
         if current is None:  # deleted while the body arrived
-            await _refuse(request, store, client, "unknown_store")
+            await _refuse(request, store, counted_as, client, "unknown_store")
         assert current is not None
         receipt = await receiver.accept(session, current, request.headers, verified)
     if receipt.scheduled:

@@ -13,9 +13,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlmodel import select
 
 from app.db import session_scope
 from app.main import create_app
+from app.models import WebhookThrottle
 from app.sync import repository as repo
 from app.sync.discover.webhooks import MAX_BODY_BYTES, ORDER_TOPICS, WebhookReceiver
 from app.testing import FakeStore, sign_webhook_body
@@ -245,6 +247,13 @@ class TestBadSignatureThrottle:
             # Another store's deliveries from the same address are not held up.
             other = await api.deliver(body, wrong, store="elsewhere")
             assert other.status_code == 401
+            # Names that are no store count as one: inventing names neither escapes the throttle
+            # nor adds a row per name.
+            invented = [(await api.deliver(body, wrong, store=f"nope{i}")).status_code for i in range(3)]
+            assert invented == [401, 429, 429]
+            async with session_scope(api.app.state.session_factory) as session:
+                rows = (await session.exec(select(WebhookThrottle))).all()
+            assert sorted(row.store for row in rows) == ["?", "main"]
             await api.app.state.webhooks.wait_idle()
             assert api.sync.calls == []
 
