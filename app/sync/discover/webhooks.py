@@ -167,7 +167,7 @@ def read_delivery(topic: str, body: bytes) -> OrderChange | Ignored:
     if topic not in ORDER_TOPICS:
         return Ignored("unknown_topic", topic[:64])
     try:
-        payload = jsoncodec.loads(body)
+        payload = jsoncodec.loads_exact(body)
     except jsoncodec.JSONTooDeep as exc:
         raise WebhookPayloadInvalid("The delivery's JSON is nested too deep to read.") from exc
     except ValueError:
