@@ -338,11 +338,13 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app import accesslog
     from app.config import get_settings
     from app.main import configure_logging, create_app
 
     settings = get_settings()
     configure_logging(settings.log_level)
+    accesslog.install()  # no query string's values in uvicorn's access log (issue 18)
     if not settings.admin_token:
         print(f"WCSYNC_ADMIN_TOKEN is not set; this run's token: {settings.resolved_admin_token()}")
     uvicorn.run(

@@ -3,6 +3,7 @@ request dependency in app.api.deps, and the job wrapper in app.scheduler."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -68,6 +69,17 @@ def sqlite_path(url: str) -> Path | None:
     return Path(database)
 
 
+def create_private_file(path: Path) -> None:
+    """Create the SQLite database file readable and writable by its owner only (0600), as the key
+    file is: it holds the ledger and the stores' encrypted secrets. SQLite gives its -wal, -shm
+    and -journal files the mode of the database file. A file that exists is left as it is."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except (FileExistsError, FileNotFoundError, NotADirectoryError):
+        return  # there already, or no folder for it: SQLite opens it, or explains
+    os.close(fd)
+
+
 def create_engine(url: str, *, echo: bool = False, keyring: Keyring | None = None) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL and a busy timeout so that concurrent
     units of work wait for each other instead of failing with `database is locked`.
@@ -90,6 +102,12 @@ def create_engine(url: str, *, echo: bool = False, keyring: Keyring | None = Non
         kwargs["max_overflow"] = 10
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
+        database = sqlite_path(url)
+        if database is not None:
+
+            @event.listens_for(engine.sync_engine, "do_connect")
+            def _private_file(*_: Any) -> None:
+                create_private_file(database)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -30,6 +30,7 @@ from app.sync.clients import ClientRegistry, TransportFactory
 from app.sync.discover.webhooks import WebhookReceiver
 from app.sync.runs.engine import SyncEngine
 from app.sync.runs.liveness import ProcessMark
+from app.woocommerce.addresses import store_transport_factory
 
 log = logging.getLogger("wcsync")
 
@@ -101,7 +102,7 @@ def create_app(
         clients = ClientRegistry(
             timeout=settings.store_timeout_seconds,
             max_concurrency=settings.store_max_concurrency,
-            transport_factory=transport_factory,
+            transport_factory=transport_factory or store_transport_factory(settings.allow_link_local_urls),
             start_concurrency=settings.store_start_concurrency,
             batch_size=settings.batch_size,
             adaptive=settings.adaptive_pace,

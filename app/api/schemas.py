@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import idna
 import orjson
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.models import ApiToken, AuthMode, Event, Link, Routing, Run, Store, StoreRole
 from app.sync.orderinfo import order_admin_url
@@ -89,6 +91,27 @@ def link_local(base_url: str) -> bool:
     return address.is_link_local
 
 
+# Dots that IDNA reads as a label separator (ideographic, fullwidth, halfwidth).
+_DOTS = re.compile("[\u3002\uff0e\uff61]")
+
+
+def _normalise_host(host: str, netloc: str) -> tuple[str, str]:
+    """A host not in ASCII, in the form it is connected to: NFKC turns fullwidth and circled
+    digits and letters into ASCII ("１２７.０.０.１" and "①②⑦.0.0.1" are 127.0.0.1, which the
+    rules below then see), and the URL keeps that form, since httpx refuses the other one on
+    every request. Returns the host and the netloc with it."""
+    normal = _DOTS.sub(".", unicodedata.normalize("NFKC", host)).lower()
+    if normal == host:
+        return host, netloc
+    if any(ch in normal for ch in "/?#@:[]%\\") or any(ch.isspace() for ch in normal):
+        raise ValueError("base_url's host is not a valid host name")
+    userless = netloc.rpartition("@")[2]
+    port = ""
+    if not userless.startswith("[") and ":" in userless:
+        port = ":" + userless.rpartition(":")[2]
+    return normal, normal + port
+
+
 def _check_base_url(value: str) -> str:
     value = value.strip()
     if len(value) > BASE_URL_MAX_LENGTH:
@@ -110,13 +133,18 @@ def _check_base_url(value: str) -> str:
         raise ValueError("base_url has an invalid host or port") from exc
     if not host:
         raise ValueError("base_url has no host name")
+    netloc = parts.netloc
     if not host.isascii():
-        # Kept as people wrote it (the store's own links use that form), but it must be a
-        # name that has an ASCII (punycode) form.
+        host, netloc = _normalise_host(host, parts.netloc)
+    ascii_host = host
+    if not host.isascii():
+        # An international name is kept as people wrote it (the store's own links use that
+        # form), but it must have the ASCII (punycode) form the connection will use.
         try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError as exc:
+            ascii_host = idna.encode(host).decode("ascii")
+        except idna.IDNAError as exc:
             raise ValueError("base_url's host is not a valid host name") from exc
+    host = ascii_host
     if not re.fullmatch(r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]+(%[A-Za-z0-9]+)?", host):
         raise ValueError("base_url's host is not a valid host name or IP address")
     _check_host(host)
@@ -130,7 +158,7 @@ def _check_base_url(value: str) -> str:
     path = parts.path.rstrip("/")
     if path.endswith("/wp-json") or "/wp-json/" in path:
         raise ValueError("base_url is the site URL (e.g. https://shop.example.com), without /wp-json")
-    return f"{parts.scheme.lower()}://{parts.netloc}{path}"
+    return f"{parts.scheme.lower()}://{netloc}{path}"
 
 
 _BASE_URL_DOC = (
@@ -183,21 +211,54 @@ class StoreCreate(BaseModel):
         return check_time(value, "backfill_since")
 
 
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """The document of a field that may be left out but is never null: its type without the
+    `null` branch, and no `default: null`."""
+    branches = [b for b in schema.pop("anyOf", []) if b.get("type") != "null"]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+    schema.pop("default", None)
+
+
+def _base_url_update_schema(schema: dict[str, Any]) -> None:
+    _not_nullable(schema)
+    schema.update(pattern=BASE_URL_PATTERN, maxLength=BASE_URL_MAX_LENGTH)
+
+
+_NOT_NULL = ("base_url", "consumer_key", "consumer_secret", "auth_mode", "routing", "enabled")
+
+
 class StoreUpdate(BaseModel):
+    """Only the fields given change. The store's NOT NULL columns may be left out but not set to
+    null (a null was a 500 at commit); `backfill_since` and `max_concurrency` take null to clear."""
+
     model_config = ConfigDict(extra="forbid")
 
+    # None here only means "not given" (model_dump(exclude_unset=True) leaves it out); a null
+    # sent is refused below, and the document does not offer it.
     base_url: str | None = Field(
-        default=None,
-        description=_BASE_URL_DOC,
-        json_schema_extra={"pattern": BASE_URL_PATTERN, "maxLength": BASE_URL_MAX_LENGTH},
+        default=None, description=_BASE_URL_DOC, json_schema_extra=_base_url_update_schema
     )
-    consumer_key: str | None = Field(default=None, min_length=1, max_length=200)
-    consumer_secret: str | None = Field(default=None, min_length=1, max_length=200)
-    auth_mode: AuthMode | None = None
-    routing: Routing | None = None
-    enabled: bool | None = None
+    consumer_key: str | None = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra=_not_nullable
+    )
+    consumer_secret: str | None = Field(
+        default=None, min_length=1, max_length=200, json_schema_extra=_not_nullable
+    )
+    auth_mode: AuthMode | None = Field(default=None, json_schema_extra=_not_nullable)
+    routing: Routing | None = Field(default=None, json_schema_extra=_not_nullable)
+    enabled: bool | None = Field(default=None, json_schema_extra=_not_nullable)
     backfill_since: datetime | None = Field(default=None, description=_BACKFILL_DOC)
     max_concurrency: int | None = Field(default=None, ge=1, le=16)
+
+    @field_validator(*_NOT_NULL, mode="before")
+    @classmethod
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            raise ValueError(f"{info.field_name} may be left out, but not null")
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -16,6 +16,15 @@ router = APIRouter(prefix="/stores", tags=["stores"])
 
 _NOT_FOUND = responses(404, s404="No store of that name (`store_not_found`)")
 
+# What a client (and schemathesis's stateful phase) can do next with the store just created.
+_BY_NAME = {"name": "$response.body#/name"}
+_CREATED_LINKS = {
+    "GetStore": {"operationId": "get_store_api_stores__name__get", "parameters": _BY_NAME},
+    "UpdateStore": {"operationId": "update_store_api_stores__name__patch", "parameters": _BY_NAME},
+    "CheckStore": {"operationId": "check_store_api_stores__name__check_post", "parameters": _BY_NAME},
+    "DeleteStore": {"operationId": "delete_store_api_stores__name__delete", "parameters": _BY_NAME},
+}
+
 
 def _refuse_link_local(base_url: str | None, settings: Settings) -> None:
     """Cloud metadata services answer on link-local addresses: a store URL there would make
@@ -31,13 +40,16 @@ def _refuse_link_local(base_url: str | None, settings: Settings) -> None:
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses=responses(
-        409,
-        422,
-        s409="The name is taken (`store_exists`), or there is already a main store (`main_store_exists`)",
-        s422="Invalid input (`invalid_request`), or with `check=true` a failed store check "
-        "(`store_check_failed`, with `checks`)",
-    ),
+    responses={
+        201: {"description": "The store, added", "links": _CREATED_LINKS},
+        **responses(
+            409,
+            422,
+            s409="The name is taken (`store_exists`), or there is already a main store (`main_store_exists`)",
+            s422="Invalid input (`invalid_request`), or with `check=true` a failed store check "
+            "(`store_check_failed`, with `checks`)",
+        ),
+    },
 )
 async def create_store(
     data: StoreCreate,

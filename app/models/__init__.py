@@ -23,6 +23,8 @@ from app.models.tables import (
     Run,
     SourceOrder,
     Store,
+    WebhookDelivery,
+    WebhookThrottle,
     utcnow,
 )
 
@@ -47,6 +49,8 @@ __all__ = [
     "RunStatus",
     "SourceOrder",
     "Store",
+    "WebhookDelivery",
+    "WebhookThrottle",
     "StoreRole",
     "SyncMode",
     "utcnow",

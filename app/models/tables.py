@@ -321,3 +321,33 @@ class AuthThrottle(SQLModel, table=True):
     blocked_until: datetime | None = None
     lockouts: int = 0
     updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """An order change a signed webhook delivery has already been accepted for, so that a replay
+    (the same bytes sent again, by WooCommerce or by anyone who saw them) is not applied twice,
+    even after a restart or by another process. `change` is the order's `date_modified_gmt`, or
+    `deleted` for an `order.deleted` delivery (which carries no date). Kept for a retention
+    period, then deleted."""
+
+    __tablename__ = "webhook_delivery"
+
+    store_id: int = Field(foreign_key="store.id", ondelete="CASCADE", primary_key=True)
+    order_id: int = Field(sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    change: str = Field(sa_type=sa.String(40), primary_key=True)
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class WebhookThrottle(SQLModel, table=True):
+    """Webhook deliveries with a bad signature per store and client address (the signature is
+    the webhook route's only credential, so guessing it is throttled like a token)."""
+
+    __tablename__ = "webhook_throttle"
+
+    store: str = Field(sa_type=sa.String(64), primary_key=True)
+    client: str = Field(sa_type=sa.String(64), primary_key=True)
+    failures: int = 0
+    window_started_at: datetime
+    blocked_until: datetime | None = None
+    lockouts: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, index=True)

@@ -305,3 +305,76 @@ async def test_a_main_store_routed_by_skus_is_refused_naming_the_field(api: http
     assert (await api.get("/api/stores/main")).json()["routing"] == "all"
     sub = await api.post("/api/stores", params={"check": "false"}, json={**STORE, "routing": "skus"})
     assert sub.status_code == 201 and sub.json()["routing"] == "skus"
+
+
+@pytest.mark.parametrize(
+    "field", ["base_url", "consumer_key", "consumer_secret", "auth_mode", "routing", "enabled"]
+)
+async def test_a_null_for_a_required_store_field_is_a_422_naming_it(
+    api: httpx.AsyncClient, field: str
+) -> None:
+    """Issue 18: these columns are NOT NULL; a null was a 500 at commit (and a dropped connection)."""
+    assert (await api.post("/api/stores", json=STORE)).status_code == 201
+    response = await api.patch("/api/stores/sub1", json={field: None})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert [d["field"] for d in error["details"]] == [field]
+    assert "null" in error["message"]
+    assert (await api.get("/api/stores/sub1")).json()["enabled"] is True
+    # The document says so: not nullable, so generated clients never send it.
+    document = (await api.get("/openapi.json")).json()
+    schema = document["components"]["schemas"]["StoreUpdate"]["properties"][field]
+    assert "anyOf" not in schema and schema.get("type") != "null", schema
+    assert schema.get("default", "absent") is not None
+
+
+async def test_nullable_store_fields_can_still_be_cleared(api: httpx.AsyncClient) -> None:
+    created = await api.post(
+        "/api/stores", json={**STORE, "backfill_since": "2024-03-01T10:00:00Z", "max_concurrency": 3}
+    )
+    assert created.status_code == 201
+    patched = await api.patch("/api/stores/sub1", json={"backfill_since": None, "max_concurrency": None})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["backfill_since"] is None and patched.json()["max_concurrency"] is None
+
+
+class TestHostNormalisation:
+    """Issue 18: hosts in fullwidth or circled digits passed the checks as written, then failed
+    on every pass (httpx refuses them), and hid a link-local address from the link-local rule."""
+
+    @pytest.mark.parametrize(
+        ("base_url", "stored"),
+        [
+            ("http://１２７.０.０.１:8080/shop", "http://127.0.0.1:8080/shop"),
+            ("http://①②⑦.0.0.1/", "http://127.0.0.1"),
+            ("https://ＳＨＯＰ．example.test/", "https://shop.example.test"),
+            ("https://bücher.example.test/", "https://bücher.example.test"),  # an IDN is kept as written
+        ],
+    )
+    async def test_hosts_are_stored_as_connected_to(
+        self, api: httpx.AsyncClient, base_url: str, stored: str
+    ) -> None:
+        created = await api.post("/api/stores", json={**STORE, "base_url": base_url})
+        assert created.status_code == 201, created.text
+        assert created.json()["base_url"] == stored
+        patched = await api.patch("/api/stores/sub1", json={"base_url": base_url})
+        assert patched.status_code == 200 and patched.json()["base_url"] == stored
+
+    @pytest.mark.parametrize(
+        ("base_url", "words"),
+        [
+            ("http://１６９.２５４.１６９.２５４/latest", "link-local"),
+            ("http://⑯⑨.②⑤④.1.1/", "link-local"),
+            ("http://０ｘＡ９.0.0.1/", "unusual form"),
+            ("http://⑴.example.test/", "not a valid host name"),
+            ("http://a\u200b.example.test/", "not a valid host name"),
+        ],
+    )
+    async def test_what_does_not_normalise_to_an_allowed_host_is_refused(
+        self, api: httpx.AsyncClient, base_url: str, words: str
+    ) -> None:
+        response = await api.post("/api/stores", json={**STORE, "base_url": base_url})
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert words in error["message"] and error["details"][0]["field"] == "base_url"

@@ -8,13 +8,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlmodel import select
 
 from app.db import session_scope
 from app.main import create_app
+from app.models import WebhookThrottle
 from app.sync import repository as repo
 from app.sync.discover.webhooks import MAX_BODY_BYTES, ORDER_TOPICS, WebhookReceiver
 from app.testing import FakeStore, sign_webhook_body
@@ -64,12 +67,12 @@ class Api:
 
 
 @asynccontextmanager
-async def serve(database_url: str, public_url: str) -> AsyncIterator[Api]:
+async def serve(database_url: str, public_url: str, **overrides: Any) -> AsyncIterator[Api]:
     """wcsync in-process with its store traffic sent to a fake store, and the sync that a
     delivery schedules recorded instead of run."""
     fake = make_fake("main")
     app = create_app(
-        service_settings(database_url, public_url=public_url),
+        service_settings(database_url, public_url=public_url, **overrides),
         transport_factory=lambda _: fake.transport(),
     )
     # The store's creation pings and deliveries reach this app in-process.
@@ -170,6 +173,131 @@ class TestDelivery:
             body, {"X-WC-Webhook-Topic": "order.updated", "X-WC-Webhook-Signature": "x"}
         )
         assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_large"
+
+    @pytest.mark.parametrize(
+        ("body", "words"),
+        [
+            (b'{"id":' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deep"),
+            (b'{"id":%d,"date_modified_gmt":"2026-11-22T08:00:00"}' % 2**70, "larger than"),
+        ],
+    )
+    async def test_a_signed_body_no_woocommerce_sends_is_refused_up_front(
+        self, api: Api, body: bytes, words: str
+    ) -> None:
+        """Issue 18: 100,000 levels of nesting were a 500; an order id of 2**70 a 202 and a sync
+        that failed in the background."""
+        await api.add_main()
+        await api.set_secret("Secret123")
+        headers = {
+            "X-WC-Webhook-Topic": "order.updated",
+            "X-WC-Webhook-Signature": sign_webhook_body(body, "Secret123"),
+        }
+        response = await api.deliver(body, headers)
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "invalid_payload" and words in error["message"]
+        await api.app.state.webhooks.wait_idle()
+        assert api.sync.calls == []
+
+
+class TestReplays:
+    async def test_a_replay_after_a_restart_is_not_applied_again(self, database_url: str) -> None:
+        """Issue 18: de-duplication lived in one process's memory. A new app on the same ledger
+        recognises the delivery, `order.deleted` (which carries no date) included."""
+        trash = b'{"id":17}'
+        deliveries = [
+            (DELIVERY["raw_body"].encode(), recorded_headers()),
+            (
+                trash,
+                {
+                    "X-WC-Webhook-Topic": "order.deleted",
+                    "X-WC-Webhook-Signature": sign_webhook_body(trash, DELIVERY["secret"]),
+                },
+            ),
+        ]
+        async with serve(database_url, PUBLIC_URL) as first:
+            await first.add_main()
+            await first.set_secret(DELIVERY["secret"])
+            for body, headers in deliveries:
+                assert (await first.deliver(body, headers)).status_code == 202
+            await first.app.state.webhooks.wait_idle()
+            assert first.sync.calls == [("main", 17), ("main", 17)]
+        async with serve(database_url, PUBLIC_URL) as restarted:
+            for body, headers in deliveries:
+                again = await restarted.deliver(body, headers)
+                assert again.status_code == 200, again.text
+                assert again.json() == {"ok": True, "scheduled": False, "reason": "duplicate"}
+            await restarted.app.state.webhooks.wait_idle()
+            assert restarted.sync.calls == []
+
+
+class TestBadSignatureThrottle:
+    async def test_bad_signatures_are_throttled_per_store_and_address(self, database_url: str) -> None:
+        async with serve(database_url, PUBLIC_URL, auth_max_failures=3) as api:
+            await api.add_main()
+            await api.set_secret(DELIVERY["secret"])
+            body = DELIVERY["raw_body"].encode()
+            wrong = {**recorded_headers(), "X-WC-Webhook-Signature": sign_webhook_body(body, "guess")}
+            answers = [(await api.deliver(body, wrong)).status_code for _ in range(3)]
+            assert answers == [401, 401, 429]
+            refused = await api.deliver(body, recorded_headers())  # even the right signature, for now
+            assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+            assert refused.json()["error"]["code"] == "too_many_failures"
+            assert "bad signature" in refused.json()["error"]["message"]
+            # Another store's deliveries from the same address are not held up.
+            other = await api.deliver(body, wrong, store="elsewhere")
+            assert other.status_code == 401
+            # Names that are no store count as one: inventing names neither escapes the throttle
+            # nor adds a row per name.
+            invented = [(await api.deliver(body, wrong, store=f"nope{i}")).status_code for i in range(3)]
+            assert invented == [401, 429, 429]
+            async with session_scope(api.app.state.session_factory) as session:
+                rows = (await session.exec(select(WebhookThrottle))).all()
+            assert sorted(row.store for row in rows) == ["?", "main"]
+            await api.app.state.webhooks.wait_idle()
+            assert api.sync.calls == []
+
+    async def test_a_refused_address_is_answered_before_its_body_is_read(self, database_url: str) -> None:
+        async with serve(database_url, PUBLIC_URL, auth_max_failures=1) as api:
+            await api.add_main()
+            await api.set_secret(DELIVERY["secret"])
+            headers = {"X-WC-Webhook-Topic": "order.updated", "X-WC-Webhook-Signature": "bm9wZQ=="}
+            assert (await api.deliver(b'{"id":1}', headers)).status_code == 429
+            sent = 0
+
+            async def body() -> AsyncIterator[bytes]:
+                nonlocal sent
+                for _ in range(64):
+                    sent += 1
+                    yield b" " * 65536
+
+            response = await api.http.post(
+                "/api/webhooks/main", content=body(), headers={**headers, "Authorization": ""}
+            )
+            assert response.status_code == 429
+            assert sent <= 2, sent
+
+    async def test_a_body_declared_over_the_limit_is_refused_unread(self, api: Api) -> None:
+        await api.add_main()
+        sent = 0
+
+        async def body() -> AsyncIterator[bytes]:
+            nonlocal sent
+            for _ in range(4):
+                sent += 1
+                yield b" " * 1024
+
+        response = await api.http.post(
+            "/api/webhooks/main",
+            content=body(),
+            headers={
+                "Content-Length": str(MAX_BODY_BYTES + 1),
+                "X-WC-Webhook-Signature": "x",
+                "Authorization": "",
+            },
+        )
+        assert response.status_code == 413 and response.json()["error"]["code"] == "body_too_large"
+        assert sent <= 1
 
 
 class TestInstallRoute:

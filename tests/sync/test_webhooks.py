@@ -9,15 +9,18 @@ import logging
 import string
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from app.db import SessionFactory, session_scope
 from app.errors import OrderNotFound, StoreUnavailable
-from app.models import AuthMode, Store, StoreRole
+from app.models import AuthMode, Store, StoreRole, WebhookDelivery
 from app.sync import repository as repo
 from app.sync.clients import ClientRegistry
+from app.sync.discover import deliveries
 from app.sync.discover import webhooks as wh
 from app.testing import FakeStore, sign_webhook_body
 from tests.conftest import RECORDED
@@ -110,6 +113,62 @@ class TestReadDelivery:
     def test_what_is_not_an_order_change(self, topic: str, body: bytes, reason: str) -> None:
         ignored = wh.read_delivery(topic, body)
         assert isinstance(ignored, wh.Ignored) and ignored.reason == reason
+
+    @pytest.mark.parametrize(
+        ("body", "words"),
+        [
+            (b"[" * 100_000 + b"]" * 100_000, "nested too deep"),
+            (b'{"id":' + b"[" * 2000 + b"]" * 2000 + b"}", "nested too deep"),
+            (b'{"id":%d}' % 2**70, "larger than 9223372036854775807"),
+            (b'{"id":%d}' % 2**63, "larger than"),
+        ],
+    )
+    def test_what_no_woocommerce_sends_is_invalid(self, body: bytes, words: str) -> None:
+        """Issue 18: nesting was a RecursionError (500), an id past 64 bits a sync that failed
+        in the background."""
+        with pytest.raises(wh.WebhookPayloadInvalid) as refused:
+            wh.read_delivery("order.updated", body)
+        assert words in refused.value.message
+
+    def test_the_largest_order_id_is_an_order_change(self) -> None:
+        assert wh.read_delivery("order.updated", b'{"id":%d}' % (2**63 - 1)) == wh.OrderChange(
+            2**63 - 1, None
+        )
+
+
+class TestReadSigned:
+    @staticmethod
+    async def chunks(body: bytes, size: int = 1000) -> AsyncIterator[bytes]:
+        for start in range(0, len(body), size):
+            yield body[start : start + size]
+
+    async def test_a_streamed_body_verifies_as_the_whole_one(self) -> None:
+        assert (
+            await wh.read_signed(
+                self.chunks(RAW), DELIVERY["secret"], DELIVERY["headers"]["X-WC-Webhook-Signature"]
+            )
+            == RAW
+        )
+        tampered = RAW.replace(b'"total":"', b'"total":"1', 1)
+        assert (
+            await wh.read_signed(
+                self.chunks(tampered), DELIVERY["secret"], DELIVERY["headers"]["X-WC-Webhook-Signature"]
+            )
+            is None
+        )
+
+    async def test_reading_stops_at_the_limit(self) -> None:
+        read = 0
+
+        async def endless() -> AsyncIterator[bytes]:
+            nonlocal read
+            while True:
+                read += 65536
+                yield b" " * 65536
+
+        with pytest.raises(wh.WebhookBodyTooLarge):
+            await wh.read_signed(endless(), SECRET, "x")
+        assert read <= wh.MAX_BODY_BYTES + 65536
 
 
 class TestDeliveryUrl:
@@ -208,22 +267,52 @@ class TestReceiver:
         await receiver.wait_idle()
         assert newer.scheduled and sync.calls == [("main", 7), ("main", 7)]
 
-    async def test_each_trash_counts_since_it_carries_no_date(self, stores: SessionFactory) -> None:
+    async def test_a_trash_counts_once_until_the_order_changes_again(self, stores: SessionFactory) -> None:
+        """Issue 18: `order.deleted` carries no date, and was scheduled every time it was sent.
+        The same trash replayed is a duplicate; trash, restore, trash again each count."""
         sync = SyncRecorder()
         receiver = wh.WebhookReceiver(sync)
-        for _ in range(2):
-            assert (await receive(stores, receiver, *signed({"id": 9}, topic="order.deleted"))).scheduled
-            await receiver.wait_idle()
-        assert sync.calls == [("main", 9), ("main", 9)]
+        trash = signed({"id": 9}, topic="order.deleted")
+        assert (await receive(stores, receiver, *trash)).scheduled
+        await receiver.wait_idle()
+        replay = await receive(stores, receiver, *trash)
+        assert not replay.scheduled and replay.reason == "duplicate"
+        restored = signed(order_body(9, "2026-11-22T09:00:00"), topic="order.restored")
+        assert (await receive(stores, receiver, *restored)).scheduled
+        await receiver.wait_idle()
+        assert (await receive(stores, receiver, *trash)).scheduled
+        await receiver.wait_idle()
+        assert not (await receive(stores, receiver, *trash)).scheduled
+        assert not (await receive(stores, receiver, *restored)).scheduled
+        assert sync.calls == [("main", 9)] * 3
 
-    async def test_the_lru_is_bounded(self, stores: SessionFactory) -> None:
-        sync = SyncRecorder()
-        receiver = wh.WebhookReceiver(sync, capacity=2)
-        for order_id in (1, 2, 3, 1):
-            await receive(stores, receiver, *signed(order_body(order_id)))
-            await receiver.wait_idle()
-        # Order 1 was pushed out by 2 and 3, so its replay is scheduled again (harmless).
-        assert sync.calls == [("main", 1), ("main", 2), ("main", 3), ("main", 1)]
+    async def test_a_replay_is_recognised_by_a_new_receiver(self, stores: SessionFactory) -> None:
+        """What was accepted is in the ledger, not in one receiver's memory."""
+        first = SyncRecorder()
+        headers, body = signed(order_body(11))
+        assert (await receive(stores, wh.WebhookReceiver(first), headers, body)).scheduled
+        later = SyncRecorder()
+        receiver = wh.WebhookReceiver(later)
+        assert (await receive(stores, receiver, headers, body)).reason == "duplicate"
+        await receiver.wait_idle()
+        assert later.calls == []
+
+    async def test_what_is_past_its_retention_is_forgotten(self, stores: SessionFactory) -> None:
+        async with session_scope(stores) as session:
+            store = await repo.get_store(session, "main")
+            assert store.id is not None
+            long_ago = datetime.now(UTC) - deliveries.RETENTION - timedelta(minutes=1)
+            assert await deliveries.first_time(session, store.id, 1, "2026-01-01T00:00:00", now=long_ago)
+            assert await deliveries.first_time(session, store.id, 2, "2026-01-01T00:00:00")
+            # Past its retention (not yet cleaned up), the same change counts as new ...
+            assert await deliveries.first_time(session, store.id, 1, "2026-01-01T00:00:00")
+            assert not await deliveries.first_time(session, store.id, 2, "2026-01-01T00:00:00")
+            await deliveries.forget_expired(
+                session, now=datetime.now(UTC) + deliveries.RETENTION + timedelta(1)
+            )
+            left = (await session.exec(select(WebhookDelivery))).all()
+        # ... and the clean-up deletes what is older than the retention.
+        assert left == []
 
     async def test_the_response_does_not_wait_for_the_sync(self, stores: SessionFactory) -> None:
         sync = SyncRecorder(gate=asyncio.Event())
@@ -251,7 +340,7 @@ class TestReceiver:
         await receiver.wait_idle()
         assert sync.calls == [("main", 5), ("main", 5)]
 
-    async def test_a_failed_sync_is_logged_not_raised_and_a_replay_may_retry(
+    async def test_a_failed_sync_is_logged_not_raised_and_polling_takes_over(
         self, stores: SessionFactory, caplog: pytest.LogCaptureFixture
     ) -> None:
         sync = SyncRecorder(fail=RuntimeError("store exploded"))
@@ -262,9 +351,10 @@ class TestReceiver:
             await receiver.wait_idle()
         assert "webhook.sync.failed store=main order=8 error=RuntimeError: store exploded" in caplog.text
         sync.fail = None
-        assert (await receive(stores, receiver, headers, body)).scheduled
+        # A replay is still a replay (polling retries the order, not whoever resends the bytes).
+        assert (await receive(stores, receiver, headers, body)).reason == "duplicate"
         await receiver.wait_idle()
-        assert sync.calls == [("main", 8), ("main", 8)]
+        assert sync.calls == [("main", 8)]
 
     async def test_an_order_gone_by_sync_time_is_not_a_failure(
         self, stores: SessionFactory, caplog: pytest.LogCaptureFixture

@@ -12,24 +12,24 @@ import base64
 import hashlib
 import hmac
 import ipaddress
-import json
 import logging
 import re
 import secrets
 import string
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import jsoncodec
 from app.errors import InvalidRequest, OrderNotFound, StoreUnavailable, WcsyncError
 from app.models import Store
 from app.sync import repository as repo
 from app.sync.clients import ClientRegistry
 from app.sync.context import kv
+from app.sync.discover import deliveries
 from app.woocommerce.client import WooCommerceClient
 from app.woocommerce.errors import WooCommerceError
 
@@ -41,8 +41,11 @@ SECRET_LENGTH = 40
 SECRET_ALPHABET = string.ascii_letters + string.digits
 # wp_safe_remote_request delivers only to these ports (or the site's own port) by default.
 WORDPRESS_DELIVERY_PORTS = (80, 443, 8080)
-DEDUP_CAPACITY = 10_000
 MAX_BODY_BYTES = 10 * 1024 * 1024
+# A creation ping (`webhook_id=N`) is the only unsigned body answered; nothing longer is read.
+MAX_UNSIGNED_BYTES = 1024
+# Order ids are BIGINT columns; WooCommerce's own are unsigned 64-bit, in practice far smaller.
+MAX_ORDER_ID = 2**63 - 1
 _PING_BODY = re.compile(rb"webhook_id=\d+")
 _SAFE_NAME = re.compile(r"[^a-z0-9_-]")
 
@@ -64,6 +67,27 @@ class WebhookBodyTooLarge(WcsyncError):
 
     def __init__(self) -> None:
         super().__init__(f"Webhook body larger than {MAX_BODY_BYTES} bytes.")
+
+
+class WebhookPayloadInvalid(WcsyncError):
+    """A signed delivery that no WooCommerce sends: refused at once (422), not scheduled to
+    fail in the background."""
+
+    status_code = 422
+    code = "invalid_payload"
+
+
+class TooManyBadSignatures(WcsyncError):
+    status_code = 429
+    code = "too_many_failures"
+
+    def __init__(self, retry_after: float) -> None:
+        seconds = max(1, int(retry_after + 0.999))
+        super().__init__(
+            f"Too many deliveries with a bad signature from your address for this store: "
+            f"wcsync refuses them for {seconds} s."
+        )
+        self.headers = {"Retry-After": str(seconds)}
 
 
 class WebhooksClosed(WcsyncError):
@@ -96,6 +120,24 @@ def signature_valid(body: bytes, secret: str, signature: str) -> bool:
     return hmac.compare_digest(sign(body, secret).encode(), signature.strip().encode())
 
 
+async def read_signed(chunks: AsyncIterable[bytes], secret: str, signature: str) -> bytes | None:
+    """Read a body as it arrives, computing its HMAC on the way, up to MAX_BODY_BYTES (then
+    WebhookBodyTooLarge, without reading on). The body if the signature matches, else None."""
+    mac = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise WebhookBodyTooLarge()
+        mac.update(chunk)
+        parts.append(chunk)
+    expected = base64.b64encode(mac.digest())
+    if not hmac.compare_digest(expected, signature.strip().encode()):
+        return None
+    return b"".join(parts)
+
+
 def is_ping(headers: Mapping[str, str], body: bytes) -> bool:
     """WooCommerce's creation ping: form-encoded ``webhook_id=N``, no signature (finding 31)."""
     return "x-wc-webhook-signature" not in headers and _PING_BODY.fullmatch(body.strip()) is not None
@@ -119,11 +161,15 @@ class Ignored:
 
 
 def read_delivery(topic: str, body: bytes) -> OrderChange | Ignored:
-    """What a verified delivery asks for: one order to look at, or nothing (with the reason)."""
+    """What a verified delivery asks for: one order to look at, or nothing (with the reason).
+    Raises WebhookPayloadInvalid for what no WooCommerce sends (JSON nested past the parsers'
+    depth, an order id past 64 bits)."""
     if topic not in ORDER_TOPICS:
         return Ignored("unknown_topic", topic[:64])
     try:
-        payload = json.loads(body)
+        payload = jsoncodec.loads_exact(body)
+    except jsoncodec.JSONTooDeep as exc:
+        raise WebhookPayloadInvalid("The delivery's JSON is nested too deep to read.") from exc
     except ValueError:
         return Ignored("not_json")
     if not isinstance(payload, dict):
@@ -134,6 +180,8 @@ def read_delivery(topic: str, body: bytes) -> OrderChange | Ignored:
         return Ignored("rest_error", str(payload["code"])[:100])
     if not isinstance(order_id, int) or isinstance(order_id, bool) or order_id <= 0:
         return Ignored("no_order_id")
+    if order_id > MAX_ORDER_ID:
+        raise WebhookPayloadInvalid(f"The delivery's order id is larger than {MAX_ORDER_ID}.")
     modified = payload.get("date_modified_gmt")
     return OrderChange(order_id=order_id, modified_gmt=modified if isinstance(modified, str) else None)
 
@@ -141,6 +189,16 @@ def read_delivery(topic: str, body: bytes) -> OrderChange | Ignored:
 def log_name(name: str) -> str:
     """A store name from the URL, safe for a log line (it comes from whoever calls us)."""
     return _SAFE_NAME.sub("?", name[:64].lower()) or "-"
+
+
+def log_refused(store_name: str, reason: str, headers: Mapping[str, str]) -> None:
+    """One line per refused delivery, with the reason the caller is not told; never the body."""
+    log.warning(
+        "webhook.refused %s",
+        kv(
+            store=log_name(store_name), reason=reason, webhook=headers.get("x-wc-webhook-id", "")[:20] or None
+        ),
+    )
 
 
 # --- receiving ------------------------------------------------------------------------------
@@ -160,16 +218,14 @@ class WebhookReceiver:
     tasks that the app's shutdown waits for.
 
     De-duplication is by (store, order id, ``date_modified_gmt``), never by the delivery id (not
-    unique, finding 33), in a bounded in-process LRU: a replay that slips through costs one
-    idempotent Sync Order. Deliveries for an order whose sync is still running are folded into
+    unique, finding 33), in the ledger (`deliveries`): a replay is recognised by every process
+    and after a restart. Deliveries for an order whose sync is still running are folded into
     one more run after it, so a newer change is never skipped because the first run held the
     order's links.
     """
 
-    def __init__(self, sync_order: SyncOrder, *, capacity: int = DEDUP_CAPACITY) -> None:
+    def __init__(self, sync_order: SyncOrder) -> None:
         self._sync_order = sync_order
-        self._capacity = capacity
-        self._seen: OrderedDict[tuple[str, int], str] = OrderedDict()
         self._running: dict[tuple[str, int], asyncio.Task[None]] = {}
         self._again: set[tuple[str, int]] = set()
         self._closed = False
@@ -181,7 +237,8 @@ class WebhookReceiver:
     async def receive(
         self, session: AsyncSession, store_name: str, headers: Mapping[str, str], body: bytes
     ) -> Receipt:
-        """Answer one delivery. Raises BadWebhookSignature before the body is looked at."""
+        """Answer one delivery read whole. Raises BadWebhookSignature before the body is looked
+        at. (The HTTP route reads and verifies as the body streams in, then calls `accept`.)"""
         headers = {k.lower(): v for k, v in headers.items()}
         if is_ping(headers, body):
             log.info("webhook.ping %s", kv(store=log_name(store_name)))
@@ -198,13 +255,24 @@ class WebhookReceiver:
         elif not signature_valid(body, store.webhook_secret, signature):
             reason = "bad_signature"
         if reason is not None or store is None:
-            log.warning(
-                "webhook.refused %s",
-                kv(store=log_name(store_name), reason=reason, webhook=headers.get("x-wc-webhook-id")),
-            )
+            log_refused(store_name, reason or "unknown_store", headers)
             raise BadWebhookSignature()
+        return await self.accept(session, store, headers, body)
+
+    async def accept(
+        self, session: AsyncSession, store: Store, headers: Mapping[str, str], body: bytes
+    ) -> Receipt:
+        """Act on a delivery whose signature was verified: schedule its order, unless the
+        delivery is ignored or was already accepted."""
+        headers = {k.lower(): v for k, v in headers.items()}
         topic = headers.get("x-wc-webhook-topic", "")
-        what = read_delivery(topic, body)
+        try:
+            what = read_delivery(topic, body)
+        except WebhookPayloadInvalid as exc:
+            log.warning(
+                "webhook.invalid %s", kv(store=store.name, topic=topic[:64] or "-", problem=exc.message)
+            )
+            raise
         if isinstance(what, Ignored):
             log.info(
                 "webhook.ignored %s",
@@ -214,8 +282,10 @@ class WebhookReceiver:
         if not store.enabled:
             log.info("webhook.ignored %s", kv(store=store.name, order=what.order_id, reason="store_disabled"))
             return Receipt(reason="store_disabled")
-        if not self._first_time(store.name, what):
-            log.debug("webhook.duplicate %s", kv(store=store.name, order=what.order_id))
+        assert store.id is not None
+        change = what.modified_gmt if what.modified_gmt is not None else deliveries.DELETED
+        if not await deliveries.first_time(session, store.id, what.order_id, change):
+            log.info("webhook.duplicate %s", kv(store=store.name, topic=topic, order=what.order_id))
             return Receipt(reason="duplicate")
         self._schedule(store.name, what.order_id)
         log.info(
@@ -223,19 +293,6 @@ class WebhookReceiver:
             kv(store=store.name, topic=topic, order=what.order_id, modified=what.modified_gmt),
         )
         return Receipt(scheduled=True)
-
-    def _first_time(self, store: str, change: OrderChange) -> bool:
-        if change.modified_gmt is None:
-            return True  # a trash carries no date; trash/restore/trash again must each count
-        key = (store, change.order_id)
-        if self._seen.get(key) == change.modified_gmt:
-            self._seen.move_to_end(key)
-            return False
-        self._seen[key] = change.modified_gmt
-        self._seen.move_to_end(key)
-        while len(self._seen) > self._capacity:
-            self._seen.popitem(last=False)
-        return True
 
     def _schedule(self, store: str, order_id: int) -> None:
         if self._closed:
@@ -257,7 +314,6 @@ class WebhookReceiver:
                 except OrderNotFound:
                     log.info("webhook.sync.gone %s", kv(store=store, order=order_id))
                 except Exception as exc:  # never raised anywhere: polling retries the order
-                    self._seen.pop(key, None)  # a replay of this delivery may try again
                     log.warning(
                         "webhook.sync.failed %s",
                         kv(store=store, order=order_id, error=f"{type(exc).__name__}: {exc}"),
