@@ -452,11 +452,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose values are random strings: a token or a secret may start with '-'.
+SECRET_VALUED = ("--token", "--consumer-key", "--consumer-secret", "--new-key")
+
+
+def join_dash_values(argv: list[str], options: set[str]) -> list[str]:
+    """`--token -FnX…` as `--token=-FnX…`: argparse takes a value starting with '-' for an option
+    and refuses ("expected one argument"). Only for SECRET_VALUED options, and only when the next
+    word is not itself one of our options."""
+    joined: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word in SECRET_VALUED:
+            value = next(words, None)
+            if value is None:
+                joined.append(word)
+            elif value.startswith("-") and value.split("=", 1)[0] not in options:
+                joined.append(f"{word}={value}")
+            else:
+                joined += [word, value]
+        else:
+            joined.append(word)
+    return joined
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    found: set[str] = set()
+    for action in parser._actions:
+        found.update(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found |= _option_strings(child)
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["fake-store"]:
         return cmd_fake_store(argparse.Namespace(), argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(join_dash_values(argv, _option_strings(parser)))
     handlers = {
         "serve": cmd_serve,
         "demo": cmd_demo,

@@ -139,7 +139,7 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"WCSYNC_ADMIN_TOKEN is {len(self.admin_token)} characters long; it must have at least "
                 f"{MIN_ADMIN_TOKEN_LENGTH}. Make one with: python3 -c 'import secrets; "
-                "print(secrets.token_urlsafe(32))'"
+                "print(secrets.token_hex(24))'"
             )
         return self
 
@@ -187,9 +187,17 @@ def parse_status_map(value: str) -> dict[tuple[str | None, str], str]:
     return found
 
 
+def new_admin_token() -> str:
+    """A random admin token that never starts with '-', so `wcsync --token TOKEN` reads it as a value."""
+    while True:
+        token = secrets.token_urlsafe(24)
+        if not token.startswith("-"):
+            return token
+
+
 @lru_cache(maxsize=1)
 def _generated_token() -> str:
-    return secrets.token_urlsafe(24)
+    return new_admin_token()
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app import cli
+from app import cli, config
 from tests.e2e.support import TOKEN, make_fake, stack
 
 
@@ -33,6 +33,28 @@ async def test_options_work_before_and_after_the_command(
             await asyncio.to_thread(run, "--url", url, "status", "--token", "wrong-token-000000000000") == 2
         )
         assert "401" in capsys.readouterr().err
+
+
+async def test_a_token_that_starts_with_a_dash_works_after_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WCSYNC_ADMIN_TOKEN", raising=False)
+    dashed = "-FnX" + "a" * 28  # token_urlsafe gives such tokens (1 in 64)
+    async with stack(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}", {}, admin_token=dashed) as s:
+        url = str(s.api.base_url)
+        assert await asyncio.to_thread(run, "--url", url, "--token", dashed, "status") == 0
+        assert await asyncio.to_thread(run, "status", "--url", url, "--token", dashed) == 0
+        assert await asyncio.to_thread(run, "status", "--url", url, f"--token={dashed}") == 0
+        assert "pending: 0" in capsys.readouterr().out
+    # A missing value is still refused, not read as the next option.
+    with pytest.raises(SystemExit):
+        run("status", "--token", "--url", url)
+
+
+def test_generated_admin_tokens_never_start_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    draws = iter(["-starts-with-a-dash-000000000000", "fine-token-0000000000000000000000"])
+    monkeypatch.setattr(config.secrets, "token_urlsafe", lambda n: next(draws))
+    assert config.new_admin_token() == "fine-token-0000000000000000000000"
 
 
 async def test_store_add_refuses_a_store_that_fails_its_check_unless_forced(
