@@ -14,6 +14,7 @@ from app.testing import FakeStore
 from app.testing.exact import assert_exact_copy
 from tests.e2e.support import TOKEN, Stack, make_fake, stack
 from tests.web.support import (
+    PATIENCE_MS,
     PHONE,
     PHONE_390,
     TIMEZONE,
@@ -136,13 +137,13 @@ async def test_badge_shows_pending_then_sync_now_shows_progress_and_clears_it(
             await page.wait_for_function(
                 "() => { const bar = document.querySelector('#sync-progress');"
                 " return bar.hasAttribute('value') && bar.value > 0 && bar.value < bar.max; }",
-                timeout=20_000,
+                timeout=PATIENCE_MS,
             )
             assert "Syncing:" in await text_of(page, "#sync-progress-text")
             assert await page.locator("#sync-progress-text").get_attribute("aria-live") == "polite"
             await screenshot(page, "03-sync-in-progress", docs=True)
 
-            await page.wait_for_selector("#sync-outcome", timeout=30_000)
+            await page.wait_for_selector("#sync-outcome", timeout=PATIENCE_MS)
             assert await text_of(page, "#sync-outcome") == "Sync finished."
             assert await text_of(page, '[data-count="created"] dd') == "4"
             assert await text_of(page, '[data-count="failed"] dd') == "0"
@@ -169,7 +170,7 @@ async def test_failed_order_shows_its_reason_and_retry_succeeds_once_fixed(
         async with new_page(browser, str(s.api.base_url)) as page:
             await sign_in(page)
             await page.get_by_role("button", name="Sync Now").click()
-            await page.wait_for_selector("#sync-outcome", timeout=30_000)
+            await page.wait_for_selector("#sync-outcome", timeout=PATIENCE_MS)
             assert await text_of(page, "#sync-outcome") == "Sync finished with problems."
             assert await text_of(page, '[data-count="created"] dd') == "1"
             assert await text_of(page, '[data-count="failed"] dd') == "1"
@@ -508,7 +509,7 @@ async def test_orders_are_counted_once_with_copies_as_the_detail_and_link_to_woo
 
             fakes["sub1"].knobs.down = fakes["sub2"].knobs.down = False
             await page.get_by_role("button", name="Sync Now").click()
-            await page.wait_for_selector("#sync-outcome", timeout=30_000)
+            await page.wait_for_selector("#sync-outcome", timeout=PATIENCE_MS)
             assert await text_of(page, '[data-count="created"] dd') == "4"
             assert await text_of(page, '[data-count="failed"] dd') == "2"
             await wait_for_text(page, "#failed-total", "1")  # one order, failed on two stores
