@@ -47,6 +47,7 @@ from app.sync.write.outcomes import (
     forget_replica,
     is_retriable,
     mark_synced,
+    note_unreachable,
     origin_moved_on,
     record_replica,
     schedule_retry,
@@ -689,8 +690,17 @@ async def replicate_target(
             # waiting links say why.
             await note_store_health(ctx, target, str(exc))
             async with session_scope(ctx.session_factory) as session:
-                await repo.note_waiting(
-                    session, target_store_id=target.id, direction=direction, error=str(exc)
+                await note_unreachable(
+                    session,
+                    ctx,
+                    target_store_id=target.id,
+                    target_name=target.name,
+                    direction=direction,
+                    error=exc,
+                    now=utcnow(),
+                    run_id=run_id,
+                    stats=stats,
+                    ignore_schedule=ignore_schedule,
                 )
             stats.errors.append(f"store {target.name}: could not list the copies already there: {exc}")
             return stats
