@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test test-real lint serve install install-dev bench clean lock
+.PHONY: demo test test-real lint serve install install-dev bench clean lock plugin-zip
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,18 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench migrations
 	$(BIN)/ruff format --check app tests bench migrations
 	$(BIN)/mypy
+
+# The wcsync-admin WordPress plugin as a zip to upload (Plugins > Add New > Upload): its folder
+# at the top of the zip, named by the Version header of its main file.
+PLUGIN         := deploy/wordpress/wcsync-admin
+PLUGIN_DIST    ?= dist
+PLUGIN_VERSION  = $(shell sed -n 's/^ \* Version: *//p' $(PLUGIN)/wcsync-admin.php)
+
+plugin-zip:
+	@mkdir -p $(PLUGIN_DIST)
+	@rm -f $(PLUGIN_DIST)/wcsync-admin-$(PLUGIN_VERSION).zip
+	@$(PYTHON) -m zipfile -c $(PLUGIN_DIST)/wcsync-admin-$(PLUGIN_VERSION).zip $(PLUGIN)
+	@echo $(PLUGIN_DIST)/wcsync-admin-$(PLUGIN_VERSION).zip
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/replicate.py

@@ -8,6 +8,7 @@ import os
 import re
 import shlex
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ from pydantic import ValidationError
 
 from app.config import Settings
 
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "systemd"
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy" / "systemd"
 
 
 def _without_wcsync_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,3 +63,23 @@ def test_the_env_example_left_as_is_is_refused_with_the_token_named(
     env.write_text((DEPLOY / "wcsync.env.example").read_text())
     with pytest.raises(ValidationError, match="WCSYNC_ADMIN_TOKEN is .* characters long"):
         Settings(_env_file=env)  # type: ignore[call-arg]
+
+
+def test_make_plugin_zip_ships_the_plugin_folder_with_its_main_file(tmp_path: Path) -> None:
+    plugin = ROOT / "deploy" / "wordpress" / "wcsync-admin"
+    header = (plugin / "wcsync-admin.php").read_text()
+    version = re.search(r"^ \* Version:\s*(\S+)", header, re.MULTILINE)
+    assert version
+    done = subprocess.run(
+        ["make", "-s", "plugin-zip", f"PLUGIN_DIST={tmp_path}"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    zipped = tmp_path / f"wcsync-admin-{version.group(1)}.zip"
+    assert done.stdout.strip() == str(zipped)
+    with zipfile.ZipFile(zipped) as archive:
+        names = {n for n in archive.namelist() if not n.endswith("/")}
+        # WordPress installs the zip's top folder as the plugin: wcsync-admin/wcsync-admin.php.
+        main = archive.read("wcsync-admin/wcsync-admin.php").decode()
+    assert "Plugin Name:       wcsync Admin" in main and main == header
+    shipped = {f"wcsync-admin/{p.relative_to(plugin)}" for p in plugin.rglob("*") if p.is_file()}
+    assert names == shipped
