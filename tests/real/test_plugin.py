@@ -342,7 +342,13 @@ async def test_a_hung_or_stopped_wcsync_slows_no_page_and_is_told_in_plain_words
                     # after the page has loaded). A stopped wcsync runs the same code.
                     await page.goto("about:blank")  # no script of ours polls meanwhile
                     for path in paths:
-                        assert await contacts_while_made(page, info, hung, path) == 0, path
+                        # A call made while the page is made is made on every load; a request
+                        # still running from an earlier page (the settings page's script, cron)
+                        # may reach wcsync during one load, not during three in a row.
+                        contacts = [await contacts_while_made(page, info, hung, path)]
+                        while contacts[-1] and len(contacts) < 3:
+                            contacts.append(await contacts_while_made(page, info, hung, path))
+                        assert contacts[-1] == 0, (path, contacts)
 
                 # The notice says what is wrong, at once and in plain words, in red; Sync Now is
                 # no longer the main action, and no progress bar shows.
