@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test test-real lint serve install install-dev bench clean lock
+.PHONY: demo test test-real lint serve install install-dev bench clean lock plugin-zip
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,17 +32,36 @@ test: $(VENV)/.installed-dev
 # The suite against real WordPress + WooCommerce stores on loopback (tests/real and the contract
 # cases' real side). Needs WCSYNC_REALWC_DIST (see README, Development); one process, since the
 # stores are shared. The stores are set up once, started here and stopped at the end.
+# Ctrl-C (or SIGTERM) stops pytest and the stores and exits 130: pytest runs in the background so
+# that `wait` returns at the signal even if pytest would hang; the stores are stopped with further
+# interrupts ignored (the stopping harness inherits that), so a second Ctrl-C cannot leave them up.
+REAL_STOP = $(BIN)/python -m tests.real.harness down; $(BIN)/python -m tests.real.multisite down
 test-real: $(VENV)/.installed-dev
 	@$(BIN)/python -m tests.real.harness check
-	$(BIN)/python -m tests.real.harness up && \
-	  $(BIN)/pytest -q -m real tests/real tests/testing/test_contract.py; \
-	  status=$$?; $(BIN)/python -m tests.real.harness down; $(BIN)/python -m tests.real.multisite down; \
-	  exit $$status
+	@pid=; \
+	trap 'trap "" INT TERM; echo "make test-real: interrupted; stopping pytest and the stores" >&2; \
+	  [ -n "$$pid" ] && kill -TERM $$pid 2>/dev/null; $(REAL_STOP); exit 130' INT TERM; \
+	$(BIN)/python -m tests.real.harness up || { status=$$?; $(REAL_STOP); exit $$status; }; \
+	$(BIN)/pytest -q -m real tests/real tests/testing/test_contract.py & pid=$$!; \
+	wait $$pid; status=$$?; \
+	trap "" INT TERM; $(REAL_STOP); exit $$status
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench migrations
 	$(BIN)/ruff format --check app tests bench migrations
 	$(BIN)/mypy
+
+# The wcsync-admin WordPress plugin as a zip to upload (Plugins > Add New > Upload): its folder
+# at the top of the zip, named by the Version header of its main file.
+PLUGIN         := deploy/wordpress/wcsync-admin
+PLUGIN_DIST    ?= dist
+PLUGIN_VERSION  = $(shell sed -n 's/^ \* Version: *//p' $(PLUGIN)/wcsync-admin.php)
+
+plugin-zip:
+	@mkdir -p $(PLUGIN_DIST)
+	@rm -f $(PLUGIN_DIST)/wcsync-admin-$(PLUGIN_VERSION).zip
+	@$(PYTHON) -m zipfile -c $(PLUGIN_DIST)/wcsync-admin-$(PLUGIN_VERSION).zip $(PLUGIN)
+	@echo $(PLUGIN_DIST)/wcsync-admin-$(PLUGIN_VERSION).zip
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/replicate.py

@@ -8,7 +8,7 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -210,12 +210,12 @@ def cmd_store(args: argparse.Namespace) -> int:
                             s["role"],
                             s["base_url"],
                             s["routing"],
-                            s["enabled"],
+                            "enabled" if s["enabled"] else "disabled",
                             s["last_error"] or "",
                         )
                         for s in stores
                     ],
-                    ["name", "role", "base_url", "routing", "enabled", "last error"],
+                    ["name", "role", "base_url", "routing", "state", "last error"],
                 )
             )
         elif args.store_command == "check":
@@ -228,6 +228,94 @@ def cmd_store(args: argparse.Namespace) -> int:
             print(f"removed store {args.name}")
         elif args.store_command == "webhooks":
             return _store_webhooks(client, args)
+        elif args.store_command == "edit":
+            return _store_edit(client, args)
+    return 0
+
+
+# `store edit` flags and the store fields they set (PATCH /api/stores/{name}, as the dashboard's Edit).
+EDITABLE = ("base_url", "consumer_key", "consumer_secret", "auth_mode", "routing", "max_concurrency")
+
+
+def _store_edit(client: httpx.Client, args: argparse.Namespace) -> int:
+    changes: dict[str, Any] = {f: getattr(args, f) for f in EDITABLE if getattr(args, f) is not None}
+    if args.enabled is not None:
+        changes["enabled"] = args.enabled
+    if not changes:
+        raise CliError(
+            "Nothing to change: pass one of --base-url, --consumer-key, --consumer-secret, --auth-mode, "
+            "--routing, --max-concurrency, --enable, --disable."
+        )
+    store = _call(client, "PATCH", f"/api/stores/{args.name}", json=changes)
+    shown = ", ".join(
+        f"{field} (changed)" if field in ("consumer_key", "consumer_secret") else f"{field} {store[field]}"
+        for field in changes
+    )
+    print(f"saved store {store['name']}: {shown}")
+    return 0
+
+
+def _order_line(view: dict[str, Any]) -> str:
+    order = view.get("order") or {}
+    facts = [order.get("customer") or "", " ".join(filter(None, [order.get("total"), order.get("currency")]))]
+    facts.append(order.get("status") or "")
+    shown = " · ".join(f for f in facts if f)
+    return f"order {view['store']} #{view['order_id']}" + (f" ({shown})" if shown else "")
+
+
+def cmd_sync_order(args: argparse.Namespace) -> int:
+    """Sync Order, as the dashboard's button: copy one order now, whatever its retry schedule."""
+    with _api(args) as client:
+        view = _call(client, "POST", f"/api/orders/{args.store}/{args.order_id}/sync")
+    print(_order_line(view))
+    links = view["links"]
+    if not links:
+        print("no copy to make: no store takes this order (see the stores' routing)")
+        return 0
+    rows = [
+        (
+            link["target"]["store"],
+            link["state"],
+            f"#{link['target']['order_id']}" if link["target"].get("order_id") else "",
+            link["attempts"],
+            link["last_error"] or "",
+        )
+        for link in links
+    ]
+    print(_table(rows, ["copy to", "state", "copy", "attempts", "reason"]))
+    return 0 if all(link["state"] == "synced" for link in links) else 1
+
+
+def cmd_failed(args: argparse.Namespace) -> int:
+    """The failed orders, as the dashboard's Failed orders page lists them."""
+    params: dict[str, Any] = {"state": "failed", "limit": args.limit}
+    if args.store:
+        params["store"] = args.store
+    with _api(args) as client:
+        page = _call(client, "GET", "/api/links", params=params)
+    links = page["items"]
+    if not links:
+        print("No failed orders. Nothing needs your attention.")
+        return 0
+    rows = []
+    for link in links:
+        order = link.get("order") or {}
+        total = " ".join(filter(None, [order.get("total"), order.get("currency")]))
+        rows.append(
+            (
+                f"{link['origin']['store']} #{link['origin']['order_id']}",
+                link["target"]["store"],
+                order.get("customer") or "",
+                total,
+                link["attempts"],
+                when(link["updated_at"]),
+                link["last_error"] or "",
+            )
+        )
+    print(_table(rows, ["order", "copy to", "customer", "total", "attempts", "last try", "reason"]))
+    if page["total"] > len(links):
+        print(f"(the latest {len(links)} of {page['total']} failed copies; --limit shows more)")
+    print("Fix the cause, then: wcsync sync-order STORE ORDER_ID")
     return 0
 
 
@@ -368,7 +456,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_fake_store(args: argparse.Namespace, extra: list[str]) -> int:
     from app.testing.server import main as fake_main
 
-    return int(fake_main(extra) or 0)
+    return int(fake_main(extra, prog="wcsync fake-store") or 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -426,6 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = store_sub.add_parser(name)
         p.add_argument("name")
         remote(p)
+    _add_store_edit_parser(store_sub, remote)
     remote(store_sub.add_parser("list"))
     hooks = store_sub.add_parser("webhooks", help="WooCommerce webhooks that make sync near-instant")
     hooks_sub = hooks.add_subparsers(dest="webhooks_command", required=True)
@@ -448,6 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("id", type=int)
     remote(revoke)
 
+    _add_order_parsers(sub, remote)
+
     secrets_parser = sub.add_parser("secrets", help="the key that encrypts the stores' secrets")
     secrets_sub = secrets_parser.add_subparsers(dest="secrets_command", required=True)
     rotate = secrets_sub.add_parser("rotate", help="re-encrypt every secret under a new key (offline)")
@@ -462,17 +553,80 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose values are random strings: a token or a secret may start with '-'.
+SECRET_VALUED = ("--token", "--consumer-key", "--consumer-secret", "--new-key")
+
+
+def join_dash_values(argv: list[str], options: set[str]) -> list[str]:
+    """`--token -FnX…` as `--token=-FnX…`: argparse takes a value starting with '-' for an option
+    and refuses ("expected one argument"). Only for SECRET_VALUED options, and only when the next
+    word is not itself one of our options."""
+    joined: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word in SECRET_VALUED:
+            value = next(words, None)
+            if value is None:
+                joined.append(word)
+            elif value.startswith("-") and value.split("=", 1)[0] not in options:
+                joined.append(f"{word}={value}")
+            else:
+                joined += [word, value]
+        else:
+            joined.append(word)
+    return joined
+
+
+def _option_strings(parser: argparse.ArgumentParser) -> set[str]:
+    found: set[str] = set()
+    for action in parser._actions:
+        found.update(action.option_strings)
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found |= _option_strings(child)
+    return found
+
+
+def _add_store_edit_parser(store_sub: Any, remote: Callable[[argparse.ArgumentParser], None]) -> None:
+    edit = store_sub.add_parser("edit", help="change a store's URL, keys, authentication, routing or state")
+    edit.add_argument("name")
+    edit.add_argument("--base-url", default=None)
+    edit.add_argument("--consumer-key", default=None)
+    edit.add_argument("--consumer-secret", default=None)
+    edit.add_argument("--auth-mode", choices=["auto", "basic", "query", "oauth1"], default=None)
+    edit.add_argument("--routing", choices=["all", "skus"], default=None)
+    edit.add_argument("--max-concurrency", type=int, default=None, help="most requests at once to it (1-16)")
+    state = edit.add_mutually_exclusive_group()
+    state.add_argument("--enable", dest="enabled", action="store_const", const=True, default=None)
+    state.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    remote(edit)
+
+
+def _add_order_parsers(sub: Any, remote: Callable[[argparse.ArgumentParser], None]) -> None:
+    sync_order = sub.add_parser("sync-order", help="Sync Order: copy one order now")
+    sync_order.add_argument("store", help="the store the order was placed on")
+    sync_order.add_argument("order_id", type=int, help="its order number there")
+    remote(sync_order)
+    failed = sub.add_parser("failed", help="the failed orders and why")
+    failed.add_argument("--store", default=None, help="only copies from or to this store")
+    failed.add_argument("--limit", type=int, default=50, help="most to list (up to 200)")
+    remote(failed)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["fake-store"]:
         return cmd_fake_store(argparse.Namespace(), argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(join_dash_values(argv, _option_strings(parser)))
     handlers = {
         "serve": cmd_serve,
         "demo": cmd_demo,
         "sync": cmd_sync,
         "status": cmd_status,
         "store": cmd_store,
+        "sync-order": cmd_sync_order,
+        "failed": cmd_failed,
         "token": cmd_token,
         "secrets": cmd_secrets,
         "ledger": cmd_ledger,

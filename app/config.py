@@ -180,7 +180,7 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"WCSYNC_ADMIN_TOKEN is {len(self.admin_token)} characters long; it must have at least "
                 f"{MIN_ADMIN_TOKEN_LENGTH}. Make one with: python3 -c 'import secrets; "
-                "print(secrets.token_urlsafe(32))'"
+                "print(secrets.token_hex(24))'"
             )
         return self
 
@@ -276,9 +276,17 @@ def parse_trusted_proxies(value: str) -> list[str]:
     return found
 
 
+def new_admin_token() -> str:
+    """A random admin token that never starts with '-', so `wcsync --token TOKEN` reads it as a value."""
+    while True:
+        token = secrets.token_urlsafe(24)
+        if not token.startswith("-"):
+            return token
+
+
 @lru_cache(maxsize=1)
 def _generated_token() -> str:
-    return secrets.token_urlsafe(24)
+    return new_admin_token()
 
 
 @lru_cache(maxsize=1)

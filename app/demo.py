@@ -4,8 +4,12 @@ on loopback, the service on SQLite, and a few seeded orders waiting to be synced
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
-import secrets
+import socket
+import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +17,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from app.config import Settings
+from app.config import Settings, new_admin_token
 from app.main import configure_logging, create_app
 from app.models import RunKind, utcnow
 from app.testing import DEMO_CATALOG, FakeStore, Knobs
@@ -111,16 +115,93 @@ def store_bodies(urls: dict[str, str], backfill: str) -> list[dict[str, Any]]:
     ]
 
 
+# The fake stores listen at the service's port plus these.
+STORE_PORT_OFFSETS = range(101, 104)
+LOCK_NAME = "wcsync-demo.lock"
+
+
+class DemoCannotStart(Exception):
+    """Why the demo did not start, in one sentence; nothing of an earlier demo was touched."""
+
+
+def _port_taken(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _wcsync_answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=5).json().get("status") == "ok"
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
+
+
+def check_ports(host: str, port: int) -> None:
+    """Refuse, before anything is deleted or started, when the demo's ports are taken: by an
+    earlier demo (said with its URL) or by something else (the port named)."""
+    base = f"http://{host}:{port}"
+    wanted = [(host, port)] + [("127.0.0.1", port + offset) for offset in STORE_PORT_OFFSETS]
+    taken = [p for h, p in wanted if _port_taken(h, p)]
+    if not taken:
+        return
+    if port in taken and _wcsync_answers(base):
+        raise DemoCannotStart(
+            f"A wcsync demo already runs at {base}/admin; stop it (Ctrl-C in its terminal) or start "
+            f"this one on other ports with `wcsync demo --port N`."
+        )
+    raise DemoCannotStart(
+        f"Port {', '.join(map(str, taken))} is in use; the demo needs ports {port} and "
+        f"{port + STORE_PORT_OFFSETS[0]}-{port + STORE_PORT_OFFSETS[-1]}: start it with "
+        "`wcsync demo --port N`."
+    )
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, url: str) -> Iterator[None]:
+    """Held while a demo runs from `folder`: a second demo there (on other ports) must not delete
+    the first one's database under it."""
+    path = folder / LOCK_NAME
+    handle = path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            running = handle.read().strip() or "its URL unknown"
+            raise DemoCannotStart(
+                f"A wcsync demo already runs from this folder ({running}); stop it (Ctrl-C in its "
+                "terminal) or start this one from another folder."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{url}/admin\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
 async def _demo(host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    check_ports(host, port)
+    with folder_lock(Path.cwd(), base):
+        await _run(host, port)
+
+
+async def _run(host: str, port: int) -> None:
     database = Path.cwd() / "wcsync-demo.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    token = os.environ.get("WCSYNC_ADMIN_TOKEN") or secrets.token_urlsafe(18)
+    token = os.environ.get("WCSYNC_ADMIN_TOKEN") or new_admin_token()
     fakes = build_fake_stores()
     seeded = seed_orders(fakes)
     servers = []
     urls: dict[str, str] = {}
-    for offset, (name, fake) in enumerate(fakes.items(), start=101):
+    for offset, (name, fake) in zip(STORE_PORT_OFFSETS, fakes.items(), strict=True):
         servers.append(await _serve(fake.app, "127.0.0.1", port + offset))
         urls[name] = f"http://127.0.0.1:{port + offset}"
     settings = Settings(database_url=f"sqlite+aiosqlite:///{database}", admin_token=token)
@@ -161,6 +242,9 @@ Press Ctrl-C to stop.
 def run_demo(host: str = "127.0.0.1", port: int = 8000) -> int:
     try:
         asyncio.run(_demo(host, port))
+    except DemoCannotStart as exc:
+        print(f"wcsync demo: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
     return 0

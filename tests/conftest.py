@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from app.db import SessionFactory, create_engine, make_session_factory
+from app.db import SessionFactory, async_database_url, create_engine, make_session_factory
 from app.migrate import upgrade_to_head
 
 # The stores' secrets are encrypted at rest; without a key in the environment each engine made
@@ -22,7 +22,14 @@ from app.migrate import upgrade_to_head
 # pass `secret_key=""` to their settings.
 os.environ.setdefault("WCSYNC_SECRET_KEY", "d2NzeW5jLXRlc3RzLW9ubHkta2V5LTAxMjM0NTY3ODk=")
 
-PG_URL = os.environ.get("WCSYNC_TEST_DATABASE_URL", "")
+
+def normalised_test_database_url(raw: str) -> str:
+    """WCSYNC_TEST_DATABASE_URL read the way the app reads WCSYNC_DATABASE_URL (`postgresql://…`,
+    `postgres://…`, libpq's `sslmode`): "" when unset."""
+    return async_database_url(raw) if raw.strip() else ""
+
+
+PG_URL = normalised_test_database_url(os.environ.get("WCSYNC_TEST_DATABASE_URL", ""))
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 RECORDED = Path(__file__).resolve().parent / "woocommerce" / "recorded"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app import cli
+from app import cli, config
 from tests.e2e.support import TOKEN, make_fake, stack
 
 
@@ -33,6 +33,28 @@ async def test_options_work_before_and_after_the_command(
             await asyncio.to_thread(run, "--url", url, "status", "--token", "wrong-token-000000000000") == 2
         )
         assert "401" in capsys.readouterr().err
+
+
+async def test_a_token_that_starts_with_a_dash_works_after_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WCSYNC_ADMIN_TOKEN", raising=False)
+    dashed = "-FnX" + "a" * 28  # token_urlsafe gives such tokens (1 in 64)
+    async with stack(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}", {}, admin_token=dashed) as s:
+        url = str(s.api.base_url)
+        assert await asyncio.to_thread(run, "--url", url, "--token", dashed, "status") == 0
+        assert await asyncio.to_thread(run, "status", "--url", url, "--token", dashed) == 0
+        assert await asyncio.to_thread(run, "status", "--url", url, f"--token={dashed}") == 0
+        assert "pending: 0" in capsys.readouterr().out
+    # A missing value is still refused, not read as the next option.
+    with pytest.raises(SystemExit):
+        run("status", "--token", "--url", url)
+
+
+def test_generated_admin_tokens_never_start_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    draws = iter(["-starts-with-a-dash-000000000000", "fine-token-0000000000000000000000"])
+    monkeypatch.setattr(config.secrets, "token_urlsafe", lambda n: next(draws))
+    assert config.new_admin_token() == "fine-token-0000000000000000000000"
 
 
 async def test_store_add_refuses_a_store_that_fails_its_check_unless_forced(
@@ -152,3 +174,70 @@ def test_secrets_rotate_from_the_command_line(
         get_settings.cache_clear()
     assert "re-encrypted 0 secret values" in capsys.readouterr().out
     assert (tmp_path / "wcsync.key").read_text() != before
+
+
+def test_fake_store_help_names_its_command_and_says_what_every_flag_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        run("fake-store", "--help")
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: wcsync fake-store ")
+    from app.testing.server import build_parser
+
+    undescribed = [
+        action.option_strings[-1]
+        for action in build_parser()._actions
+        if action.option_strings and not (action.help or "").strip()
+    ]
+    assert undescribed == []
+    # A text knob takes text (--extra-statuses was parsed as a number).
+    args = build_parser().parse_args(["--name", "x", "--extra-statuses", "shipped=Shipped"])
+    assert args.extra_statuses == "shipped=Shipped"
+
+
+async def test_failed_sync_order_store_edit_and_a_readable_store_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fakes = {"main": make_fake("main"), "sub1": make_fake("sub1", {"SKU-MUG-001"})}
+    hoodie = fakes["main"].place_order([("SKU-HOODIE-L", 1)])  # sub1 does not sell it
+    monkeypatch.setenv("WCSYNC_ADMIN_TOKEN", TOKEN)
+    async with stack(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}", fakes) as s:
+        url = ("--url", str(s.api.base_url))
+        await s.add_store("main", role="main")
+        await s.add_store("sub1")
+        await s.sync()
+
+        assert await asyncio.to_thread(run, "store", "list", *url) == 0
+        listed = capsys.readouterr().out
+        assert "True" not in listed and "enabled" in listed.splitlines()[2], listed
+
+        assert await asyncio.to_thread(run, "failed", *url) == 0
+        out = capsys.readouterr().out
+        row = next(line for line in out.splitlines() if f"main #{hoodie['id']}" in line)
+        assert "sub1" in row and "Ada Lovelace" in row and "SKU-HOODIE-L" in row, out
+        assert "wcsync sync-order STORE ORDER_ID" in out
+
+        # Still failing: said, and a non-zero status.
+        assert await asyncio.to_thread(run, "sync-order", "main", str(hoodie["id"]), *url) == 1
+        assert "failed" in capsys.readouterr().out
+        fakes["sub1"].add_product("SKU-HOODIE-L", "Hoodie (L)", "39.00")
+        assert await asyncio.to_thread(run, "sync-order", "main", str(hoodie["id"]), *url) == 0
+        out = capsys.readouterr().out
+        assert f"order main #{hoodie['id']} (Ada Lovelace" in out and "synced" in out, out
+        s.exact("main", hoodie["id"], "sub1")
+        assert await asyncio.to_thread(run, "failed", *url) == 0
+        assert "No failed orders" in capsys.readouterr().out
+
+        # store edit: the same change as the dashboard's Edit, secrets never printed.
+        code = await asyncio.to_thread(
+            run, "store", "edit", "sub1", "--routing", "skus", "--consumer-secret", "cs_new_0123456789", *url
+        )
+        assert code == 0
+        out = capsys.readouterr().out
+        assert "saved store sub1: consumer_secret (changed), routing skus" in out and "cs_new" not in out
+        assert (await s.api.get("/api/stores/sub1")).json()["routing"] == "skus"
+        assert await asyncio.to_thread(run, "store", "edit", "sub1", "--disable", *url) == 0
+        assert (await s.api.get("/api/stores/sub1")).json()["enabled"] is False
+        assert await asyncio.to_thread(run, "store", "edit", "sub1", *url) == 2
+        assert "Nothing to change" in capsys.readouterr().err

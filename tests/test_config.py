@@ -10,7 +10,7 @@ import pytest
 from app.config import Settings
 from app.db import async_database_url, sqlite_path
 from app.main import create_app
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, normalised_test_database_url
 from tests.e2e.support import service_settings
 
 
@@ -67,3 +67,17 @@ def test_the_key_file_goes_beside_the_sqlite_file_or_in_the_working_directory(tm
     )
     chosen = Settings(secret_key_file=str(tmp_path / "k")).resolved_secret_key_file()
     assert chosen == tmp_path / "k"
+
+
+@pytest.mark.parametrize(
+    ("raw", "used"),
+    [
+        ("postgresql://postgres@127.0.0.1:5432/test", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
+        ("postgres://u:p@db/test?sslmode=require", "postgresql+asyncpg://u:p@db/test?ssl=require"),
+        ("postgresql+asyncpg://postgres@127.0.0.1/test", "postgresql+asyncpg://postgres@127.0.0.1/test"),
+        ("", ""),
+    ],
+)
+def test_the_test_database_url_is_read_like_the_apps_own(raw: str, used: str) -> None:
+    # Issue 18: WCSYNC_TEST_DATABASE_URL=postgresql://… failed where WCSYNC_DATABASE_URL works.
+    assert normalised_test_database_url(raw) == used

@@ -419,21 +419,6 @@ async def claim_expired_in_flight(
     return sorted(result.scalars().all())
 
 
-async def note_waiting(
-    session: AsyncSession, *, target_store_id: int, direction: Direction, error: str
-) -> None:
-    """Say on every link waiting for this target why nothing was sent (the store is down)."""
-    await session.exec(
-        update(Link)
-        .where(
-            col(Link.target_store_id) == target_store_id,
-            col(Link.direction) == direction,
-            col(Link.state) == LinkState.pending,
-        )
-        .values(last_error=error, updated_at=utcnow())
-    )
-
-
 async def release_dead_leases(session: AsyncSession, *, now: datetime, live_tags: set[str]) -> int:
     """Let go at once of the leases held by processes that are gone (their requests died with
     them); the links are then reconciled like any whose outcome is unknown."""

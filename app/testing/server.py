@@ -93,20 +93,67 @@ def serve(stores: list[FakeStore], host: str, port: int) -> None:
     asyncio.run(serve_async(stores, host, port))
 
 
-def build_parser() -> argparse.ArgumentParser:
+# What each knob (app/testing/knobs.py) does, for --help; a knob without an entry fails a test.
+KNOB_HELP = {
+    "latency_base_ms": "milliseconds added to every answer",
+    "latency_per_order_ms": "milliseconds added per order written (batch or single)",
+    "latency_per_order_read_ms": "milliseconds added per order in a listing's answer",
+    "max_concurrency": "requests served at once; more wait (0: unlimited)",
+    "fail_5xx_rate": "share of requests (0-1) answered 503",
+    "fail_429_rate": "share of requests (0-1) answered 429 with Retry-After",
+    "retry_after_seconds": "the Retry-After of those 429 answers, in seconds",
+    "timeout_rate": "share of requests (0-1) that hang for --hang-seconds before any work",
+    "timeout_after_create_rate": "share of creates that are made, then hang for --hang-seconds",
+    "hang_seconds": "how long a hanging request hangs",
+    "down": "answer every request 503, as a store that is down",
+    "html_200_rate": "share of requests (0-1) answered 200 with an HTML page (a cache or WAF)",
+    "clock_skew_seconds": "seconds the store's clock is ahead (negative: behind)",
+    "webhook_delay_seconds": "seconds before each webhook delivery",
+    "seed": "seed of the faults' random draws (repeatable runs)",
+    "wc_version": "the WooCommerce line to behave as (docs/woocommerce-behaviour.md)",
+    "tax_rate_percent": "one standard tax rate for every country; 0: taxes off",
+    "prices_include_tax": "prices are entered with tax (WooCommerce's option)",
+    "tax_round_at_subtotal": "round tax at subtotal level (WooCommerce's option)",
+    "edit_while_listing": "orders of each page read by date modified that are edited just after it is read",
+    "shuffle_tied_orders": "7.8 only: orders modified in the same second come in a changing order",
+    "extra_statuses": "order statuses a plugin registers here, as 'slug=Label,slug=Label'",
+}
+
+
+def build_parser(prog: str = "python -m app.testing") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m app.testing",
-        description="Serve fake WooCommerce stores (7.8, or 10.6 with --wc-version).",
+        prog=prog,
+        description="Serve fake WooCommerce stores (7.8, or 10.6 with --wc-version) on consecutive "
+        "ports, one per --name; each is driven through /__fake__/ (docs/development.md).",
     )
     parser.add_argument("--name", action="append", required=True, help="store name; repeat for more stores")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8101, help="port of the first store")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8101, help="port of the first store (default %(default)s)"
+    )
     parser.add_argument("--http", action="store_true", help="plain http: OAuth 1.0a only")
-    parser.add_argument("--storage", choices=("posts", "hpos"), default="posts")
-    parser.add_argument("--consumer-key", default="ck_test")
-    parser.add_argument("--consumer-secret", default="cs_test")
-    parser.add_argument("--key-permissions", choices=("read_write", "read", "write"), default="read_write")
-    parser.add_argument("--catalog", choices=("none", "demo"), default="none")
+    parser.add_argument(
+        "--storage",
+        choices=("posts", "hpos"),
+        default="posts",
+        help="where the store keeps orders: posts or HPOS tables (default %(default)s)",
+    )
+    parser.add_argument("--consumer-key", default="ck_test", help="the REST API key (default %(default)s)")
+    parser.add_argument(
+        "--consumer-secret", default="cs_test", help="the REST API secret (default %(default)s)"
+    )
+    parser.add_argument(
+        "--key-permissions",
+        choices=("read_write", "read", "write"),
+        default="read_write",
+        help="what the key may do (default %(default)s)",
+    )
+    parser.add_argument(
+        "--catalog",
+        choices=("none", "demo"),
+        default="none",
+        help="products to start with: none, or the demo's (default %(default)s)",
+    )
     parser.add_argument(
         "--realistic",
         action="store_true",
@@ -114,19 +161,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name, default in Knobs().to_dict().items():
         flag = "--" + name.replace("_", "-")
+        text = KNOB_HELP.get(name, "")
         if isinstance(default, bool):
-            parser.add_argument(flag, dest=name, action="store_true", default=None)
+            parser.add_argument(flag, dest=name, action="store_true", default=None, help=text)
         elif name == "seed" or isinstance(default, int):
-            parser.add_argument(flag, dest=name, type=int, default=None)
+            parser.add_argument(flag, dest=name, type=int, default=None, help=text)
         elif name == "wc_version":
-            parser.add_argument(flag, dest=name, choices=WC_VERSIONS, default=None)
+            parser.add_argument(flag, dest=name, choices=WC_VERSIONS, default=None, help=text)
+        elif isinstance(default, str):
+            parser.add_argument(flag, dest=name, default=None, help=text)
         else:
-            parser.add_argument(flag, dest=name, type=float, default=None)
+            parser.add_argument(flag, dest=name, type=float, default=None, help=text)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m app.testing") -> int:
+    args = build_parser(prog).parse_args(argv)
     overrides = {
         name: getattr(args, name) for name in Knobs().to_dict() if getattr(args, name, None) is not None
     }

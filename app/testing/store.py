@@ -422,8 +422,10 @@ class FakeStore:
         return FakeStoreTransport(self)
 
     def client(self, **kwargs: Any) -> httpx.AsyncClient:
-        """An ``httpx.AsyncClient`` on the in-process transport, Basic auth preset."""
+        """An ``httpx.AsyncClient`` on the in-process transport, Basic auth preset. Its timeout is
+        generous (httpx's 5 s default failed tests on a loaded machine); pass `timeout` to test one."""
         kwargs.setdefault("auth", (self.api_key.consumer_key, self.api_key.consumer_secret))
+        kwargs.setdefault("timeout", 120.0)
         return httpx.AsyncClient(transport=self.transport(), base_url=self.base_url, **kwargs)
 
     def track_task(self, task: asyncio.Future[Any]) -> None:

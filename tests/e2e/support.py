@@ -16,6 +16,7 @@ from app.config import Settings
 from app.main import create_app
 from app.testing import DEMO_CATALOG, FakeStore, Knobs
 from app.testing.exact import assert_exact_copy
+from tests.waiting import PATIENCE
 
 TOKEN = "test-admin-token-0123456789"
 
@@ -74,7 +75,7 @@ async def _stop(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
         uvicorn_error.setLevel(level)
     lifespan = getattr(server, "lifespan", None)
     if lifespan is not None and lifespan.startup_event.is_set() and not lifespan.shutdown_event.is_set():
-        await asyncio.wait_for(lifespan.shutdown(), 30)
+        await asyncio.wait_for(lifespan.shutdown(), PATIENCE)
 
 
 def make_fake(name: str, skus: set[str] | None = None, **knobs: Any) -> FakeStore:
@@ -131,7 +132,7 @@ class Stack:
 
     async def notes_written(self) -> None:
         """Wait for the origin notes queued by the passes so far."""
-        await self.app.state.engine.notes_drained(timeout=30)
+        await self.app.state.engine.notes_drained(timeout=PATIENCE)
 
     def replicas(self, target: str, origin: str) -> list[dict[str, Any]]:
         return self.fakes[target].find_by_meta("_wcsync_origin", origin)

@@ -25,6 +25,7 @@ from app.models import RunKind
 from app.testing import FakeStore
 from app.testing.exact import assert_exact_copy
 from tests.e2e.support import add_in_process, in_process, make_fake
+from tests.waiting import PATIENCE
 
 EXAMPLES = int(os.environ.get("WCSYNC_PROPERTY_EXAMPLES", "6"))
 SKUS = ("SKU-TSHIRT-RED", "SKU-MUG-001", "SKU-HOODIE-L", "SKU-STICKER")
@@ -108,7 +109,7 @@ async def apply_step(world: World, app: Any, drawn: tuple[Any, ...]) -> bool:
         engine = app.state.engine
         run, _ = await engine.request_run(kind=RunKind.sync_now)
         if not crash:
-            await engine.wait(run.id, timeout=60)
+            await engine.wait(run.id, timeout=PATIENCE)
             return False
         await asyncio.sleep(delay)
         task = engine._tasks.get(run.id)

@@ -16,6 +16,7 @@ import pytest
 
 from app.testing.exact import assert_exact_copy
 from tests.e2e.support import TOKEN, loopback, make_fake
+from tests.waiting import PATIENCE, until
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,18 +46,22 @@ async def _start_service(database_url: str, port: int, log: Path) -> subprocess.
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
+
+    async def up() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"service exited: {log.read_text()[-2000:]}")
+        try:
+            return (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     async with httpx.AsyncClient() as client:
-        for _ in range(200):
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                    return process
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                raise AssertionError(f"service exited: {log.read_text()[-2000:]}")
-            await asyncio.sleep(0.05)
-    process.kill()
-    raise AssertionError("service did not start")
+        try:
+            await until(up, f"`wcsync serve` to answer /healthz on port {port}")
+        except AssertionError:
+            process.kill()
+            raise
+    return process
 
 
 async def test_killed_mid_pass_then_restarted_leaves_one_replica_each(
@@ -97,12 +102,13 @@ async def test_killed_mid_pass_then_restarted_leaves_one_replica_each(
                 assert response.status_code == 201, response.text
             killed_run = (await api.post("/api/sync")).json()["run_id"]
             # Kill it while batches are in flight: some creates sent, their answers not recorded.
-            for _ in range(400):
-                if sum(len(s.orders) for s in subs.values()) >= 4:
-                    break
-                await asyncio.sleep(0.02)
+            await until(
+                lambda: sum(len(s.orders) for s in subs.values()) >= 4,
+                "the first copies to reach the sub-stores",
+                interval=0.02,
+            )
             process.send_signal(signal.SIGKILL)
-            process.wait(10)
+            process.wait(PATIENCE)
 
             process = await _start_service(database_url, port, log)
             unconfirmed = (await api.get("/api/links", params={"state": "in_flight"})).json()["total"]
@@ -131,6 +137,6 @@ async def test_killed_mid_pass_then_restarted_leaves_one_replica_each(
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 try:
-                    process.wait(15)
+                    process.wait(PATIENCE)
                 except subprocess.TimeoutExpired:
                     process.kill()

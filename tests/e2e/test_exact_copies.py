@@ -9,6 +9,7 @@ from typing import Any
 from app.testing import FakeStore
 from app.testing.exact import assert_exact_copy
 from tests.e2e.support import Stack, make_fake, stack
+from tests.waiting import within
 
 TICK = 1.1
 
@@ -156,7 +157,7 @@ async def test_a_refused_refund_ends_the_run_and_parks_the_link(database_url: st
         await asyncio.sleep(TICK)
         await refund(fakes["main"], order["id"], {"amount": "10.00", "reason": "scratched"})
         fakes["sub1"].fail_next("refund_refused")
-        run = await asyncio.wait_for(s.sync(), 30)  # the run ends
+        run = await within(s.sync(), "the run with a refused refund to end")  # it ends: no loop
         assert run["status"] == "partial", run
         assert writes(fakes["sub1"], "POST /orders/{id}/refunds") == 1  # refused once, never looped
         (link,) = await failed_links(s)

@@ -13,6 +13,7 @@ from app.models import Run, RunKind, RunStatus
 from app.sync.runs.liveness import ProcessMark
 from app.testing import FakeStore
 from tests.e2e.support import add_in_process, in_process, make_fake, stack
+from tests.waiting import until
 
 
 async def test_full_sync_repairs_a_deleted_replica_and_a_drifted_status(database_url: str) -> None:
@@ -133,11 +134,12 @@ async def test_full_sync_on_first_connection_when_asked(database_url: str) -> No
         )
         assert response.status_code == 201, response.text
         run_id = response.json()["full_sync_run_id"]
-        for _ in range(100):
-            run = (await s.api.get(f"/api/runs/{run_id}")).json()
-            if run["status"] not in ("queued", "running"):
-                break
-            await asyncio.sleep(0.05)
+
+        async def ended() -> dict[str, Any] | None:
+            run = dict((await s.api.get(f"/api/runs/{run_id}")).json())
+            return run if run["status"] not in ("queued", "running") else None
+
+        run = await until(ended, f"the Full sync started with the store (run {run_id}) to end")
         assert run["mode"] == "full" and run["status"] == "succeeded" and run["store"] == "sub1", run
         s.exact("main", order["id"], "sub1")
 

@@ -132,8 +132,15 @@ async def test_store_down_leaves_links_pending_with_error_then_completes(databas
         links = (await s.api.get("/api/links", params={"store": "sub1", "state": "pending"})).json()
         assert links["total"] == 3
         assert all("503" in (ln["last_error"] or "") for ln in links["items"])
+        # Each pass that could not reach the store is an attempt, and says when the next one is
+        # (issue 18: "Attempts 0", "Next try —").
+        tried = [(ln["attempts"], ln["next_attempt_at"] is not None) for ln in links["items"]]
+        assert tried == [(1, True)] * 3
         store = (await s.api.get("/api/stores/sub1")).json()
         assert store["last_error"]
+        await s.sync()
+        links = (await s.api.get("/api/links", params={"store": "sub1", "state": "pending"})).json()
+        assert [ln["attempts"] for ln in links["items"]] == [2] * 3
 
         fakes["sub1"].knobs.down = False
         run = await s.sync()

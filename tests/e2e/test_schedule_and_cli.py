@@ -11,6 +11,7 @@ from app.db import create_engine, is_sqlite
 from app.scheduler import LEADER_LOCK_KEY, LeaderLock
 from tests.e2e.support import TOKEN, make_fake, stack
 from tests.pglocks import cut_lock_holder
+from tests.waiting import until
 
 
 async def test_the_schedule_replicates_without_anyone_pressing_sync(database_url: str) -> None:
@@ -21,10 +22,9 @@ async def test_the_schedule_replicates_without_anyone_pressing_sync(database_url
         await s.add_store("main", role="main")
         await s.add_store("sub1")
         order = fakes["main"].place_order([("SKU-MUG-001", 1)])
-        for _ in range(100):
-            if s.replicas("sub1", f"main:{order['id']}"):
-                break
-            await asyncio.sleep(0.1)
+        await until(
+            lambda: s.replicas("sub1", f"main:{order['id']}"), "the schedule to copy the order to sub1"
+        )
         s.exact("main", order["id"], "sub1")
         runs = (await s.api.get("/api/runs")).json()
         assert {r["kind"] for r in runs} <= {"scheduled", "discovery"} and runs

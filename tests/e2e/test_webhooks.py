@@ -13,6 +13,7 @@ from typing import Any
 from app import cli
 from app.sync.discover.webhooks import ORDER_TOPICS
 from tests.e2e.support import TOKEN, Stack, make_fake, stack
+from tests.waiting import until
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +30,6 @@ async def install_webhooks(s: Stack, store: str) -> dict[str, Any]:
     return body
 
 
-async def wait_for(predicate: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(0.01)
-    return bool(predicate())
-
-
 async def test_a_signed_webhook_puts_a_new_main_order_on_its_sub_store(database_url: str) -> None:
     """The scheduler is off: only the webhook can move the order. The latency is logged, not
     asserted (timings on a shared machine are noise; it was 0.13-0.18 s on an idle one)."""
@@ -51,9 +43,10 @@ async def test_a_signed_webhook_puts_a_new_main_order_on_its_sub_store(database_
         started = time.monotonic()
         order = fakes["main"].place_order([("SKU-MUG-001", 2)])
         origin = f"main:{order['id']}"
-        arrived = await wait_for(lambda: s.replicas("sub1", origin), timeout=15)
+        await until(
+            lambda: s.replicas("sub1", origin), "the webhook to copy the order to sub1", interval=0.01
+        )
         log.warning("webhook-to-replica latency: %.3f s", time.monotonic() - started)
-        assert arrived, "the webhook did not replicate the order"
 
         created = [d for d in fakes["main"].webhook_deliveries if d.topic == "order.created"]
         assert [d.status_code for d in created] == [202]
@@ -130,8 +123,8 @@ async def test_webhooks_on_every_store_bring_sub_orders_to_main_and_replicas_nev
 
         main_order = fakes["main"].place_order([("SKU-MUG-001", 1)])
         sub_order = fakes["sub1"].place_order([("SKU-TSHIRT-RED", 1)])
-        assert await wait_for(lambda: s.replicas("sub1", f"main:{main_order['id']}"), timeout=5)
-        assert await wait_for(lambda: s.replicas("main", f"sub1:{sub_order['id']}"), timeout=5)
+        await until(lambda: s.replicas("sub1", f"main:{main_order['id']}"), "main's webhook to copy to sub1")
+        await until(lambda: s.replicas("main", f"sub1:{sub_order['id']}"), "sub1's webhook to copy to main")
         # Each replica's own order.created comes back to wcsync and is recognised as a replica.
         for fake in fakes.values():
             await fake.drain_webhooks()

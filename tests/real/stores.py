@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from tests.real.harness import StoreInfo
+from tests.waiting import PATIENCE
 
 API = "/wp-json/wc/v3"
 ADA = {
@@ -130,7 +131,7 @@ class RealStore:
             page += 1
 
     async def wait_for_replicas(
-        self, origin: str, since: datetime, *, count: int = 1, timeout: float = 30.0
+        self, origin: str, since: datetime, *, count: int = 1, timeout: float = PATIENCE
     ) -> list[dict[str, Any]]:
         """The replicas of `origin`, once there are `count` of them (or what is there at the
         deadline)."""

@@ -14,12 +14,13 @@ from app.sync.discover.webhooks import ORDER_TOPICS
 from tests.real.checks import assert_faithful_copy
 from tests.real.conftest import Wcsync
 from tests.real.stores import RealStore
+from tests.waiting import PATIENCE
 
 pytestmark = pytest.mark.real
 
 # Delivery goes through Action Scheduler (every 5 s on the kit's stores, driven by a cron pump
 # every 2 s); a stock site with no system cron can take minutes.
-DELIVERY_TIMEOUT = 90.0
+DELIVERY_TIMEOUT = max(90.0, PATIENCE)
 TARGETS = {"main": ("sub1", "sub2"), "sub2": ("main",)}
 
 

@@ -21,6 +21,7 @@ from app.sync.runs import liveness
 from app.sync.runs.engine import SyncEngine
 from app.sync.runs.liveness import ProcessMark
 from tests.pglocks import cut_lock_holder
+from tests.waiting import within
 
 
 @asynccontextmanager
@@ -179,7 +180,8 @@ async def test_an_orphan_another_process_is_settling_is_left_to_it(database_url:
         factory = engine.ctx.session_factory
         async with session_scope(factory) as other:  # another process, mid-way through settling it
             await other.exec(select(Run).where(Run.id == orphan).with_for_update())
-            run, new = await asyncio.wait_for(engine.request_run(kind=RunKind.sync_now), 10)
+            # The other session holds its lock until this block ends: waiting on it would never end.
+            run, new = await within(engine.request_run(kind=RunKind.sync_now), "Sync Now beside a locked run")
             assert new is True
             assert (await get_run(engine, orphan)).status == RunStatus.running
         await engine.wait(run.id or 0, 30)

@@ -15,6 +15,7 @@ import pytest
 from app.testing import FakeStore, Knobs
 from app.testing.server import build_parser, serve_async, serve_in_background
 from tests.testing.conftest import API, make_store
+from tests.waiting import PATIENCE, until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -159,14 +160,16 @@ class TestServing:
         task = asyncio.create_task(serve_async(stores, "127.0.0.1", port))
         try:
             async with httpx.AsyncClient() as client:
-                for _ in range(200):
+
+                async def names_when_up() -> list[str] | None:
                     with contextlib.suppress(httpx.HTTPError):
-                        names = [
+                        return [
                             (await client.get(f"http://127.0.0.1:{port + i}/wp-json/")).json()["name"]
                             for i in range(2)
                         ]
-                        break
-                    await asyncio.sleep(0.02)
+                    return None
+
+                names = await until(names_when_up, "the two stores to answer")
             assert names == ["WC rig main", "WC rig sub1"]
             assert [s.base_url for s in stores] == [
                 f"http://127.0.0.1:{port}",
@@ -201,7 +204,7 @@ class TestServing:
             cwd=ROOT,
             capture_output=True,
             text=True,
-            timeout=30,
+            timeout=PATIENCE,
         )
         assert done.returncode == 0
         assert "--timeout-after-create-rate" in done.stdout and "--catalog" in done.stdout

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from app.testing import FakeStore, php_json_dumps, sign_webhook_body
 from app.testing.server import serve_in_background
 from tests.conftest import RECORDED as BASE_RECORDED
 from tests.testing.conftest import API
+from tests.waiting import within
 
 RECORDED = BASE_RECORDED / "webhooks"
 SECRET = "s3cretABC123"
@@ -160,9 +160,9 @@ async def test_without_a_transport_nothing_leaves_loopback(
     """A delivery URL off loopback is never contacted: the ping is skipped and each delivery is
     recorded as failed, with the reason. (Had the fake tried, a connection to this unroutable
     address would hang until its timeout, and the error would be httpx's.)"""
-    webhook = await asyncio.wait_for(add_webhook(client, "order.created", "http://10.255.255.1:9/hook"), 3)
+    webhook = await within(add_webhook(client, "order.created", "http://10.255.255.1:9/hook"), "the webhook")
     store.place_order([("SKU-MUG-001", 1)])
-    await asyncio.wait_for(store.drain_webhooks(), 3)
+    await within(store.drain_webhooks(), "the deliveries to be recorded")
     (delivery,) = store.webhook_deliveries
     assert delivery.status_code is None
     assert delivery.error is not None and "only to loopback" in delivery.error

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.e2e.support import TOKEN
+from tests.waiting import PATIENCE
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
@@ -35,6 +36,8 @@ PHONE_390 = {"width": 390, "height": 844}
 # A zone far from UTC, so a time shown in UTC would not pass for local time.
 TIMEZONE = "Asia/Tokyo"
 LOCALE = "en-GB"
+# Playwright's waits (each on a condition) in milliseconds: generous for a loaded machine.
+PATIENCE_MS = PATIENCE * 1000
 
 
 def missing_browser_reason() -> str | None:
@@ -76,7 +79,7 @@ async def new_page(
         locale=LOCALE,
         reduced_motion="reduce",
     )
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(PATIENCE_MS)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -111,7 +114,7 @@ def skip_without_browser() -> pytest.MarkDecorator:
     return pytest.mark.skipif(reason is not None, reason=reason or "")
 
 
-async def wait_for_text(page: Page, selector: str, text: str, timeout: float = 15_000) -> None:
+async def wait_for_text(page: Page, selector: str, text: str, timeout: float = PATIENCE_MS) -> None:
     await page.wait_for_function(
         "([selector, text]) => { const el = document.querySelector(selector);"
         " return !!el && el.textContent.includes(text); }",

@@ -14,6 +14,7 @@ from app.testing import FakeStore
 from app.testing.exact import assert_exact_copy
 from tests.e2e.support import TOKEN, Stack, make_fake, stack
 from tests.web.support import (
+    PATIENCE_MS,
     PHONE,
     PHONE_390,
     TIMEZONE,
@@ -136,13 +137,13 @@ async def test_badge_shows_pending_then_sync_now_shows_progress_and_clears_it(
             await page.wait_for_function(
                 "() => { const bar = document.querySelector('#sync-progress');"
                 " return bar.hasAttribute('value') && bar.value > 0 && bar.value < bar.max; }",
-                timeout=20_000,
+                timeout=PATIENCE_MS,
             )
             assert "Syncing:" in await text_of(page, "#sync-progress-text")
             assert await page.locator("#sync-progress-text").get_attribute("aria-live") == "polite"
             await screenshot(page, "03-sync-in-progress", docs=True)
 
-            await page.wait_for_selector("#sync-outcome", timeout=30_000)
+            await page.wait_for_selector("#sync-outcome", timeout=PATIENCE_MS)
             assert await text_of(page, "#sync-outcome") == "Sync finished."
             assert await text_of(page, '[data-count="created"] dd') == "4"
             assert await text_of(page, '[data-count="failed"] dd') == "0"
@@ -169,7 +170,7 @@ async def test_failed_order_shows_its_reason_and_retry_succeeds_once_fixed(
         async with new_page(browser, str(s.api.base_url)) as page:
             await sign_in(page)
             await page.get_by_role("button", name="Sync Now").click()
-            await page.wait_for_selector("#sync-outcome", timeout=30_000)
+            await page.wait_for_selector("#sync-outcome", timeout=PATIENCE_MS)
             assert await text_of(page, "#sync-outcome") == "Sync finished with problems."
             assert await text_of(page, '[data-count="created"] dd') == "1"
             assert await text_of(page, '[data-count="failed"] dd') == "1"
@@ -199,11 +200,14 @@ async def test_failed_order_shows_its_reason_and_retry_succeeds_once_fixed(
             assert cells[2].startswith("A product is missing on the target store")
             assert "SKU-HOODIE-L" in cells[2]
             assert cells[3] == "1"
+            # The reason says what to press, and the button beside it says the same.
+            assert cells[2].endswith("press Sync Order."), cells[2]
+            assert cells[5].startswith("Sync Order"), cells[5]
             # The heading gets focus when a tab is chosen, for keyboard and screen-reader users.
             assert await page.evaluate("document.activeElement.id") == "failed-title"
             await screenshot(page, "05-failed-orders", docs=True)
 
-            retry = page.get_by_role("button", name=f"Retry order {hoodie['id']} from main to sub1")
+            retry = page.get_by_role("button", name=f"Sync Order {hoodie['id']} from main to sub1")
             await retry.click()
             await wait_for_text(page, "#failed-table .retry-status", "Still failed")
             assert s.replicas("sub1", f"main:{hoodie['id']}") == []
@@ -309,14 +313,21 @@ async def test_stores_show_health_check_edit_and_disable(sqlite_url: str, browse
             await page.get_by_text("Add a store").click()
             form = page.locator("#store-form")
             await form.get_by_label("Name").fill("sub3")
-            await form.get_by_label("Site URL").fill("https://sub3.example.com")
+            await form.get_by_label("Site URL").fill("http://127.0.0.1:9")  # nothing listens there
             await form.get_by_label("Consumer key").fill("ck_sub3_0123456789")
             await form.get_by_label("Consumer secret").fill("cs_sub3_0123456789")
             await form.get_by_role("button", name="Add store").click()
-            await wait_for_text(page, "#store-form-status", "sub3 added")
+            # Like `wcsync store add`: checked first, refused, with the checks and a way past them.
+            await wait_for_text(page, "#store-form-status", "sub3 was not added: its check failed")
+            reachable = await text_of(page, '#store-form-checks li[data-check="reachable"]')
+            assert "Cannot reach the store" in reachable
+            assert (await s.api.get("/api/stores/sub3")).status_code == 404
+            await form.get_by_role("button", name="Add anyway").click()
+            await wait_for_text(page, "#store-form-status", "sub3 added without a check")
             await page.locator('article[data-store="sub3"]').wait_for()
             listed = (await s.api.get("/api/stores/sub3")).json()
-            assert listed["base_url"] == "https://sub3.example.com" and listed["role"] == "sub"
+            assert listed["base_url"] == "http://127.0.0.1:9" and listed["role"] == "sub"
+            assert await page.locator("#store-form-checks").is_hidden()
 
 
 async def test_pages_fit_a_375_px_phone(sqlite_url: str, browser: Browser) -> None:
@@ -350,6 +361,13 @@ async def test_pages_fit_a_375_px_phone(sqlite_url: str, browser: Browser) -> No
                 if view in ("overview", "failed"):
                     await screenshot(page, f"09-phone-{view}", docs=view == "overview")
                 if view == "failed":
+                    # sub2 is down: both its orders wait, each with the attempt made and the next
+                    # one's time (issue 18: "Attempts 0", "Next try —").
+                    waiting = page.locator("#retrying-table tbody tr")
+                    assert await waiting.count() == 2
+                    for cells in [await r.locator("td").all_inner_texts() for r in await waiting.all()]:
+                        assert cells[1].strip() == "sub2" and cells[3].strip() == "1", cells
+                        assert cells[4].strip() not in ("", "—"), cells
                     # An order in the list opens its history.
                     await page.locator("#failed-table tbody tr button.link").first.click()
                     await page.wait_for_selector("#order-events")
@@ -508,7 +526,7 @@ async def test_orders_are_counted_once_with_copies_as_the_detail_and_link_to_woo
 
             fakes["sub1"].knobs.down = fakes["sub2"].knobs.down = False
             await page.get_by_role("button", name="Sync Now").click()
-            await page.wait_for_selector("#sync-outcome", timeout=30_000)
+            await page.wait_for_selector("#sync-outcome", timeout=PATIENCE_MS)
             assert await text_of(page, '[data-count="created"] dd') == "4"
             assert await text_of(page, '[data-count="failed"] dd') == "2"
             await wait_for_text(page, "#failed-total", "1")  # one order, failed on two stores
@@ -524,7 +542,7 @@ async def test_orders_are_counted_once_with_copies_as_the_detail_and_link_to_woo
             assert "Ada Lovelace" in await row.locator(".order-facts").inner_text()
             href = await row.get_by_role("link", name="Open in WooCommerce").get_attribute("href")
             assert href == f"{s.urls['main']}/wp-admin/post.php?post={hoodie['id']}&action=edit"
-            retry = row.get_by_role("button", name=f"Retry order {hoodie['id']} from main to sub1, sub2")
+            retry = row.get_by_role("button", name=f"Sync Order {hoodie['id']} from main to sub1, sub2")
             assert await retry.count() == 1
 
             # An order copied to an HPOS store links to WooCommerce's own orders screen there.

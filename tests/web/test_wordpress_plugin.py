@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.waiting import PATIENCE
 from tests.web.support import skip_without_browser
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ def _harness() -> dict[str, Any]:
         [PHP, "-d", "error_reporting=-1", "-d", "display_errors=stderr", str(HARNESS), str(PLUGIN)],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=PATIENCE,
     )
     assert result.returncode == 0, result.stderr
     # Notices, warnings and deprecations would be printed here.

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeAlias
 
+import sqlalchemy as sa
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.models import Link, LinkState, SourceOrder
+from app.models import Direction, Link, LinkState, SourceOrder
 from app.sync.context import SyncContext, parse_gmt
 from app.sync.events import link_event
 from app.sync.plan.conflicts import same_version
@@ -77,6 +79,38 @@ def schedule_retry(
     else:
         link.state, link.next_attempt_at = LinkState.pending, next_at
         link_event(session, link, "retry_scheduled", str(error), run_id)
+
+
+async def note_unreachable(
+    session: AsyncSession,
+    ctx: SyncContext,
+    *,
+    target_store_id: int,
+    target_name: str,
+    direction: Direction,
+    error: Exception,
+    now: datetime,
+    run_id: int | None,
+    stats: ReplicationStats,
+    ignore_schedule: bool = False,
+) -> None:
+    """The store could not be reached before anything was sent: each link due for it counts an
+    attempt and gets its next time from the retry policy, as if its write had failed the same
+    way (what it would have done), so the failed orders page shows the attempts and the next try."""
+    due = select(Link).where(
+        col(Link.target_store_id) == target_store_id,
+        col(Link.direction) == direction,
+        col(Link.state) == LinkState.pending,
+    )
+    if not ignore_schedule:
+        due = due.where(sa.or_(col(Link.next_attempt_at).is_(None), col(Link.next_attempt_at) <= now))
+    if run_id is not None:
+        # A run tries a link at most once, as it claims one at most once.
+        due = due.where(sa.or_(col(Link.claimed_run).is_(None), col(Link.claimed_run) != run_id))
+    for link in (await session.exec(due)).all():
+        link.attempts += 1
+        link.claimed_run = run_id
+        schedule_retry(session, ctx, link, error, now, run_id, stats, retriable=True, target_name=target_name)
 
 
 def mark_synced(

@@ -22,7 +22,13 @@ from app.sync.plan.mapping import create_payload, origin_note
 from app.sync.write.batch import Claimed, decide, link_id, load_claimed, map_links, read_replicas
 from app.sync.write.complete import complete_creates
 from app.sync.write.inventory import InventoryIncomplete, cover_origins, needs_cover, take_inventory
-from app.sync.write.outcomes import ProgressHook, ReplicationStats, is_retriable, schedule_retry
+from app.sync.write.outcomes import (
+    ProgressHook,
+    ReplicationStats,
+    is_retriable,
+    note_unreachable,
+    schedule_retry,
+)
 from app.sync.write.reconcile import reconcile_target
 from app.sync.write.record import Sent, record_batch
 from app.sync.write.refunds import copy_refunds
@@ -255,8 +261,17 @@ async def replicate_target(
             # waiting links say why.
             await note_store_health(ctx, target, str(exc))
             async with session_scope(ctx.session_factory) as session:
-                await repo.note_waiting(
-                    session, target_store_id=target.id, direction=direction, error=str(exc)
+                await note_unreachable(
+                    session,
+                    ctx,
+                    target_store_id=target.id,
+                    target_name=target.name,
+                    direction=direction,
+                    error=exc,
+                    now=utcnow(),
+                    run_id=run_id,
+                    stats=stats,
+                    ignore_schedule=ignore_schedule,
                 )
             stats.errors.append(f"store {target.name}: could not list the copies already there: {exc}")
             return stats

@@ -112,10 +112,11 @@
   /* --- the API ---------------------------------------------------------------------------- */
 
   class ApiError extends Error {
-    constructor(code, message, status) {
+    constructor(code, message, status, error) {
       super(message);
       this.code = code;
       this.status = status;
+      this.error = error || {};
     }
   }
 
@@ -146,7 +147,7 @@
     if (!response.ok) {
       const error = (data && data.error) || {};
       throw new ApiError(error.code || `http_${response.status}`,
-        error.message || `wcsync answered ${response.status}.`, response.status);
+        error.message || `wcsync answered ${response.status}.`, response.status, error);
     }
     return data;
   }
@@ -246,7 +247,7 @@
     renderBreakdown(pending);
     setText($("#pending-updated"), `Last checked ${new Date().toLocaleTimeString()}.`);
     showError("");
-    // New failures appear on their own; rows that a Retry fixed keep their "Synced" answer.
+    // New failures appear on their own; rows that a Sync Order fixed keep their "Synced" answer.
     if (lastFailed !== null && pending.failed > lastFailed && currentView() === "failed") {
       loadFailed().catch((err) => showError(err.message));
     }
@@ -410,7 +411,7 @@
             link.order ? h("span", { class: "order-facts" }, [link.order.customer || "No name",
               money(link.order.total, link.order.currency)].filter(Boolean).join(" · ")) : null,
             reasonFor(link)))));
-        parts.push(h("p", {}, h("a", { href: "#failed" }, "Retry them from the failed orders list")));
+        parts.push(h("p", {}, h("a", { href: "#failed" }, "Sync them again from the failed orders list")));
       }
     }
     if (run.errors && run.errors.length) parts.push(runErrors(run.errors));
@@ -488,7 +489,8 @@
   function retryButton(group) {
     const { origin } = group;
     const targets = group.links.map((l) => l.target.store);
-    const label = `Retry order ${origin.order_id} from ${origin.store} to ${targets.join(", ")}`;
+    // The reasons say "press Sync Order": the button says the same.
+    const label = `Sync Order ${origin.order_id} from ${origin.store} to ${targets.join(", ")}`;
     const status = h("span", { class: "retry-status", role: "status", "aria-live": "polite" });
     const button = h("button", {
       type: "button", class: "primary", "aria-label": label,
@@ -513,7 +515,7 @@
           button.disabled = false;
         }
       },
-    }, "Retry");
+    }, "Sync Order");
     return h("div", { class: "actions" }, button, status);
   }
 
@@ -667,15 +669,19 @@
       "none since the last success; before it: ", store.last_error, " (", timeEl(store.last_error_at), ")");
   }
 
+  function checkItems(checks) {
+    return checks.map((c) => h("li", { class: c.ok ? "ok" : "bad", "data-check": c.name },
+      h("span", { class: "verdict" }, c.ok ? "✓ Pass" : "✗ Fail"),
+      h("span", {}, h("strong", {}, c.name), ": ", c.detail)));
+  }
+
   async function checkStore(store, checks, status) {
     checks.replaceChildren();
     status.textContent = `Checking ${store.name}…`;
     try {
       const result = await api("POST", `/api/stores/${encodeURIComponent(store.name)}/check`);
       status.textContent = result.ok ? `${store.name} passed every check.` : `${store.name} failed a check.`;
-      checks.replaceChildren(...result.checks.map((c) => h("li", { class: c.ok ? "ok" : "bad", "data-check": c.name },
-        h("span", { class: "verdict" }, c.ok ? "✓ Pass" : "✗ Fail"),
-        h("span", {}, h("strong", {}, c.name), ": ", c.detail))));
+      checks.replaceChildren(...checkItems(result.checks));
     } catch (err) {
       status.textContent = err.message;
     }
@@ -731,21 +737,35 @@
     form.elements.base_url.focus();
   }
 
-  async function addStore(event) {
-    event.preventDefault();
-    const form = event.target;
+  /* Like `wcsync store add`: the store is checked first and refused if a check fails; "Add
+   * anyway" (the CLI's --force) adds it without the check. */
+  async function addStore(event, anyway = false) {
+    if (event) event.preventDefault();
+    const form = $("#store-form");
     const status = $("#store-form-status");
+    const checks = $("#store-form-checks");
+    const again = $("#store-add-anyway");
     const data = Object.fromEntries(new FormData(form).entries());
     if (data.backfill_since) data.backfill_since = new Date(`${data.backfill_since}T00:00:00`).toISOString();
     else delete data.backfill_since;
-    status.textContent = "Adding…";
+    checks.replaceChildren();
+    checks.hidden = again.hidden = true;
+    status.textContent = anyway ? "Adding without a check…" : "Checking the store, then adding it…";
     try {
-      const store = await api("POST", "/api/stores", data);
+      const store = await api("POST", `/api/stores?check=${anyway ? "false" : "true"}`, data);
       form.reset();
-      status.textContent = `${store.name} added. Press Check on its card to test the connection.`;
+      status.textContent = anyway
+        ? `${store.name} added without a check. Press Check on its card once it is reachable.`
+        : `${store.name} added: it passed every check.`;
       await loadStores();
     } catch (err) {
-      status.textContent = err.message;
+      if (err.code !== "store_check_failed") {
+        status.textContent = err.message;
+        return;
+      }
+      checks.replaceChildren(...checkItems(err.error.checks || []));
+      checks.hidden = again.hidden = false;
+      status.textContent = `${data.name} was not added: its check failed. Fix what fails, or add it anyway.`;
     }
   }
 
@@ -871,7 +891,8 @@
     $("#sync-form").addEventListener("submit", syncNow);
     $("#lookup-form").addEventListener("submit", (event) => lookUp(event, false));
     $("#lookup-sync").addEventListener("click", () => lookUp(null, true));
-    $("#store-form").addEventListener("submit", addStore);
+    $("#store-form").addEventListener("submit", (event) => addStore(event));
+    $("#store-add-anyway").addEventListener("click", () => addStore(null, true));
     $("#token-form").addEventListener("submit", createToken);
     window.addEventListener("hashchange", () => showView(true));
     document.addEventListener("visibilitychange", () => {
