@@ -193,12 +193,14 @@ class TestThrottleByToken:
     token, a repeated wrong token must not escalate to long lockouts, and guessing (many
     different tokens) must still be stopped."""
 
+    # Pauses long enough to outlast a slow request on a loaded machine; tests end them with
+    # `expire_pauses` instead of waiting.
     POLICY = {
         "auth_max_failures": 3,
         "auth_address_max_failures": 3,
-        "auth_lockout_seconds": 1,
+        "auth_lockout_seconds": 60,
         "auth_lockout_max_seconds": 3600,
-        "auth_token_lockout_max_seconds": 2,
+        "auth_token_lockout_max_seconds": 120,
     }
 
     @asynccontextmanager
@@ -231,11 +233,11 @@ class TestThrottleByToken:
         async with self.two_stores(database_url) as (client, _):
             for _ in range(3):
                 last = await client.get("/api/pending", headers=bearer(WRONG_STORE_TOKEN))
-            assert last.status_code == 429 and last.headers["Retry-After"] == "1"
+            assert last.status_code == 429 and last.headers["Retry-After"] == "60"
             error = last.json()["error"]
             assert error["code"] == "too_many_failures"
             assert error["message"].startswith("This store's wcsync token is wrong")
-            assert "pauses checks of this one for 1 s" in error["message"]
+            assert "pauses checks of this one for 60 s" in error["message"]
             assert "sign" not in error["message"].lower()
             # A token that is not even shaped like a store token: said so, not "this store's".
             for _ in range(3):
@@ -254,7 +256,7 @@ class TestThrottleByToken:
                 assert last.status_code == 429
                 waits.append(int(last.headers["Retry-After"]))
                 await expire_pauses(db_engine)
-            assert waits == [1, 2, 2, 2]  # doubling, capped at auth_token_lockout_max_seconds
+            assert waits == [60, 120, 120, 120]  # doubling, capped at auth_token_lockout_max_seconds
             # One token repeated is not guessing: the address was never refused.
             assert (await client.get("/api/pending", headers=bearer(TOKEN))).status_code == 200
 
