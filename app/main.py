@@ -99,14 +99,17 @@ def create_app(
             ended = await end_stale_sessions(session, admin_token)
         if ended:
             log.info("auth.sessions.ended count=%d (expired, or opened with another admin token)", ended)
+        tls = store_tls_context(settings.ca_bundle)
         clients = ClientRegistry(
             timeout=settings.store_timeout_seconds,
             max_concurrency=settings.store_max_concurrency,
-            transport_factory=transport_factory or store_transport_factory(settings.allow_link_local_urls),
+            # The transport carries the TLS trust: a client given one ignores its own `verify`.
+            transport_factory=transport_factory
+            or store_transport_factory(settings.allow_link_local_urls, verify=tls),
             start_concurrency=settings.store_start_concurrency,
             batch_size=settings.batch_size,
             adaptive=settings.adaptive_pace,
-            verify=store_tls_context(settings.ca_bundle),
+            verify=tls,
         )
         engine = SyncEngine(
             session_factory, clients, settings, mark=ProcessMark(db_engine, settings.database_url)

@@ -95,6 +95,7 @@ class ClientRegistry:
             user_agent=self._user_agent,
             transport=transport,
             store_name=store.name,
+            verify=self._verify,
         )
 
     def pace_history(self, name: str) -> list[tuple[float, int, int, str]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -92,17 +93,23 @@ class NoLinkLocalBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def no_link_local_transport(resolver: Resolver = resolve) -> httpx.AsyncHTTPTransport:
-    """httpx's own transport (TLS, pooling, HTTP/1.1), connecting through NoLinkLocalBackend."""
-    transport = httpx.AsyncHTTPTransport()
+def no_link_local_transport(
+    resolver: Resolver = resolve, verify: ssl.SSLContext | bool = True
+) -> httpx.AsyncHTTPTransport:
+    """httpx's own transport (TLS, pooling, HTTP/1.1), connecting through NoLinkLocalBackend.
+    `verify` is the stores' TLS trust (WCSYNC_CA_BUNDLE): a client given a transport uses the
+    transport's, not its own."""
+    transport = httpx.AsyncHTTPTransport(verify=verify)
     # httpx does not take a network backend; its pool (httpcore's) does. Checked by the tests.
     transport._pool._network_backend = NoLinkLocalBackend(resolver)
     return transport
 
 
-def store_transport_factory(allow_link_local: bool) -> Callable[[object], httpx.AsyncBaseTransport] | None:
+def store_transport_factory(
+    allow_link_local: bool, verify: ssl.SSLContext | bool = True
+) -> Callable[[object], httpx.AsyncBaseTransport] | None:
     """The app's transport for each store's client: None (httpx's default) when link-local
-    addresses are allowed, else one that refuses them."""
+    addresses are allowed, else one that refuses them, trusting what `verify` trusts."""
     if allow_link_local:
         return None
-    return lambda _store: no_link_local_transport()
+    return lambda _store: no_link_local_transport(verify=verify)

@@ -38,7 +38,8 @@ DEPLOY_SITE = ROOT / "deploy" / "nginx" / "wcsync.conf"
 PERMALINKS = Path(__file__).resolve().parent / "permalinks.php"
 # What deploy/nginx/wcsync.conf asks of wcsync's settings: believe X-Forwarded-* from the nginx on
 # the same host (the setting came with issue 16; a checkout without it has nothing to set).
-BEHIND_NGINX = {"trusted_proxies": "127.0.0.1"} if "trusted_proxies" in Settings.model_fields else {}
+# wcsync behind the nginx recipe trusts the proxy's forwarded headers, as the README's production section says.
+BEHIND_NGINX = {"trusted_proxies": "127.0.0.1"}
 
 
 @pytest.fixture(scope="session")
