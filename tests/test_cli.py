@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -179,10 +181,13 @@ def test_secrets_rotate_from_the_command_line(
 def test_fake_store_help_names_its_command_and_says_what_every_flag_does(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    with pytest.raises(SystemExit) as done:
-        run("fake-store", "--help")
-    assert done.value.code == 0
-    assert capsys.readouterr().out.startswith("usage: wcsync fake-store ")
+    # In a process of its own: run in-process, argparse's help upsets a later schemathesis state
+    # machine in the same worker (FlakyStrategyDefinition; not understood).
+    shown = subprocess.run(
+        [sys.executable, "-m", "app.cli", "fake-store", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("usage: wcsync fake-store ")
     from app.testing.server import build_parser
 
     undescribed = [

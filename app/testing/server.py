@@ -117,6 +117,8 @@ KNOB_HELP = {
     "edit_while_listing": "orders of each page read by date modified that are edited just after it is read",
     "shuffle_tied_orders": "7.8 only: orders modified in the same second come in a changing order",
     "extra_statuses": "order statuses a plugin registers here, as 'slug=Label,slug=Label'",
+    "strip_authorization": "drop the Authorization header before WordPress sees it (a FastCGI host)",
+    "plain_permalinks": "Settings > Permalinks on Plain: /wp-json/ is not served, /?rest_route= is",
 }
 
 

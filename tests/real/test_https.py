@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 import pytest
 
-from app.config import Settings
 from app.sync.discover.webhooks import ORDER_TOPICS
 from tests.real.checks import assert_faithful_copy
 from tests.real.conftest import Wcsync, assert_run_ok, serve_wcsync
@@ -36,9 +35,8 @@ pytestmark = pytest.mark.real
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_SITE = ROOT / "deploy" / "nginx" / "wcsync.conf"
 PERMALINKS = Path(__file__).resolve().parent / "permalinks.php"
-# What deploy/nginx/wcsync.conf asks of wcsync's settings: believe X-Forwarded-* from the nginx on
-# the same host (the setting came with issue 16; a checkout without it has nothing to set).
-# wcsync behind the nginx recipe trusts the proxy's forwarded headers, as the README's production section says.
+# What deploy/nginx/wcsync.conf asks of wcsync's settings (and the README's production section):
+# believe X-Forwarded-* from the nginx on the same host.
 BEHIND_NGINX = {"trusted_proxies": "127.0.0.1"}
 
 
