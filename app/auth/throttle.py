@@ -30,6 +30,7 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -165,8 +166,18 @@ async def _count(
         )
     ).one()
     new = row.failures == 0 and row.lockouts == 0
-    if row.window_started_at + timedelta(seconds=policy.window_seconds) <= now:
-        new = True
+    restarted, blocked = count_failure_on(row, policy, now)
+    session.add(row)
+    await session.flush()
+    return new or restarted, blocked
+
+
+def count_failure_on(row: Any, policy: ThrottlePolicy, now: datetime) -> tuple[bool, float]:
+    """Count one failure on a throttle row (failures, window_started_at, lockouts, blocked_until,
+    updated_at): (whether its window had ended and starts again; how long it now refuses, 0 if
+    this failure did not start a lockout)."""
+    restarted = row.window_started_at + timedelta(seconds=policy.window_seconds) <= now
+    if restarted:
         row.failures = 0
         row.window_started_at = now
     row.failures += 1
@@ -179,9 +190,7 @@ async def _count(
         row.window_started_at = now
         blocked = lockout.total_seconds()
     row.updated_at = now
-    session.add(row)
-    await session.flush()
-    return new, blocked
+    return restarted, blocked
 
 
 async def _forget_quiet(session: AsyncSession, now: datetime) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app.auth.throttle import ThrottlePolicy
+from app.auth.throttle import ThrottlePolicy, count_failure_on
 from app.models import WebhookThrottle, utcnow
 
 FORGET_AFTER = timedelta(days=1)
@@ -54,21 +54,11 @@ async def record_bad_signature(
             select(WebhookThrottle)
             .where(WebhookThrottle.store == store, WebhookThrottle.client == client)
             .with_for_update()
+            # The row as it is now, not as this session may have read it before the lock.
+            .execution_options(populate_existing=True)
         )
     ).one()
-    if row.window_started_at + timedelta(seconds=policy.window_seconds) <= now:
-        row.failures = 0
-        row.window_started_at = now
-    row.failures += 1
-    blocked = 0.0
-    if row.failures >= policy.max_failures:
-        lockout = policy.lockout(row.lockouts)
-        row.blocked_until = now + lockout
-        row.lockouts += 1
-        row.failures = 0
-        row.window_started_at = now
-        blocked = lockout.total_seconds()
-    row.updated_at = now
+    _, blocked = count_failure_on(row, policy, now)
     session.add(row)
     await session.flush()
     await session.exec(
